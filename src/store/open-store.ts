@@ -1,0 +1,19 @@
+import { join } from "node:path";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "./memory-store.js";
+
+/** The SQLite file inside the data directory. */
+export function databasePath(config: Pick<Config, "dataDir">): string {
+  return join(config.dataDir, "memories.db");
+}
+
+/** Opens the configured backend: the embedded SQLite store, or Mem0 when a key is set. */
+export async function openStore(config: Config, logger: Logger): Promise<MemoryStore> {
+  if (config.backend === "mem0") {
+    const { Mem0MemoryStore } = await import("./mem0/mem0-store.js");
+    return new Mem0MemoryStore(config.mem0, logger);
+  }
+  const { SqliteMemoryStore } = await import("./sqlite/sqlite-store.js");
+  return SqliteMemoryStore.open(databasePath(config), { logger });
+}
