@@ -69,7 +69,12 @@ export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   backend: "sqlite" | "mem0";
-  mem0: { apiKey?: string | undefined; orgId?: string | undefined; projectId?: string | undefined; baseUrl: string };
+  mem0: {
+    apiKey?: string | undefined;
+    orgId?: string | undefined;
+    projectId?: string | undefined;
+    baseUrl: string;
+  };
   defaultUserId: string;
   defaultAgentId: string;
   defaultAppId?: string | undefined;

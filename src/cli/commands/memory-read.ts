@@ -1,0 +1,115 @@
+import { NotFoundError } from "../../core/errors.js";
+import type { RegisterCommand } from "../context.js";
+import { UsageError } from "../errors.js";
+import {
+  addFilterOptions,
+  type FilterFlags,
+  filtersFrom,
+  jsonOption,
+  positiveInt,
+  unitInterval,
+} from "../options.js";
+import { json, renderHistory, renderMemory, renderMemoryLine } from "../render.js";
+
+/** search, list, show, history, stats */
+export const registerReadCommands: RegisterCommand = (program, ctx) => {
+  addFilterOptions(
+    program
+      .command("search")
+      .description("search memories (ranked full-text search)")
+      .argument("<query...>", "what to look for"),
+  )
+    .option("-n, --limit <n>", "how many results", positiveInt("--limit", 1000), 10)
+    .option("-t, --threshold <score>", "drop results scoring below this (0..1)", unitInterval)
+    .addOption(jsonOption())
+    .action(
+      async (words: string[], o: FilterFlags & { limit: number; threshold?: number; json?: boolean }) => {
+        const store = await ctx.store();
+        const results = await store.search(words.join(" "), {
+          filters: filtersFrom(ctx, o),
+          limit: o.limit,
+          threshold: o.threshold,
+        });
+        if (o.json) return ctx.out(json(results));
+        if (results.length === 0) return ctx.err("no memories matched");
+        ctx.out(results.map(renderMemoryLine).join("\n"));
+      },
+    );
+
+  addFilterOptions(program.command("list").description("list memories, newest first"))
+    .option("-n, --limit <n>", "page size", positiveInt("--limit", 10_000), 20)
+    .option("--cursor <cursor>", "continue from a previous page's cursor")
+    .option("--all", "every page, not just the first")
+    .addOption(jsonOption())
+    .action(async (o: FilterFlags & { limit: number; cursor?: string; all?: boolean; json?: boolean }) => {
+      const store = await ctx.store();
+      const filters = filtersFrom(ctx, o);
+      let cursor = o.cursor;
+      const all = [];
+      let next: string | null = null;
+      do {
+        const page = await store.list({ filters, limit: o.limit, cursor });
+        all.push(...page.memories);
+        next = page.next_cursor;
+        cursor = next ?? undefined;
+      } while (o.all && next);
+      if (o.json) return ctx.out(json({ memories: all, next_cursor: next }));
+      if (all.length === 0) return ctx.err("no memories");
+      ctx.out(all.map(renderMemoryLine).join("\n"));
+      if (next) ctx.err(`more: mcp-mitm-mem0 list --cursor ${next}`);
+    });
+
+  program
+    .command("show")
+    .description("show one memory")
+    .argument("<id>", "memory id")
+    .addOption(jsonOption())
+    .action(async (id: string, o: { json?: boolean }) => {
+      const store = await ctx.store();
+      const m = await store.get(id);
+      if (!m) throw new NotFoundError("memory", id);
+      ctx.out(o.json ? json(m) : renderMemory(m));
+    });
+
+  program
+    .command("history")
+    .description("show what happened to a memory (ADD, UPDATE, DELETE), oldest first")
+    .argument("<id>", "memory id (also works after the memory was deleted)")
+    .addOption(jsonOption())
+    .action(async (id: string, o: { json?: boolean }) => {
+      const store = await ctx.store();
+      const events = await store.history(id);
+      if (events.length === 0 && !(await store.get(id))) throw new NotFoundError("memory", id);
+      ctx.out(o.json ? json(events) : renderHistory(events));
+    });
+
+  program
+    .command("stats")
+    .description("count memories, users and history events")
+    .option("-u, --user <id>", "only this user")
+    .addOption(jsonOption())
+    .action(async (o: { user?: string; json?: boolean }) => {
+      const store = await ctx.store();
+      const s = await store.stats(o.user);
+      if (o.json) return ctx.out(json(s));
+      const lines = [
+        `backend:        ${s.backend}`,
+        `memories:       ${s.memories}`,
+        `users:          ${s.users}`,
+        `history events: ${s.history_events}`,
+        `oldest:         ${s.oldest ?? "-"}`,
+        `newest:         ${s.newest ?? "-"}`,
+      ];
+      if (s.size_bytes !== undefined)
+        lines.push(`size on disk:   ${(s.size_bytes / 1024 / 1024).toFixed(1)} MiB`);
+      for (const u of s.by_user) lines.push(`  ${u.user_id}: ${u.memories}`);
+      ctx.out(lines.join("\n"));
+    });
+
+  // Guard against `search` with an empty query after trimming.
+  program.hook("preAction", (_this, action) => {
+    if (action.name() === "search" && action.args.join(" ").trim() === "") {
+      throw new UsageError("search needs a non-empty query");
+    }
+  });
+};

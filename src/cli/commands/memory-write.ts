@@ -1,0 +1,99 @@
+import { createInterface } from "node:readline/promises";
+import type { Metadata } from "../../core/types.js";
+import type { RegisterCommand } from "../context.js";
+import { UsageError } from "../errors.js";
+import { addScopeOptions, collect, jsonObject, jsonOption, type ScopeFlags, scopeFrom } from "../options.js";
+import { json, renderMemoryLine } from "../render.js";
+
+/** add, update, delete, forget */
+export const registerWriteCommands: RegisterCommand = (program, ctx) => {
+  addScopeOptions(
+    program.command("add").description("remember something").argument("<text...>", "the text to remember"),
+  )
+    .option("--metadata <json>", "metadata as a JSON object", jsonObject)
+    .option("-c, --category <name>", "a category (repeatable)", collect, [])
+    .addOption(jsonOption())
+    .action(
+      async (
+        words: string[],
+        o: ScopeFlags & { metadata?: Metadata; category: string[]; json?: boolean },
+      ) => {
+        const text = words.join(" ").trim();
+        if (text === "") throw new UsageError("add needs some text to remember");
+        const store = await ctx.store();
+        const scope = scopeFrom(ctx, o);
+        const result = await store.add({
+          ...scope,
+          agent_id: scope.agent_id ?? ctx.config().defaultAgentId,
+          memory: text,
+          metadata: { source: "cli", ...o.metadata },
+          categories: o.category,
+        });
+        if (o.json) return ctx.out(json(result));
+        if (result.status === "duplicate" && result.memory) {
+          ctx.err(`already remembered as ${result.memory.id}`);
+          ctx.out(result.memory.id);
+        } else if (result.memory) ctx.out(result.memory.id);
+        else ctx.err(`accepted; the backend is processing it (event ${result.event_id ?? "?"})`);
+      },
+    );
+
+  program
+    .command("update")
+    .description("change a memory's text, metadata or categories")
+    .argument("<id>", "memory id")
+    .option("--text <text>", "the new text")
+    .option("--metadata <json>", "replace metadata with this JSON object", jsonObject)
+    .option("-c, --category <name>", "replace categories (repeatable)", collect, [])
+    .addOption(jsonOption())
+    .action(
+      async (id: string, o: { text?: string; metadata?: Metadata; category: string[]; json?: boolean }) => {
+        if (o.text === undefined && o.metadata === undefined && o.category.length === 0) {
+          throw new UsageError("update needs --text, --metadata or --category");
+        }
+        if (o.text !== undefined && o.text.trim() === "") throw new UsageError("--text must not be empty");
+        const store = await ctx.store();
+        const m = await store.update(id, {
+          memory: o.text,
+          metadata: o.metadata,
+          categories: o.category.length > 0 ? o.category : undefined,
+        });
+        ctx.out(o.json ? json(m) : renderMemoryLine(m));
+      },
+    );
+
+  program
+    .command("delete")
+    .description("delete one memory (its history is kept)")
+    .argument("<id>", "memory id")
+    .action(async (id: string) => {
+      const store = await ctx.store();
+      await store.delete(id);
+      ctx.err(`deleted ${id}`);
+    });
+
+  program
+    .command("forget")
+    .description("delete ALL of a user's memories and their history (the right to be forgotten)")
+    .requiredOption("-u, --user <id>", "the user to forget")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action(async (o: { user: string; yes?: boolean }) => {
+      const store = await ctx.store();
+      if (!o.yes) {
+        if (!process.stdin.isTTY)
+          throw new UsageError("forget asks for confirmation; pass --yes to run it unattended");
+        const { memories } = await store.stats(o.user);
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await rl.question(
+          `Delete all ${memories} memories of "${o.user}" and their history? This cannot be undone. Type the user id to confirm: `,
+        );
+        rl.close();
+        if (answer.trim() !== o.user) {
+          ctx.err("not confirmed; nothing deleted");
+          return;
+        }
+      }
+      const n = await store.deleteAll({ user_id: o.user });
+      ctx.err(`forgot ${o.user}: ${n} memories deleted`);
+    });
+};

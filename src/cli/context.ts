@@ -1,0 +1,27 @@
+import type { Command } from "commander";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+
+/**
+ * What every command gets. Config is loaded lazily (after commander has parsed
+ * `--data-dir` and friends) and validated once; the store is opened on first
+ * use and closed by the error boundary in main.ts.
+ */
+export interface CliContext {
+  /** The validated configuration (reads env, `.env`, and global flags once). */
+  config(): Config;
+  /** A logger to stderr at the configured level. */
+  logger(): Logger;
+  /** The configured MemoryStore, opened once. */
+  store(): Promise<MemoryStore>;
+  /** Writes to stdout (data) — never used by `mcp` over stdio except for MCP messages. */
+  out(text: string): void;
+  /** Writes to stderr (messages for the person). */
+  err(text: string): void;
+  /** True when stdout is a terminal (progress bars, colours). */
+  isTTY: boolean;
+}
+
+/** Each command file exports one of these. */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
