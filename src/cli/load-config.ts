@@ -7,7 +7,7 @@ import { ConfigError } from "../core/errors.js";
 
 /** XDG data home: `$XDG_DATA_HOME/mcp-mitm-mem0`, else `~/.local/share/mcp-mitm-mem0`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_DATA_HOME?.trim() || join(homedir(), ".local", "share");
+  const base = env.XDG_DATA_HOME?.trim() || join(env.HOME?.trim() || homedir(), ".local", "share");
   return join(base, "mcp-mitm-mem0");
 }
 
