@@ -77,6 +77,12 @@ export interface Config {
     orgId?: string | undefined;
     projectId?: string | undefined;
     baseUrl: string;
+    /** Which Mem0 endpoint family to use (v3 by default; v2 = /v1 add, /v2 search and list). */
+    apiVersion?: "v2" | "v3" | undefined;
+    /** Let Mem0 extract memories with its LLM (true) or store the text verbatim (false, default). */
+    infer?: boolean | undefined;
+    /** Per-request timeout in milliseconds. */
+    timeoutMs?: number | undefined;
   };
   defaultUserId: string;
   defaultAgentId: string;
