@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests spawn processes and bind ports; two cores here.
     pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });

@@ -151,6 +151,7 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       for await (const { line, value } of readRecords(file)) {
         const parsed = exportedMemory.safeParse(value);
         if (!parsed.success) {
+          await flush();
           const issue = parsed.error.issues[0];
           throw new InvalidInputError(
             `${file}: record ${line}: ${issue ? `${issue.path.join(".") || "record"}: ${issue.message}` : "invalid"} (nothing after it was imported; earlier records were)`,

@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+export const cliPath = join(repoRoot, "dist", "cli", "main.js");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh data directory in the system temp dir. */
+export function tempDataDir(prefix = "mmm-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Runs the built CLI with a clean environment (no user .env, no inherited
+ * MEM0_API_KEY), so tests never touch the person's real data.
+ */
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; cwd?: string } = {},
+): Promise<RunResult> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: options.cwd ?? tmpdir(),
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env,
+      cwd: options.cwd ?? tmpdir(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
