@@ -1,0 +1,50 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import type { InsightsProvider } from "./insights-provider.js";
+import { SERVER_INSTRUCTIONS } from "./instructions.js";
+import { trackClientRoots } from "./project-context.js";
+import { registerPrompts } from "./prompts.js";
+import { registerResources } from "./resources.js";
+import { registerInsightTools } from "./tools/insight-tools.js";
+import { registerReadTools } from "./tools/read-tools.js";
+import type { ToolDeps } from "./tools/tool-kit.js";
+import { registerWriteTools } from "./tools/write-tools.js";
+
+export interface McpServerDeps {
+  store: MemoryStore;
+  config: Config;
+  logger: Logger;
+  insights?: InsightsProvider | undefined;
+}
+
+/** The package version, reported to clients. */
+export const SERVER_VERSION = "0.1.0";
+
+/**
+ * One MCP server (one per client connection) over a shared store. The
+ * transport is attached by the caller (`connect`).
+ */
+export function createMcpServer(deps: McpServerDeps): McpServer {
+  const server = new McpServer(
+    { name: deps.config.mcp.name, title: "Long-term memory (mcp-mitm-mem0)", version: SERVER_VERSION },
+    {
+      instructions: SERVER_INSTRUCTIONS,
+      capabilities: { tools: {}, resources: {}, prompts: {} },
+    },
+  );
+  const logger = deps.logger.child({ component: "mcp" });
+  server.server.onerror = (e) => logger.warn("mcp protocol error", { error: e.message });
+  const toolDeps: ToolDeps = {
+    ...deps,
+    logger,
+    project: trackClientRoots(server.server, deps.config.defaultAppId, logger),
+  };
+  registerReadTools(server, toolDeps);
+  registerWriteTools(server, toolDeps);
+  registerInsightTools(server, toolDeps);
+  registerResources(server, toolDeps);
+  registerPrompts(server, toolDeps);
+  return server;
+}

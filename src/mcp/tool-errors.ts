@@ -1,0 +1,65 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { errorMessage, isMemoryError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+
+/** MCP's "resource not found" JSON-RPC error code (not in the SDK's enum). */
+export const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * The one place that turns a thrown error into words a model can act on.
+ * Never includes a stack trace; unexpected errors are logged (without
+ * arguments, which may hold conversation text) and summarised.
+ */
+export function describeError(e: unknown): string {
+  if (!isMemoryError(e))
+    return `Unexpected error: ${errorMessage(e)}. Retry once; if it persists, tell the user.`;
+  const msg = e.message;
+  switch (e.code) {
+    case "NOT_FOUND":
+      return `${msg}. Use search_memories or list_memories to find a valid memory id.`;
+    case "INVALID_INPUT":
+      return `Invalid input: ${msg}`;
+    case "STORE_UNAVAILABLE":
+      return `The memory store is unavailable right now (${msg}). Nothing was changed; try again in a moment, and tell the user if it keeps failing.`;
+    case "UPSTREAM_UNREACHABLE":
+      return `The Mem0 Platform cannot be reached (${msg}). Nothing was changed; try again later and tell the user memory is temporarily offline.`;
+    case "AUTH_REJECTED":
+      return `The memory backend rejected its credentials (${msg}). The user must check MEM0_API_KEY; retrying will not help.`;
+    case "UPSTREAM_ERROR":
+      return `The memory backend returned an error (${msg}). Try again later.`;
+    case "SCHEMA_TOO_NEW":
+      return `The memory database was written by a newer version of mcp-mitm-mem0 (${msg}). The user must upgrade; retrying will not help.`;
+    case "CONFIG_INVALID":
+      return `The memory server is misconfigured (${msg}). Tell the user; retrying will not help.`;
+    case "CONFLICT":
+      return `Conflict: ${msg}. Read the memory again and retry.`;
+    case "UNAVAILABLE":
+      return `${msg}.`;
+  }
+}
+
+/** A failed tool call as an `isError` result. */
+export function toolError(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}
+
+/** Maps anything thrown by a tool handler to an `isError` result. */
+export function toolErrorFrom(e: unknown, tool: string, logger: Logger): CallToolResult {
+  if (!isMemoryError(e)) {
+    logger.error("mcp tool failed unexpectedly", { tool, error: e instanceof Error ? e.name : typeof e });
+  } else if (e.code !== "NOT_FOUND" && e.code !== "INVALID_INPUT") {
+    logger.warn("mcp tool failed", { tool, code: e.code });
+  }
+  return toolError(describeError(e));
+}
+
+/** For resources and prompts, whose failures travel as JSON-RPC errors. */
+export function protocolErrorFrom(e: unknown, what: string, logger: Logger): McpError {
+  if (e instanceof McpError) return e;
+  if (isMemoryError(e) && e.code === "NOT_FOUND") return new McpError(RESOURCE_NOT_FOUND, describeError(e));
+  if (isMemoryError(e) && e.code === "INVALID_INPUT")
+    return new McpError(ErrorCode.InvalidParams, describeError(e));
+  logger.warn("mcp request failed", { what, code: isMemoryError(e) ? e.code : "UNEXPECTED" });
+  return new McpError(ErrorCode.InternalError, describeError(e));
+}
