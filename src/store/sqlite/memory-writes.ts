@@ -1,0 +1,155 @@
+import { randomUUID } from "node:crypto";
+import type Database from "better-sqlite3";
+import { MemoryError, NotFoundError } from "../../core/errors.js";
+import type { AddResult, HistoryEventType, Memory, UpdatePatch } from "../../core/types.js";
+import { filtersToSql } from "./filters-sql.js";
+import { memoryHash } from "./memory-hash.js";
+import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
+import type { StatementCache } from "./statement-cache.js";
+import {
+  type CheckedFilters,
+  categoriesJson,
+  checkMemoryText,
+  checkPatch,
+  type MemoryValues,
+  metadataJson,
+} from "./validate-input.js";
+
+const INSERT_MEMORY = `INSERT INTO memories
+  (id, user_id, agent_id, app_id, run_id, memory, hash, metadata, categories, created_at, updated_at)
+  VALUES (@id, @user_id, @agent_id, @app_id, @run_id, @memory, @hash, @metadata, @categories, @created_at, @updated_at)
+  ON CONFLICT (user_id, hash) DO NOTHING`;
+const INSERT_HISTORY = `INSERT INTO memory_history
+  (id, memory_id, user_id, event, old_memory, new_memory, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const BY_ID = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.id = ?`;
+const BY_HASH = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.user_id = ? AND m.hash = ?`;
+
+export const nowIso = (): string => new Date().toISOString();
+
+/** A memory to add, validated, and whether its id came from the caller (import). */
+export interface PendingAdd {
+  values: MemoryValues;
+  explicitId: boolean;
+}
+
+/** Every write, each in one `BEGIN IMMEDIATE` transaction so concurrent writers queue on busy_timeout. */
+export class MemoryWrites {
+  private readonly addBatchTx: (batch: PendingAdd[]) => AddResult[];
+  private readonly updateTx: (id: string, patch: UpdatePatch) => Memory;
+  private readonly deleteTx: (id: string) => void;
+  private readonly deleteScopeTx: (scope: CheckedFilters) => number;
+
+  constructor(
+    db: Database.Database,
+    private readonly statements: StatementCache,
+  ) {
+    const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => {
+      const tx = db.transaction(fn);
+      return (...args: A): R => tx.immediate(...args);
+    };
+    this.addBatchTx = immediate((batch: PendingAdd[]) => batch.map((item) => this.insertOne(item)));
+    this.updateTx = immediate((id: string, patch: UpdatePatch) => this.updateOne(id, patch));
+    this.deleteTx = immediate((id: string) => this.deleteOne(id));
+    this.deleteScopeTx = immediate((scope: CheckedFilters) => this.deleteInScope(scope));
+  }
+
+  addBatch(batch: PendingAdd[]): AddResult[] {
+    return this.addBatchTx(batch);
+  }
+
+  update(id: string, patch: UpdatePatch): Memory {
+    checkPatch(patch);
+    return this.updateTx(id, patch);
+  }
+
+  delete(id: string): void {
+    this.deleteTx(id);
+  }
+
+  deleteAll(scope: CheckedFilters): number {
+    return this.deleteScopeTx(scope);
+  }
+
+  private byId(id: string): MemoryRow | undefined {
+    return this.statements.get(BY_ID).get(id) as MemoryRow | undefined;
+  }
+
+  private record(
+    memory: Pick<Memory, "id" | "user_id">,
+    event: HistoryEventType,
+    old: string | null,
+    next: string | null,
+    at: string,
+  ): void {
+    this.statements.get(INSERT_HISTORY).run(randomUUID(), memory.id, memory.user_id, event, old, next, at);
+  }
+
+  private insertOne({ values, explicitId }: PendingAdd): AddResult {
+    if (explicitId) {
+      const existing = this.byId(values.id);
+      if (existing && existing.user_id === values.user_id)
+        return { status: "duplicate", memory: toMemory(existing) };
+      if (existing)
+        throw new MemoryError("CONFLICT", `memory id ${values.id} already belongs to another user`);
+    }
+    const info = this.statements.get(INSERT_MEMORY).run(values);
+    if (info.changes === 0) {
+      const same = this.statements.get(BY_HASH).get(values.user_id, values.hash) as MemoryRow;
+      return { status: "duplicate", memory: toMemory(same) };
+    }
+    this.record(values, "ADD", null, values.memory, values.created_at);
+    return { status: "created", memory: toMemory(values) };
+  }
+
+  private updateOne(id: string, patch: UpdatePatch): Memory {
+    const row = this.byId(id);
+    if (!row) throw new NotFoundError("memory", id);
+    const memory = patch.memory === undefined ? row.memory : checkMemoryText(patch.memory);
+    const hash = memoryHash(memory);
+    if (hash !== row.hash) {
+      const twin = this.statements.get(BY_HASH).get(row.user_id, hash) as MemoryRow | undefined;
+      if (twin) throw new MemoryError("CONFLICT", `memory ${twin.id} of this user already has this text`);
+    }
+    const next: MemoryRow = {
+      ...row,
+      memory,
+      hash,
+      metadata: patch.metadata === undefined ? row.metadata : metadataJson(patch.metadata),
+      categories: patch.categories === undefined ? row.categories : categoriesJson(patch.categories),
+      updated_at: nowIso(),
+    };
+    this.statements
+      .get(
+        "UPDATE memories SET memory = ?, hash = ?, metadata = ?, categories = ?, updated_at = ? WHERE pk = ?",
+      )
+      .run(next.memory, next.hash, next.metadata, next.categories, next.updated_at, row.pk);
+    this.record(row, "UPDATE", row.memory, memory, next.updated_at);
+    return toMemory(next);
+  }
+
+  private deleteOne(id: string): void {
+    const row = this.byId(id);
+    if (!row) throw new NotFoundError("memory", id);
+    this.statements.get("DELETE FROM memories WHERE pk = ?").run(row.pk);
+    this.record(row, "DELETE", row.memory, null, nowIso());
+  }
+
+  /** Only a user named: the user is forgotten, history included. Narrower scopes keep an audit trail. */
+  private deleteInScope(scope: CheckedFilters): number {
+    if (scope.agent_id === null && scope.app_id === null && scope.run_id === null) {
+      const deleted = this.statements
+        .get("DELETE FROM memories WHERE user_id = ?")
+        .run(scope.user_id).changes;
+      this.statements.get("DELETE FROM memory_history WHERE user_id = ?").run(scope.user_id);
+      return deleted;
+    }
+    const where = filtersToSql(scope);
+    this.statements
+      .get(
+        `INSERT INTO memory_history (id, memory_id, user_id, event, old_memory, new_memory, created_at)
+         SELECT mem_uuid(), m.id, m.user_id, 'DELETE', m.memory, NULL, ? FROM memories AS m WHERE ${where.sql}`,
+      )
+      .run(nowIso(), ...where.params);
+    return this.statements.get(`DELETE FROM memories AS m WHERE ${where.sql}`).run(...where.params).changes;
+  }
+}

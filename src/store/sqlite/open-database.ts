@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { MemoryError } from "../../core/errors.js";
+import { migrate, refuseNewerSchema, SCHEMA_VERSION, schemaVersion } from "./migrations.js";
+import { toStoreError } from "./sqlite-errors.js";
+
+export interface OpenDatabaseOptions {
+  readonly?: boolean | undefined;
+  /** How long a write waits for another process's write lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number | undefined;
+}
+
+export interface OpenedDatabase {
+  db: Database.Database;
+  /** The schema version found on disk before any migration (0 for a new file). */
+  migratedFrom: number;
+}
+
+function checkReadonlyVersion(db: Database.Database, dbPath: string): number {
+  const version = schemaVersion(db);
+  refuseNewerSchema(version, dbPath);
+  if (version < SCHEMA_VERSION) {
+    throw new MemoryError(
+      "STORE_UNAVAILABLE",
+      `The memory database at ${dbPath} uses schema v${version}; open it once for writing to upgrade it to v${SCHEMA_VERSION}.`,
+    );
+  }
+  return version;
+}
+
+/**
+ * Opens (creating if needed, in a 0700 folder, as a 0600 file) and migrates
+ * the database: WAL so readers never block the writer, busy_timeout so two
+ * processes wait for each other instead of failing, synchronous=NORMAL (safe
+ * in WAL: a killed process loses nothing committed).
+ */
+export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}): OpenedDatabase {
+  const readonly = options.readonly ?? false;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const inMemory = dbPath === ":memory:";
+  if (!inMemory && !readonly) mkdirSync(dirname(resolve(dbPath)), { recursive: true, mode: 0o700 });
+  const existed = inMemory || existsSync(dbPath);
+  if (readonly && !existed) {
+    throw new MemoryError("STORE_UNAVAILABLE", `There is no memory database at ${dbPath}.`);
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(dbPath, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+    if (!existed) chmodSync(dbPath, 0o600);
+    db.function("mem_uuid", { deterministic: false }, () => randomUUID());
+    if (readonly) return { db, migratedFrom: checkReadonlyVersion(db, dbPath) };
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    return { db, migratedFrom: migrate(db, dbPath) };
+  } catch (error) {
+    db?.close();
+    throw toStoreError(error, dbPath);
+  }
+}
