@@ -13,30 +13,37 @@ export const RESOURCE_NOT_FOUND = -32002;
  */
 export function describeError(e: unknown): string {
   if (!isMemoryError(e))
-    return `Unexpected error: ${errorMessage(e)}. Retry once; if it persists, tell the user.`;
-  const msg = e.message;
+    return `Unexpected error: ${sentence(errorMessage(e))} Retry once; if it fails again, tell the user.`;
+  const msg = sentence(e.message);
   switch (e.code) {
     case "NOT_FOUND":
-      return `${msg}. Use search_memories or list_memories to find a valid memory id.`;
+      return `${msg} Use search_memories or list_memories to find a valid memory id.`;
     case "INVALID_INPUT":
       return `Invalid input: ${msg}`;
     case "STORE_UNAVAILABLE":
-      return `The memory store is unavailable right now (${msg}). Nothing was changed; try again in a moment, and tell the user if it keeps failing.`;
+      return `The memory store is unavailable: ${msg} Retry in a moment; if it keeps failing, tell the user.`;
     case "UPSTREAM_UNREACHABLE":
-      return `The Mem0 Platform cannot be reached (${msg}). Nothing was changed; try again later and tell the user memory is temporarily offline.`;
+      return `The Mem0 Platform cannot be reached: ${msg} Memory is offline for now; retry later and tell the user.`;
     case "AUTH_REJECTED":
-      return `The memory backend rejected its credentials (${msg}). The user must check MEM0_API_KEY; retrying will not help.`;
+      return `The memory backend rejected its credentials: ${msg} The user must check MEM0_API_KEY; retrying will not help.`;
     case "UPSTREAM_ERROR":
-      return `The memory backend returned an error (${msg}). Try again later.`;
+      return `The memory backend returned an error: ${msg} Retry later.`;
     case "SCHEMA_TOO_NEW":
-      return `The memory database was written by a newer version of mcp-mitm-mem0 (${msg}). The user must upgrade; retrying will not help.`;
+      return `${msg} The memory database was written by a newer mcp-mitm-mem0; the user must upgrade. Retrying will not help.`;
     case "CONFIG_INVALID":
-      return `The memory server is misconfigured (${msg}). Tell the user; retrying will not help.`;
+      return `The memory server is misconfigured: ${msg} Tell the user; retrying will not help.`;
     case "CONFLICT":
-      return `Conflict: ${msg}. Read the memory again and retry.`;
+      return `Conflict: ${msg} Read the memory again and retry.`;
     case "UNAVAILABLE":
-      return `${msg}.`;
+      return msg;
   }
+}
+
+/** Capitalised, ending with a full stop, so that guidance can follow. */
+function sentence(text: string): string {
+  const t = text.trim();
+  const cap = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(cap) ? cap : `${cap}.`;
 }
 
 /** A failed tool call as an `isError` result. */

@@ -19,9 +19,9 @@ import {
 } from "../schemas.js";
 import {
   guarded,
+  memoryCount,
   ok,
   ownedMemory,
-  plural,
   requireKnownUser,
   type ToolDeps,
   userOrDefault,
@@ -82,7 +82,7 @@ export function registerReadTools(server: McpServer, deps: ToolDeps): void {
         const text =
           results.length === 0
             ? `No memories match "${query}" for user ${user}.`
-            : `${plural(results.length, "memory")} for user ${user} (memories may be outdated):\n${renderMemoryList(results)}`;
+            : `${memoryCount(results.length)} for user ${user} (memories may be outdated):\n${renderMemoryList(results)}`;
         return ok(text, { user_id: user, query, results });
       }),
   );
@@ -121,7 +121,7 @@ export function registerReadTools(server: McpServer, deps: ToolDeps): void {
         const text =
           memories.length === 0
             ? `No memories for user ${user}.`
-            : `${plural(memories.length, "memory")} for user ${user}, newest first:\n${renderMemoryList(memories)}${more}`;
+            : `${memoryCount(memories.length)} for user ${user}, newest first:\n${renderMemoryList(memories)}${more}`;
         return ok(text, { user_id: user, memories, next_cursor: page.next_cursor });
       }),
   );

@@ -63,6 +63,9 @@ export async function ownedMemory(deps: ToolDeps, id: string, userId: string): P
   return memory;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
+/** "1 memory", "3 memories". */
+export function countOf(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
+
+export const memoryCount = (n: number) => countOf(n, "memory", "memories");

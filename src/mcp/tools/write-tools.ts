@@ -15,9 +15,9 @@ import {
 } from "../schemas.js";
 import {
   guarded,
+  memoryCount,
   ok,
   ownedMemory,
-  plural,
   requireKnownUser,
   type ToolDeps,
   userOrDefault,
@@ -187,7 +187,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
       guarded(deps, "delete_all_memories", async () => {
         const user = await requireKnownUser(deps, user_id);
         const deleted = await deps.store.deleteAll({ user_id: user });
-        return ok(`Deleted ${plural(deleted, "memory")} of user ${user}.`, { user_id: user, deleted });
+        return ok(`Deleted ${memoryCount(deleted)} of user ${user}.`, { user_id: user, deleted });
       }),
   );
 }
