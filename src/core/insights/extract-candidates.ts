@@ -1,0 +1,219 @@
+/**
+ * What one conversation turn says, as typed candidates: preferences,
+ * decisions and unfinished work stated by the person, unfinished work the
+ * assistant deferred, error signatures in tool output or pasted logs, and a
+ * solution when the person confirms that the last change fixed a problem.
+ */
+import { findErrorSignatures } from "./error-signatures.js";
+import {
+  bulletItem,
+  isChangeDescription,
+  isFixConfirmation,
+  matchAssistantTodo,
+  matchBulletTodo,
+  matchDecision,
+  matchFixStatement,
+  matchPreference,
+  matchUserTodo,
+  NEXT_STEPS_HEADING,
+  type Statement,
+} from "./statement-patterns.js";
+import { clip, normalisePhrase, prose, sentences, stripCodeBlocks, tokenize } from "./text.js";
+import { assistantProse } from "./turn-record.js";
+import type { Candidate, DerivedType, TurnRecord } from "./types.js";
+
+/** How many earlier turns of the session a fix confirmation looks back over. */
+const LOOKBACK = 6;
+
+/** The project's folder name, for memory texts. */
+export function projectName(appId: string | null): string | null {
+  if (!appId) return null;
+  const parts = appId.split(/[\\/]/).filter(Boolean);
+  return parts.at(-1) ?? appId;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function candidate(
+  turn: TurnRecord,
+  type: DerivedType,
+  key: string,
+  text: string,
+  st: Pick<Statement, "fields" | "confidence">,
+): Candidate {
+  return {
+    type,
+    key,
+    text,
+    fields: st.fields,
+    confidence: Math.round(st.confidence * 100) / 100,
+    source_id: turn.id,
+    app_id: turn.app_id,
+    run_id: turn.run_id,
+    at: turn.created_at,
+  };
+}
+
+function scoped(turn: TurnRecord, label: string, body: string): string {
+  const p = projectName(turn.app_id);
+  return `${label}${p ? ` (${p})` : ""}: ${body}`;
+}
+
+function fromUserWords(turn: TurnRecord, out: Candidate[]): void {
+  const app = turn.app_id ?? "-";
+  for (const s of sentences(prose(turn.user))) {
+    const todo = matchUserTodo(s);
+    if (todo) {
+      out.push(
+        candidate(turn, "todo", `todo:${app}:${todo.canonical}`, scoped(turn, "TODO", todo.canonical), todo),
+      );
+      continue;
+    }
+    const dec = matchDecision(s);
+    if (dec) {
+      out.push(
+        candidate(
+          turn,
+          "decision",
+          `decision:${app}:${dec.canonical}`,
+          scoped(turn, "Decision", dec.canonical),
+          dec,
+        ),
+      );
+      continue;
+    }
+    const pref = matchPreference(s);
+    if (pref) {
+      out.push(
+        candidate(
+          turn,
+          "preference",
+          `preference:${pref.canonical}`,
+          `Preference: ${capitalise(pref.canonical)}`,
+          pref,
+        ),
+      );
+    }
+  }
+}
+
+function fromAssistant(turn: TurnRecord, out: Candidate[]): void {
+  const app = turn.app_id ?? "-";
+  const text = prose(assistantProse(turn.assistant));
+  const push = (st: Statement | null) => {
+    if (st)
+      out.push(
+        candidate(turn, "todo", `todo:${app}:${st.canonical}`, scoped(turn, "TODO", st.canonical), st),
+      );
+  };
+  let inList = false;
+  let taken = 0;
+  for (const line of text.split("\n")) {
+    if (NEXT_STEPS_HEADING.test(line)) {
+      inList = true;
+      taken = 0;
+      continue;
+    }
+    if (inList) {
+      const item = bulletItem(line);
+      if (item && taken < 5) {
+        push(matchBulletTodo(item));
+        taken++;
+        continue;
+      }
+      if (line.trim() === "") continue;
+      inList = false;
+    }
+    for (const s of sentences(line)) push(matchAssistantTodo(s));
+  }
+}
+
+function fromErrors(turn: TurnRecord, out: Candidate[]): void {
+  for (const sig of findErrorSignatures(`${turn.tool_results}\n${turn.user}`)) {
+    out.push(
+      candidate(turn, "error", `error:${sig.key}`, `Error: ${sig.signature}`, {
+        fields: { signature: sig.signature, name: sig.name, example: sig.example },
+        confidence: 0.7,
+      }),
+    );
+  }
+}
+
+/** What fixed it: an explicit "the fix was ..." first, else the first sentence describing a change. */
+function describeFix(previous: readonly TurnRecord[], turn: TurnRecord): string | null {
+  const replies = [turn, ...[...previous].reverse()].map((t) => prose(assistantProse(t.assistant)));
+  for (const r of replies) {
+    for (const s of sentences(r)) {
+      const f = matchFixStatement(s);
+      if (f) return f.fix;
+    }
+  }
+  for (const r of replies.slice(1)) {
+    const s = sentences(r).find(isChangeDescription);
+    if (s) return normalisePhrase(s);
+  }
+  return null;
+}
+
+/** The problem: the latest error signature in the session before the confirmation, else the person's ask. */
+function describeProblem(previous: readonly TurnRecord[]): { problem: string; key: string } | null {
+  for (const t of [...previous].reverse()) {
+    const sig = findErrorSignatures(`${t.tool_results}\n${t.user}`).at(-1);
+    if (sig) return { problem: sig.signature, key: `error:${sig.key}` };
+  }
+  for (const t of [...previous].reverse()) {
+    const s = sentences(prose(t.user))[0];
+    if (s) return { problem: clip(normalisePhrase(s), 100), key: `ask:${tokenize(s).slice(0, 8).join(" ")}` };
+  }
+  return null;
+}
+
+function fromFixConfirmation(turn: TurnRecord, previous: readonly TurnRecord[], out: Candidate[]): void {
+  const userSentences = sentences(prose(turn.user));
+  if (!userSentences.some(isFixConfirmation)) return;
+  const recent = previous.slice(-LOOKBACK);
+  const fix = describeFix(recent, turn);
+  const problem = describeProblem(recent);
+  if (!fix || !problem) return;
+  const fixKey = tokenize(fix).slice(0, 6).join(" ");
+  const fields: Record<string, string> = {
+    problem: problem.problem,
+    problem_key: problem.key,
+    fix: clip(fix, 200),
+  };
+  out.push(
+    candidate(
+      turn,
+      "solution",
+      `solution:${problem.key}|${fixKey}`,
+      `Solution: ${problem.problem} — fixed by: ${clip(fix, 200)}`,
+      { fields, confidence: problem.key.startsWith("error:") ? 0.8 : 0.65 },
+    ),
+  );
+}
+
+/**
+ * Candidates in one turn. `previous` holds the earlier turns of the same
+ * session, oldest first (the fix confirmation looks at them).
+ */
+export function extractCandidates(turn: TurnRecord, previous: readonly TurnRecord[] = []): Candidate[] {
+  const out: Candidate[] = [];
+  fromUserWords(turn, out);
+  fromAssistant(turn, out);
+  fromErrors(turn, out);
+  fromFixConfirmation(turn, previous, out);
+  const seen = new Set<string>();
+  return out.filter((c) => !seen.has(c.key) && seen.add(c.key));
+}
+
+/** Completion sentences in a turn ("added X", "X is done"), used to close open todos. */
+export function completionSentences(turn: TurnRecord): string[] {
+  const text = `${prose(turn.user)}\n${prose(assistantProse(turn.assistant))}`;
+  return sentences(stripCodeBlocks(text)).filter((s) =>
+    /\b(?:done|implemented|added|finished|completed|wired up|in place|now (?:supports?|handles?|has)|merged|shipped|landed)\b/i.test(
+      s,
+    ),
+  );
+}

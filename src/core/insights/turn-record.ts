@@ -1,0 +1,94 @@
+/**
+ * From a stored conversation memory ("User: ...\nAssistant: ...") to a
+ * `TurnRecord` with the person's words, the tool output and the reply kept
+ * apart. Claude Code sends tool results back as the next user message, so a
+ * user part that follows an assistant tool call is tool output, not words.
+ */
+import type { TurnRecord } from "./types.js";
+
+export interface ConversationMemoryLike {
+  id: string;
+  memory: string;
+  app_id: string | null;
+  run_id: string | null;
+  created_at: string;
+  metadata?: Record<string, unknown>;
+}
+
+const TOOL_CALL = /\[(?:tool_use|server_tool_use|mcp_tool_use) [^\n]*/g;
+
+/** Splits "User: ...\nAssistant: ..." into its two parts. Text without the labels counts as user text. */
+export function splitTurnText(text: string): { user: string; assistant: string } {
+  const body = text.replace(/^\s*User:[ \t]?/, "");
+  const m = /(?:^|\n)Assistant:[ \t]?/.exec(body);
+  if (!m) return { user: body.trim(), assistant: "" };
+  return { user: body.slice(0, m.index).trim(), assistant: body.slice(m.index + m[0].length).trim() };
+}
+
+/** True when the reply ends in a tool call, so the next user message carries tool results. */
+export function endsWithToolCall(assistant: string): boolean {
+  const calls = [...assistant.matchAll(TOOL_CALL)];
+  const last = calls.at(-1);
+  if (!last || last.index === undefined) return false;
+  // Anything substantial after the last call means the reply went on in prose.
+  const after = assistant.slice(last.index + last[0].length).trim();
+  return after.length < 40;
+}
+
+/** The reply without its summarised tool calls (`[tool_use NAME {...}]`). */
+export function assistantProse(assistant: string): string {
+  return assistant.replace(TOOL_CALL, "").trim();
+}
+
+/**
+ * Builds a TurnRecord. `previousAssistant` is the reply of the turn before in
+ * the same session (null when unknown or first): when it ended in a tool call,
+ * this turn's user part is tool output. Results the capture marked
+ * `[tool error]` are tool output too.
+ */
+export function toTurnRecord(m: ConversationMemoryLike, previousAssistant: string | null): TurnRecord {
+  const { user, assistant } = splitTurnText(m.memory);
+  let words = user;
+  let tool = "";
+  if (previousAssistant !== null && endsWithToolCall(previousAssistant)) {
+    tool = user;
+    words = "";
+  } else if (/^\[tool error\]/.test(user)) {
+    tool = user;
+    words = "";
+  }
+  return {
+    id: m.id,
+    app_id: m.app_id,
+    run_id: m.run_id,
+    created_at: m.created_at,
+    user: words,
+    tool_results: tool,
+    assistant,
+  };
+}
+
+/**
+ * Builds TurnRecords for turns given oldest first; consecutive turns of the
+ * same session tell each other whether the user part is tool output.
+ * `before` holds, per session, the reply of the turn just before the first one given.
+ */
+export function toTurnRecords(
+  memories: readonly ConversationMemoryLike[],
+  before: ReadonlyMap<string, string> = new Map(),
+): TurnRecord[] {
+  const lastReply = new Map<string, string>(before);
+  return memories.map((m) => {
+    const session = m.run_id ?? "";
+    const prev = m.run_id === null ? null : (lastReply.get(session) ?? null);
+    const rec = toTurnRecord(m, prev);
+    if (m.run_id !== null) lastReply.set(session, rec.assistant);
+    return rec;
+  });
+}
+
+/** Oldest first, ties by id: the order extraction and the analyser read turns in. */
+export function byTime<T extends { created_at: string; id: string }>(a: T, b: T): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
