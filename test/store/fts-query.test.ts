@@ -1,0 +1,83 @@
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildFtsQuery, MAX_QUERY_TERMS, quoteFtsString } from "../../src/core/search/fts-query.js";
+import { lexicalScores, stemCoverage } from "../../src/core/search/lexical-score.js";
+import { wordTokens } from "../../src/core/search/text-tokens.js";
+import { HOSTILE_QUERIES, randomText } from "./contract-fixtures.js";
+
+const db = new Database(":memory:");
+db.exec("CREATE VIRTUAL TABLE t USING fts5 (body, tokenize = 'porter unicode61 remove_diacritics 2')");
+db.prepare("INSERT INTO t (body) VALUES (?)").run("Running the database migrations before deploys");
+const match = db.prepare("SELECT rowid FROM t WHERE t MATCH ?");
+afterAll(() => db.close());
+
+describe("buildFtsQuery", () => {
+  it.each([...HOSTILE_QUERIES, randomText(10_000, 7)].map((q) => [JSON.stringify(q.slice(0, 30)), q]))(
+    "turns %s into null or a quoted OR that SQLite accepts",
+    (_label, query) => {
+      const built = buildFtsQuery(query);
+      if (built === null) return;
+      expect(built.match).toMatch(/^"[^"]+"( OR "[^"]+")*$/);
+      expect(built.terms.length).toBeLessThanOrEqual(MAX_QUERY_TERMS);
+      expect(() => match.all(built.match)).not.toThrow();
+    },
+  );
+
+  it("returns null when nothing searchable is left", () => {
+    for (const q of ["", "   ", "😀🔥", '"*^():', "\u0000\u0000"]) expect(buildFtsQuery(q)).toBeNull();
+  });
+
+  it("drops stop words, keeps one word per stem, and caps the number of terms", () => {
+    expect(buildFtsQuery("How do I run the running tests?")?.terms).toEqual(["run", "tests"]);
+    expect(buildFtsQuery("the and of")?.terms).toEqual(["the", "and", "of"]);
+    const many = Array.from({ length: 100 }, (_, i) => `word${i}`).join(" ");
+    expect(buildFtsQuery(many)?.terms).toHaveLength(MAX_QUERY_TERMS);
+    expect(buildFtsQuery(many, 3)?.match).toBe('"word0" OR "word1" OR "word2"');
+  });
+
+  it("matches through stems like the index does", () => {
+    expect(match.all(buildFtsQuery("migrating deploy runs")!.match)).toEqual([{ rowid: 1 }]);
+  });
+
+  it("quotes a string by doubling inner quotes", () => {
+    expect(quoteFtsString('say "hi"')).toBe('"say ""hi"""');
+    expect(() => match.all(quoteFtsString('a " NEAR( b'))).not.toThrow();
+  });
+});
+
+describe("wordTokens", () => {
+  it("folds case and diacritics and splits on everything but letters and digits", () => {
+    expect(wordTokens("Café NAÏVE user_id x:y 3.14 😀ok")).toEqual([
+      "cafe",
+      "naive",
+      "user",
+      "id",
+      "x",
+      "y",
+      "3",
+      "14",
+      "ok",
+    ]);
+  });
+});
+
+describe("lexicalScores", () => {
+  it("gives a full match 1 and keeps every score in (0, 1], better coverage scoring higher", () => {
+    const stems = buildFtsQuery("postgres migrations")!.stems;
+    const scores = lexicalScores(stems, [
+      { text: "Postgres migration notes", bm25: -3 },
+      { text: "Postgres only", bm25: -2 },
+      { text: "nothing relevant", bm25: -0.000001 },
+    ]);
+    expect(scores[0]).toBe(1);
+    expect(scores[1]).toBeLessThan(scores[0]!);
+    expect(scores[2]).toBeLessThan(scores[1]!);
+    for (const s of scores) expect(s > 0 && s <= 1).toBe(true);
+  });
+
+  it("does not collapse in a tiny store where BM25 is ~0", () => {
+    const stems = buildFtsQuery("vitest")!.stems;
+    expect(lexicalScores(stems, [{ text: "Uses Vitest", bm25: -0.0000017 }])).toEqual([1]);
+    expect(stemCoverage(stems, "uses jest")).toBe(0);
+  });
+});

@@ -1,0 +1,101 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { randomText } from "./contract-fixtures.js";
+import { useTempDir } from "./temp-dir.js";
+
+/** Each one has broken a naive FTS5 query somewhere; the store must answer all with a list. */
+const HOSTILE: [name: string, query: string][] = [
+  ["a lone double quote", '"'],
+  ["a lone single quote", "'"],
+  ["the AND operator alone", "AND"],
+  ["OR NOT", "OR NOT"],
+  ["an open NEAR(", "NEAR("],
+  ["a NEAR group", "NEAR(postgres flyway, 1)"],
+  ["a lone star", "*"],
+  ["a prefix star", "postg*"],
+  ["a column filter", "col:x"],
+  ["a real column filter", "memory:postgres"],
+  ["a caret", "^"],
+  ["an initial-token caret", "^postgres"],
+  ["open brackets", "((("],
+  ["unbalanced brackets", "(postgres OR"],
+  ["emoji only", "😀🔥🚀"],
+  ["emoji glued to a word", "🔥postgres🔥"],
+  ["10 kB of random text", randomText(10_000, 99)],
+  ["10 kB of one word", "postgres ".repeat(1_100)],
+  ["the empty string", ""],
+  ["only stop words", "the of and to is it"],
+  ["NUL bytes", "post\u0000gres\u0000"],
+  ["only NUL bytes", "\u0000\u0000\u0000"],
+  ["SQL", "'; DROP TABLE memories; --"],
+  ["a minus and a plus", "-postgres +flyway"],
+];
+
+describe("SqliteMemoryStore: search", () => {
+  const dir = useTempDir();
+  let store: SqliteMemoryStore;
+  const filters = { user_id: "dev" };
+
+  beforeAll(async () => {
+    store = SqliteMemoryStore.open(join(dir(), "search.db"));
+    await store.addMany([
+      { user_id: "dev", memory: "The team runs Postgres migrations with Flyway before deploys" },
+      { user_id: "dev", memory: "Café au lait every morning; naïve about espresso" },
+      { user_id: "dev", memory: "To be or not to be is the question" },
+      { user_id: "dev", memory: "Emoji 🔥 in commit messages are banned" },
+      { user_id: "someone-else", memory: "Postgres passwords live in the vault" },
+    ]);
+  });
+  afterAll(async () => store.close());
+
+  it.each(HOSTILE)("answers %s with a list of the user's memories", async (_name, query) => {
+    const results = await store.search(query, { filters });
+    expect(Array.isArray(results)).toBe(true);
+    for (const r of results) {
+      expect(r.user_id).toBe("dev");
+      expect(r.score > 0 && r.score <= 1).toBe(true);
+    }
+  });
+
+  it("finds words through their stems and diacritics", async () => {
+    const first = async (q: string) => (await store.search(q, { filters }))[0]?.memory;
+    expect(await first("migrating deployed")).toMatch(/Flyway/);
+    expect(await first("CAFE naive")).toMatch(/Café/);
+    expect(await first("post\u0000gres")).toBeUndefined(); // split into "post" and "gres": neither is a word here
+    expect(await first("🔥postgres🔥")).toMatch(/Flyway/);
+  });
+
+  it("searches stop words when the query has nothing else", async () => {
+    const results = await store.search("to be or not to be", { filters });
+    expect(results[0]?.memory).toBe("To be or not to be is the question");
+  });
+
+  it("returns nothing for an empty query", async () => {
+    expect(await store.search("  ", { filters })).toEqual([]);
+  });
+
+  it("scores an exact match in a tiny store near 1, so a threshold keeps it", async () => {
+    const tiny = SqliteMemoryStore.open(join(dir(), "tiny.db"));
+    await tiny.add({ user_id: "u", memory: "Prefers Vitest" });
+    await tiny.add({ user_id: "u", memory: "Lives in Berlin" });
+    const [hit] = await tiny.search("vitest", { filters: { user_id: "u" }, threshold: 0.8 });
+    expect(hit?.memory).toBe("Prefers Vitest");
+    expect(hit!.score).toBeGreaterThan(0.8);
+    await tiny.close();
+  });
+
+  it("rejects a bad limit or threshold with INVALID_INPUT", async () => {
+    for (const options of [
+      { limit: 0 },
+      { limit: 1.5 },
+      { limit: 5000 },
+      { threshold: 2 },
+      { threshold: -1 },
+    ]) {
+      await expect(store.search("x", { filters, ...options })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+      });
+    }
+  });
+});
