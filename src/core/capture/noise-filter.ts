@@ -78,8 +78,8 @@ export function classifyRoute(
   ex: Pick<CapturedExchange, "method" | "path">,
   rules: NoiseRules,
 ): Classification {
-  const method = ex.method.toUpperCase();
-  const path = pathOnly(ex.path);
+  const method = typeof ex.method === "string" ? ex.method.toUpperCase() : "";
+  const path = pathOnly(typeof ex.path === "string" ? ex.path : "");
   if (!rules.methods.includes(method)) return { capture: false, reason: `method ${method} is not captured` };
   if (!rules.pathSuffixes.some((s) => path.endsWith(s))) {
     return { capture: false, reason: `path ${path.slice(0, 200)} is not a Messages API call` };

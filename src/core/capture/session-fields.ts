@@ -14,13 +14,20 @@ function cleanId(v: unknown): string | null {
   return t === "" || t.length > MAX_ID_CHARS ? null : t;
 }
 
+/** A header's value when the headers are a proper object with a string there, else null. */
+export function headerValue(headers: unknown, name: string): string | null {
+  if (!isObject(headers)) return null;
+  const v = headers[name];
+  return typeof v === "string" ? v : null;
+}
+
 /**
  * The session: the `x-claude-code-session-id` header, else `session_id`
  * inside `metadata.user_id` (a JSON string in current Claude Code; older
  * clients send `user_<device>_account_<uuid>_session_<uuid>`).
  */
-export function sessionId(headers: Record<string, string>, body: RequestBody): string | null {
-  const header = cleanId(headers["x-claude-code-session-id"]);
+export function sessionId(headers: unknown, body: RequestBody): string | null {
+  const header = cleanId(headerValue(headers, "x-claude-code-session-id"));
   if (header) return header;
   const meta = body.metadata;
   const userId = isObject(meta) ? meta.user_id : undefined;
@@ -55,8 +62,8 @@ export function workingDirectory(body: RequestBody): string | null {
 }
 
 /** `claude-cli/2.1.197` out of `claude-cli/2.1.197 (external, cli)`. */
-export function clientName(headers: Record<string, string>): string | null {
-  const ua = headers["user-agent"]?.trim();
+export function clientName(headers: unknown): string | null {
+  const ua = headerValue(headers, "user-agent")?.trim();
   if (!ua) return null;
   const first = ua.split(/\s/, 1)[0] ?? "";
   return first === "" ? null : first.slice(0, 100);

@@ -11,7 +11,7 @@ import { assistantContentText, truncate, userContentText } from "./message-text.
 import { classifyBody, classifyRoute, DEFAULT_NOISE_RULES, type NoiseRules } from "./noise-filter.js";
 import { redact } from "./redaction.js";
 import { latestUserContent, parseRequestBody } from "./request-body.js";
-import { clientName, sessionId, workingDirectory } from "./session-fields.js";
+import { clientName, headerValue, sessionId, workingDirectory } from "./session-fields.js";
 import { createSseReassembler, parseJsonResponse } from "./sse-reassembler.js";
 
 /** Bound on each of user_text and assistant_text. */
@@ -27,7 +27,7 @@ export interface ExtractTurnOptions {
 }
 
 function looksLikeSse(ex: CapturedExchange): boolean {
-  const type = ex.responseHeaders["content-type"]?.toLowerCase() ?? "";
+  const type = headerValue(ex.responseHeaders, "content-type")?.toLowerCase() ?? "";
   if (type.includes("text/event-stream")) return true;
   if (type.includes("json")) return false;
   const head = ex.responseBody.subarray(0, 64).toString("utf8").trimStart();
