@@ -3,11 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Config, validateConfig } from "../../src/core/config.js";
 import { silentLogger } from "../../src/core/logger.js";
 import type { InsightsProvider } from "../../src/mcp/insights-provider.js";
 import { createMcpServer } from "../../src/mcp/server.js";
+import type { MemoryStore } from "../../src/store/memory-store.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 
 export interface Harness {
@@ -28,14 +30,12 @@ export interface HarnessOptions {
   busyTimeoutMs?: number;
 }
 
-/** A real SQLite store in a temp dir, the real server, the SDK's Client over an in-memory transport. */
-export async function openHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "mcp-test-"));
-  const config = validateConfig({ MEMORY_DATA_DIR: dir, ...options.env }, dir);
-  const store = SqliteMemoryStore.open(join(dir, "memories.db"), {
-    logger: silentLogger,
-    busyTimeoutMs: options.busyTimeoutMs,
-  });
+/** The SDK's Client connected over an in-memory transport to a server over `store`. */
+export async function connectClient(
+  store: MemoryStore,
+  config: Config,
+  options: Pick<HarnessOptions, "insights" | "roots"> = {},
+): Promise<{ client: Client; server: McpServer }> {
   const server = createMcpServer({ store, config, logger: silentLogger, insights: options.insights });
   const client = new Client(
     { name: "test-client", version: "1.0.0" },
@@ -51,6 +51,18 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   await client.connect(clientSide);
+  return { client, server };
+}
+
+/** A real SQLite store in a temp dir, the real server, the SDK's Client over an in-memory transport. */
+export async function openHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "mcp-test-"));
+  const config = validateConfig({ MEMORY_DATA_DIR: dir, ...options.env }, dir);
+  const store = SqliteMemoryStore.open(join(dir, "memories.db"), {
+    logger: silentLogger,
+    busyTimeoutMs: options.busyTimeoutMs,
+  });
+  const { client, server } = await connectClient(store, config, options);
   return {
     dir,
     config,
