@@ -65,6 +65,8 @@ export const envSchema = z.object({
   PROXY_AUTH_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
   REFLECTION_EVERY: positiveInt.default(5),
   REFLECTION_MODEL: z.string().trim().min(1).optional(),
+  /** Where the opt-in model reflection sends its Messages API request (default: UPSTREAM_URL). */
+  REFLECTION_BASE_URL: url.optional(),
   ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
 });
 
@@ -99,7 +101,13 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** Holds the database and the CA. */
   dataDir: string;
-  reflection: { every: number; model?: string | undefined; anthropicApiKey?: string | undefined };
+  reflection: {
+    every: number;
+    model?: string | undefined;
+    anthropicApiKey?: string | undefined;
+    /** Messages API base URL for the opt-in model reflection (REFLECTION_BASE_URL, else UPSTREAM_URL). */
+    baseUrl?: string | undefined;
+  };
 }
 
 /** Turns zod issues into one message that names each bad variable. */
@@ -156,6 +164,7 @@ export function validateConfig(raw: Record<string, string | undefined>, defaultD
     reflection: {
       every: env.REFLECTION_EVERY,
       model: env.REFLECTION_MODEL,
+      baseUrl: (env.REFLECTION_BASE_URL ?? env.UPSTREAM_URL).replace(/\/+$/, ""),
       anthropicApiKey: env.ANTHROPIC_API_KEY,
     },
   };
