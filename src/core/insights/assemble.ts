@@ -23,8 +23,6 @@ export interface AnalysisInput {
   history: readonly TurnRecord[];
   /** The user's derived memories (all projects). */
   derived: readonly DerivedRecord[];
-  /** Older turns that search found related to each topic (phrase → ids). */
-  related?: ReadonlyMap<string, string[]> | undefined;
   now: string;
 }
 
@@ -34,6 +32,8 @@ export const LIMITS = { topics: 6, problems: 8, preferences: 10, decisions: 10, 
 export interface AnalysisResult extends Analysis {
   /** Top phrases per ISO week of the window. */
   timeline: { week: string; turns: number; phrases: string[] }[];
+  /** Why the opt-in model reflection was not used, when it was tried and failed. */
+  model_fallback?: string | undefined;
 }
 
 function byLastSeen(a: DerivedRecord, b: DerivedRecord): number {
@@ -47,15 +47,7 @@ export function analyse(input: AnalysisInput): AnalysisResult {
   const scoped = inScope(input.derived, app_id);
   const insights: Insight[] = [];
 
-  for (const topic of topicInsights(window, background, idx, LIMITS.topics)) {
-    const windowIds = new Set(window.map((t) => t.id));
-    const earlier = (input.related?.get(topic.title) ?? []).filter((id) => !windowIds.has(id));
-    if (earlier.length > 0) {
-      topic.memory_ids = [...new Set([...topic.memory_ids, ...earlier])];
-      topic.counts.related_earlier = earlier.length;
-    }
-    insights.push(topic);
-  }
+  insights.push(...topicInsights(window, background, idx, LIMITS.topics));
   const shift = topicShiftInsight(window, background, idx);
   if (shift) insights.push(shift);
 
