@@ -44,7 +44,7 @@ export const DEFAULT_NOISE_RULES: NoiseRules = {
   markers: [
     { reason: TITLE, in: "system", text: "Generate a concise, sentence-case title" },
     { reason: TITLE, in: "system", text: "You are naming a coding session" },
-    { reason: TOPIC, in: "any", text: "isNewTopic" },
+    { reason: TOPIC, in: "system", text: "isNewTopic" },
     { reason: TOPIC, in: "system", text: "Analyze if this message indicates a new conversation topic" },
     { reason: PREFIX, in: "any", text: "<policy_spec>" },
     { reason: PREFIX, in: "system", text: "command prefix" },

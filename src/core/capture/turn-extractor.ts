@@ -63,7 +63,7 @@ export function reassembleResponse(ex: CapturedExchange): ReassembledMessage {
     msg = parseJsonResponse(ex.responseBody);
     if (!ex.responseComplete) msg = { ...msg, complete: false };
   }
-  if (ex.status >= 400 && !msg.error) {
+  if ((ex.status < 200 || ex.status >= 300) && !msg.error) {
     msg = { ...msg, complete: false, error: { type: "http_error", message: `HTTP ${ex.status}` } };
   }
   if (ex.truncated) {
