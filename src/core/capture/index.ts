@@ -9,7 +9,9 @@ export type {
 } from "./exchange.js";
 export {
   type Classification,
+  classifyBody,
   classifyRequest,
+  classifyRoute,
   DEFAULT_NOISE_RULES,
   defineNoiseRules,
   type NoiseRules,
