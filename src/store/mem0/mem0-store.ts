@@ -25,10 +25,10 @@ import {
 import { toMem0Filters } from "./filters.js";
 import { Mem0HttpClient } from "./http-client.js";
 import { Mem0Adder } from "./mem0-add.js";
+import { Mem0Lister } from "./mem0-list.js";
 import { memoryHash } from "./memory-hash.js";
 import { META, splitMetadata } from "./metadata-keys.js";
 import { clampScore, resultsOf, toHistory, toMemory, toScoredMemory } from "./normalise.js";
-import { decodeCursor, encodeCursor } from "./page-cursor.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import { computeStats } from "./stats.js";
 import { checkCategories, checkId, checkLimit, checkPatch, checkThreshold } from "./validate.js";
@@ -65,6 +65,7 @@ export class Mem0MemoryStore implements MemoryStore {
   readonly apiVersion: Mem0ApiVersion;
   private readonly http: Mem0HttpClient;
   private readonly adder: Mem0Adder;
+  private readonly lister: Mem0Lister;
   private readonly endpoints: Mem0Endpoints;
   private closed = false;
 
@@ -87,6 +88,7 @@ export class Mem0MemoryStore implements MemoryStore {
       now,
       fetch: options.fetch,
     });
+    this.lister = new Mem0Lister(this.http, this.endpoints.listPath, logger);
     this.adder = new Mem0Adder(
       this.http,
       {
@@ -167,7 +169,7 @@ export class Mem0MemoryStore implements MemoryStore {
       .map(({ m }) => m);
   }
 
-  /** Newest first. The cursor carries Mem0's page number and page size. */
+  /** Newest first; the cursor survives memories added between pages. */
   async list(options: ListOptions): Promise<MemoryPage> {
     this.open();
     const filters = requireFilters(options?.filters);
@@ -175,15 +177,7 @@ export class Mem0MemoryStore implements MemoryStore {
     if (options.cursor !== undefined && typeof options.cursor !== "string") {
       throw new InvalidInputError("cursor must be a string");
     }
-    const pos =
-      options.cursor === undefined
-        ? { page: 1, pageSize: Math.min(limit, MAX_PAGE_SIZE) }
-        : decodeCursor(options.cursor);
-    const page = await this.page(filters, pos.page, pos.pageSize);
-    return {
-      memories: page.memories,
-      next_cursor: page.hasNext ? encodeCursor({ page: pos.page + 1, pageSize: pos.pageSize }) : null,
-    };
+    return this.lister.list(filters, limit, options.cursor);
   }
 
   async get(id: string, userId?: string): Promise<Memory | null> {
@@ -235,9 +229,10 @@ export class Mem0MemoryStore implements MemoryStore {
   }
 
   /**
-   * Only a user named: `DELETE /v1/memories/?user_id=` (the user is
-   * forgotten). Narrower scopes delete the matching memories one by one so
-   * each leaves a DELETE in its history. Returns how many were deleted.
+   * Only a user named: `DELETE /v1/memories/?user_id=` then
+   * `DELETE /v2/entities/user/{id}/` (the user is forgotten). Narrower scopes
+   * delete the matching memories one by one so each leaves a DELETE in its
+   * history. Returns how many were deleted.
    */
   async deleteAll(scope: Scope): Promise<number> {
     this.open();
@@ -245,18 +240,20 @@ export class Mem0MemoryStore implements MemoryStore {
     const { user_id, agent_id, app_id, run_id } = scope;
     const filters: MemoryFilters = { user_id, agent_id, app_id, run_id };
     toMem0Filters(filters); // validates
-    const ids: string[] = [];
-    for (let page = 1; ; page++) {
-      const p = await this.page(filters, page, MAX_PAGE_SIZE);
-      ids.push(...p.memories.map((m) => m.id));
-      if (!p.hasNext) break;
-    }
+    const ids = (await this.lister.all(filters)).map((m) => m.id);
     if (agent_id === undefined && app_id === undefined && run_id === undefined) {
       await this.http.request({
         method: "DELETE",
         path: "/v1/memories/",
         query: { user_id },
         idempotent: true,
+      });
+      // Forgetting a user also removes the user entity, and with it what Mem0 keeps about them.
+      await this.http.send({
+        method: "DELETE",
+        path: `/v2/entities/user/${encodeURIComponent(user_id)}/`,
+        idempotent: true,
+        allow404: true,
       });
       return ids.length;
     }
@@ -289,7 +286,7 @@ export class Mem0MemoryStore implements MemoryStore {
     this.open();
     if (userId !== undefined) checkId(userId, "user_id");
     return computeStats(
-      (page) => this.rawPage({ AND: [{ user_id: userId ?? "*" }] }, page, MAX_PAGE_SIZE),
+      (page) => this.lister.rawPage({ AND: [{ user_id: userId ?? "*" }] }, page, MAX_PAGE_SIZE),
       (id) => this.history(id),
     );
   }
@@ -310,33 +307,6 @@ export class Mem0MemoryStore implements MemoryStore {
       allow404: true,
     });
     return answer.status === 404 ? null : answer.body;
-  }
-
-  private async page(filters: MemoryFilters, page: number, pageSize: number) {
-    const raw = await this.rawPage(toMem0Filters(filters), page, pageSize);
-    const memories = raw.items
-      .map((r) => toMemory(r, filters.user_id))
-      .filter((m) => m.user_id === filters.user_id)
-      .map((m, i) => ({ m, i }))
-      .sort((a, b) => b.m.created_at.localeCompare(a.m.created_at) || a.i - b.i)
-      .map(({ m }) => m);
-    return { memories, hasNext: raw.hasNext };
-  }
-
-  /** One page of `POST /v{2,3}/memories/?page=&page_size=`: a `{count, next, results}` envelope or a bare list. */
-  private async rawPage(filters: Record<string, unknown>, page: number, pageSize: number) {
-    const body = await this.http.request({
-      method: "POST",
-      path: this.endpoints.listPath,
-      query: { page, page_size: pageSize },
-      body: { filters },
-      idempotent: true,
-    });
-    const items = resultsOf(body);
-    const envelope =
-      body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-    const hasNext = envelope && "next" in envelope ? Boolean(envelope.next) : items.length === pageSize;
-    return { items, hasNext };
   }
 }
 

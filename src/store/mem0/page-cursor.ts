@@ -1,28 +1,33 @@
 import { InvalidInputError } from "../../core/errors.js";
 
 /**
- * Mem0 paginates by page number; callers get an opaque cursor. The page size
- * travels with the page so a cursor stays valid whatever limit comes next.
+ * Where the previous page stopped: the created_at of its last memory and the
+ * ids already returned that share that created_at. The next page asks Mem0
+ * for memories created no later than that and drops the ones already seen,
+ * so memories added between pages cause neither gaps nor repeats.
  */
-export interface PagePosition {
-  page: number;
-  pageSize: number;
+export interface ListPosition {
+  /** ISO-8601 UTC (milliseconds) of the last memory returned. */
+  before: string;
+  /** Ids already returned whose created_at equals `before`. */
+  seen: string[];
 }
 
-export function encodeCursor(pos: PagePosition): string {
-  return Buffer.from(JSON.stringify({ p: pos.page, n: pos.pageSize })).toString("base64url");
+const INVALID = "invalid cursor: pass the next_cursor of a previous page";
+
+export function encodeCursor(pos: ListPosition): string {
+  return Buffer.from(JSON.stringify({ b: pos.before, s: pos.seen })).toString("base64url");
 }
 
-export function decodeCursor(cursor: string): PagePosition {
+export function decodeCursor(cursor: string): ListPosition {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    throw new InvalidInputError("invalid cursor: pass the next_cursor of a previous page");
+    throw new InvalidInputError(INVALID);
   }
-  const { p, n } = (parsed ?? {}) as { p?: unknown; n?: unknown };
-  if (!Number.isInteger(p) || !Number.isInteger(n) || (p as number) < 1 || (n as number) < 1) {
-    throw new InvalidInputError("invalid cursor: pass the next_cursor of a previous page");
-  }
-  return { page: p as number, pageSize: n as number };
+  const { b, s } = (parsed ?? {}) as { b?: unknown; s?: unknown };
+  if (typeof b !== "string" || Number.isNaN(Date.parse(b))) throw new InvalidInputError(INVALID);
+  if (!Array.isArray(s) || s.some((id) => typeof id !== "string")) throw new InvalidInputError(INVALID);
+  return { before: new Date(Date.parse(b)).toISOString(), seen: s as string[] };
 }

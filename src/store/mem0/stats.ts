@@ -32,7 +32,8 @@ export async function computeStats(
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++] as string;
-      historyEvents += (await history(id)).length;
+      const events = await history(id);
+      historyEvents += events.length;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));

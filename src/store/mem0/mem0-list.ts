@@ -1,0 +1,98 @@
+import type { Logger } from "../../core/logger.js";
+import type { Memory, MemoryFilters, MemoryPage } from "../../core/types.js";
+import { MAX_PAGE_SIZE } from "./api-version.js";
+import { toMem0Filters } from "./filters.js";
+import type { Mem0HttpClient } from "./http-client.js";
+import { resultsOf, toMemory } from "./normalise.js";
+import { decodeCursor, encodeCursor } from "./page-cursor.js";
+
+/**
+ * Newest-first listing over Mem0's page-numbered list. Mem0 does not document
+ * the order of its list, so each page is checked: when Mem0 answered newest
+ * first (or sent everything that matched) one request is enough; otherwise
+ * the matching memories are read in full and sorted here.
+ */
+export class Mem0Lister {
+  constructor(
+    private readonly http: Mem0HttpClient,
+    private readonly listPath: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** One raw page: `{count, next, results}` envelope or a bare list. */
+  async rawPage(filters: Record<string, unknown>, page: number, pageSize: number) {
+    const body = await this.http.request({
+      method: "POST",
+      path: this.listPath,
+      query: { page, page_size: pageSize },
+      body: { filters },
+      idempotent: true,
+    });
+    const items = resultsOf(body);
+    const envelope =
+      body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+    const hasNext = envelope && "next" in envelope ? Boolean(envelope.next) : items.length === pageSize;
+    return { items, hasNext };
+  }
+
+  /** Every memory matching `filters`, newest first. */
+  async all(filters: MemoryFilters): Promise<Memory[]> {
+    return this.scan(toMem0Filters(filters), filters.user_id);
+  }
+
+  async list(filters: MemoryFilters, limit: number, cursor: string | undefined): Promise<MemoryPage> {
+    const position = cursor === undefined ? null : decodeCursor(cursor);
+    const seen = new Set(position?.seen ?? []);
+    const tree = toMem0Filters(filters) as { AND: unknown[] };
+    if (position) {
+      // Everything created up to (and within the millisecond of) the last memory returned.
+      tree.AND.push({ created_at: { lt: new Date(Date.parse(position.before) + 1).toISOString() } });
+    }
+    const size = Math.min(MAX_PAGE_SIZE, limit + seen.size + 1);
+    const first = await this.rawPage(tree, 1, size);
+    const fetched = first.items.map((r) => toMemory(r, filters.user_id));
+    let candidates: Memory[];
+    // Candidates hold every match (not just one page) after a full read.
+    let complete = !first.hasNext;
+    if (complete || isNewestFirst(fetched)) {
+      candidates = newestFirst(fetched);
+    } else {
+      complete = true;
+      this.logger.debug("mem0 list is not newest first; reading the whole filtered set", { page_size: size });
+      candidates = await this.scan(tree, filters.user_id);
+    }
+    const fresh = candidates.filter((m) => m.user_id === filters.user_id && !seen.has(m.id));
+    const memories = fresh.slice(0, limit);
+    const more = fresh.length > memories.length || !complete;
+    const last = memories.at(-1);
+    if (!more || !last) return { memories, next_cursor: null };
+    const sameTime = memories.filter((m) => m.created_at === last.created_at).map((m) => m.id);
+    const carried = position?.before === last.created_at ? position.seen : [];
+    return {
+      memories,
+      next_cursor: encodeCursor({ before: last.created_at, seen: [...carried, ...sameTime] }),
+    };
+  }
+
+  private async scan(tree: Record<string, unknown>, userId: string): Promise<Memory[]> {
+    const out: Memory[] = [];
+    for (let page = 1; ; page++) {
+      const p = await this.rawPage(tree, page, MAX_PAGE_SIZE);
+      out.push(...p.items.map((r) => toMemory(r, userId)));
+      if (!p.hasNext || p.items.length === 0) break;
+    }
+    return newestFirst(out.filter((m) => m.user_id === userId));
+  }
+}
+
+function isNewestFirst(memories: Memory[]): boolean {
+  return memories.every((m, i) => i === 0 || (memories[i - 1] as Memory).created_at >= m.created_at);
+}
+
+/** Stable: memories with one created_at keep Mem0's order. */
+function newestFirst(memories: Memory[]): Memory[] {
+  return memories
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => b.m.created_at.localeCompare(a.m.created_at) || a.i - b.i)
+    .map(({ m }) => m);
+}
