@@ -30,7 +30,7 @@ async function handshake(
   try {
     return await new Promise((resolve) => {
       const sock: TLSSocket = connect({ host: "127.0.0.1", port, ca, servername }, () => {
-        resolve({ ok: true, peer: sock.getPeerCertificate().subject.CN ?? "" });
+        resolve({ ok: true, peer: String(sock.getPeerCertificate().subject.CN ?? "") });
         sock.end();
       });
       sock.on("error", (e: NodeJS.ErrnoException) =>

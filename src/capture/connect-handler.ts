@@ -1,0 +1,155 @@
+import type { IncomingMessage } from "node:http";
+import { connect as netConnect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { TLSSocket } from "node:tls";
+import type { Logger } from "../core/logger.js";
+import { rawHttpError } from "./error-response.js";
+import type { LeafCertCache } from "./leaf-certs.js";
+import { proxyAuthorized } from "./proxy-auth.js";
+
+/**
+ * CONNECT: for an intercepted host, answer 200, terminate TLS with a leaf
+ * from the project CA (HTTP/1.1 only) and hand the decrypted socket to the
+ * HTTP server, whose requests then go to the upstream and are captured.
+ * Every other host is tunnelled byte for byte and never decrypted.
+ */
+
+export interface ConnectDeps {
+  interceptHosts: ReadonlySet<string>;
+  leaves: LeafCertCache;
+  authToken: string | undefined;
+  connectTimeoutMs: number;
+  logger: Logger;
+  /** Gives a decrypted client socket to the HTTP server. */
+  serveIntercepted(socket: TLSSocket, host: string): void;
+  count(event: "intercepted" | "tunnelled" | "connectRejected" | "connectFailed"): void;
+  /** Open tunnels, for shutdown. */
+  tunnels: Set<Socket | Duplex>;
+}
+
+const ESTABLISHED = "HTTP/1.1 200 Connection Established\r\n\r\n";
+
+export function parseAuthority(authority: string | undefined): { host: string; port: number } | null {
+  if (!authority || authority.length > 300 || /[\s/@?#]/.test(authority)) return null;
+  let url: URL;
+  try {
+    url = new URL(`http://${authority}`);
+  } catch {
+    return null;
+  }
+  const port = Number(url.port);
+  if (!url.port || !Number.isInteger(port) || port < 1 || port > 65535) return null;
+  return { host: url.hostname.replace(/^\[|\]$/g, "").toLowerCase(), port };
+}
+
+function reject(socket: Duplex, status: number, reason: string, message: string, extra = ""): void {
+  if (!socket.destroyed) socket.end(rawHttpError(status, reason, message, extra));
+}
+
+export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer, deps: ConnectDeps): void {
+  socket.on("error", () => socket.destroy());
+  if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken)) {
+    deps.count("connectRejected");
+    reject(
+      socket,
+      407,
+      "Proxy Authentication Required",
+      "proxy authentication required (PROXY_AUTH_TOKEN)",
+      'proxy-authenticate: Basic realm="mcp-mitm-mem0"\r\n',
+    );
+    return;
+  }
+  const target = parseAuthority(req.url);
+  if (!target) {
+    deps.count("connectRejected");
+    reject(socket, 400, "Bad Request", "CONNECT needs host:port");
+    return;
+  }
+  if (deps.interceptHosts.has(target.host)) intercept(socket, head, target.host, deps);
+  else tunnel(socket, head, target, deps);
+}
+
+function intercept(socket: Duplex, head: Buffer, host: string, deps: ConnectDeps): void {
+  deps.leaves.get(host).then(
+    (leaf) => {
+      if (socket.destroyed) return;
+      socket.write(ESTABLISHED);
+      if (head.length > 0) socket.unshift(head);
+      const tls = new TLSSocket(socket as Socket, {
+        isServer: true,
+        secureContext: leaf.secureContext,
+        ALPNProtocols: ["http/1.1"],
+      });
+      // A client that sends garbage (or distrusts the CA) fails the handshake; nothing else is affected.
+      const onHandshakeError = (err: NodeJS.ErrnoException) => {
+        deps.logger.debug("TLS handshake with client failed", { host, code: err.code ?? "error" });
+        deps.count("connectFailed");
+        tls.destroy();
+        socket.destroy();
+      };
+      tls.once("error", onHandshakeError);
+      tls.once("secure", () => {
+        tls.off("error", onHandshakeError);
+        deps.count("intercepted");
+        deps.serveIntercepted(tls, host);
+      });
+    },
+    (err: unknown) => {
+      deps.logger.error("could not issue a leaf certificate", { host, error: (err as Error).name });
+      deps.count("connectFailed");
+      reject(socket, 502, "Bad Gateway", "the capture proxy could not issue a certificate");
+    },
+  );
+}
+
+function tunnel(
+  socket: Duplex,
+  head: Buffer,
+  target: { host: string; port: number },
+  deps: ConnectDeps,
+): void {
+  const upstream = netConnect({ host: target.host, port: target.port });
+  const timer = setTimeout(
+    () => upstream.destroy(Object.assign(new Error("connect timed out"), { code: "ETIMEDOUT" })),
+    deps.connectTimeoutMs,
+  );
+  let established = false;
+  upstream.once("connect", () => {
+    clearTimeout(timer);
+    if (socket.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    established = true;
+    deps.count("tunnelled");
+    deps.tunnels.add(socket);
+    socket.write(ESTABLISHED);
+    if (head.length > 0) upstream.write(head);
+    // Raw bytes both ways; pipe() honours backpressure, and either side closing ends the other.
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.on("error", (err: NodeJS.ErrnoException) => {
+    clearTimeout(timer);
+    if (!established) {
+      deps.count("connectFailed");
+      reject(
+        socket,
+        502,
+        "Bad Gateway",
+        `the capture proxy could not reach ${target.host}:${target.port} (${err.code ?? "error"})`,
+      );
+    } else {
+      socket.destroy();
+    }
+  });
+  // A side that closes without ending cleanly tears the other down; clean ends flow through pipe().
+  upstream.on("close", () => {
+    if (!socket.writableEnded) socket.destroy();
+  });
+  socket.on("close", () => {
+    clearTimeout(timer);
+    deps.tunnels.delete(socket);
+    if (!upstream.writableEnded) upstream.destroy();
+  });
+}

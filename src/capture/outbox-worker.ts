@@ -1,0 +1,183 @@
+import { turnToMemory } from "../core/capture/index.js";
+import { isMemoryError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import type { Counters } from "./capture-stats.js";
+import type { Outbox, OutboxRow } from "./outbox.js";
+
+/**
+ * Moves turns from the outbox into the memory store, one at a time, oldest
+ * first. A failed add is retried with exponential backoff (and the worker
+ * pauses, so an outage is not hammered); input the store rejects for good
+ * (INVALID_INPUT) is marked failed and kept for inspection. Replaying a row
+ * whose add succeeded just before a crash is harmless: the store does not
+ * store the same text for the same user twice.
+ */
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 5 * 60_000 };
+
+export function backoffDelay(attempts: number, policy: BackoffPolicy, random = Math.random): number {
+  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+export interface OutboxWorkerOptions {
+  outbox: Outbox;
+  store: MemoryStore;
+  logger: Logger;
+  counters: Counters;
+  /** Call `onMemoriesStored` after this many stored memories. */
+  reflectionEvery: number;
+  onMemoriesStored?: ((count: number) => void) | undefined;
+  backoff?: BackoffPolicy | undefined;
+}
+
+function errorCode(e: unknown): string {
+  if (isMemoryError(e)) return e.code;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === "string") return code;
+  return e instanceof Error ? e.name : "error";
+}
+
+export class OutboxWorker {
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private pausedUntil = 0;
+  private sinceReflection = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly backoff: BackoffPolicy;
+
+  constructor(private readonly o: OutboxWorkerOptions) {
+    this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** Wakes the worker (new rows, or start-up replay). */
+  notify(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.run();
+  }
+
+  /** Resolves when no row is due now (or after `timeoutMs`); rows waiting for a retry stay queued. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.notify();
+    if (!this.running) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    let next: number | null;
+    try {
+      next = this.o.outbox.nextDueAt();
+    } catch {
+      next = Date.now() + this.backoff.baseMs;
+    }
+    if (next === null) return;
+    const at = Math.max(next, this.pausedUntil);
+    this.timer = setTimeout(() => this.notify(), Math.max(0, at - Date.now()));
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && Date.now() >= this.pausedUntil) {
+          const rows = this.o.outbox.due(Date.now(), 16);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            if (this.stopped || !(await this.process(row))) break;
+          }
+        }
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      // The outbox itself failed (disk, lock): log without content, try again later.
+      this.o.counters.captureFailures++;
+      this.pausedUntil = Date.now() + this.backoff.baseMs;
+      this.o.logger.error("outbox read failed", { code: errorCode(e) });
+    } finally {
+      this.running = false;
+      this.schedule();
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Stores one row. false when the worker should pause (the store is failing). */
+  private async process(row: OutboxRow): Promise<boolean> {
+    const attempts = row.attempts + 1;
+    try {
+      const result = await this.o.store.add(turnToMemory(row.turn));
+      this.o.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
+      if (result.status === "duplicate") this.o.counters.duplicates++;
+      else {
+        this.o.counters.turnsStored++;
+        this.countForReflection();
+      }
+      return true;
+    } catch (e) {
+      const code = errorCode(e);
+      if (isMemoryError(e) && e.code === "INVALID_INPUT") {
+        this.o.counters.captureFailures++;
+        this.o.outbox.markFailed(row.id, attempts, code);
+        this.o.logger.error("the store rejected a captured turn; kept in the outbox as failed", {
+          code,
+          outboxId: row.id,
+        });
+        return true;
+      }
+      const delay = backoffDelay(attempts, this.backoff);
+      this.pausedUntil = Date.now() + delay;
+      try {
+        this.o.outbox.markRetry(row.id, attempts, this.pausedUntil, code);
+      } catch {
+        // The row stays due; the pause still applies.
+      }
+      this.o.logger.warn("storing a captured turn failed; will retry", {
+        code,
+        attempts,
+        retryInMs: delay,
+        outboxId: row.id,
+      });
+      return false;
+    }
+  }
+
+  private countForReflection(): void {
+    this.sinceReflection++;
+    if (this.sinceReflection < this.o.reflectionEvery) return;
+    const n = this.sinceReflection;
+    this.sinceReflection = 0;
+    try {
+      this.o.onMemoriesStored?.(n);
+    } catch (e) {
+      this.o.logger.warn("reflection hook failed", { code: errorCode(e) });
+    }
+  }
+}

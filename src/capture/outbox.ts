@@ -1,0 +1,183 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import type { ConversationTurn } from "../core/capture/index.js";
+
+/**
+ * The durable outbox between capture and the memory store
+ * (`<dataDir>/outbox.db`, SQLite in WAL mode). Only redacted turns are
+ * written here, never raw bodies or headers. A turn's key is unique, so a
+ * turn is queued once however often the client resends it; rows move from
+ * `pending` to `done` (payload dropped, key kept for dedup) or, for input
+ * the store rejects for good, `failed`.
+ */
+
+export interface OutboxRow {
+  id: number;
+  key: string;
+  turn: ConversationTurn;
+  attempts: number;
+}
+
+export type OutboxState = "pending" | "done" | "failed";
+
+export interface OutboxCounts {
+  pending: number;
+  done: number;
+  failed: number;
+}
+
+/** Rows that finished this long ago are pruned on open (their keys stop deduplicating). */
+export const OUTBOX_KEEP_DONE_MS = 30 * 86_400_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY,
+  turn_key TEXT NOT NULL UNIQUE,
+  payload TEXT,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  memory_id TEXT,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+export function outboxPath(dataDir: string): string {
+  return join(dataDir, "outbox.db");
+}
+
+export class Outbox {
+  private readonly insert: Database.Statement;
+  private readonly selectDue: Database.Statement;
+  private readonly selectNext: Database.Statement;
+  private readonly done: Database.Statement;
+  private readonly retry: Database.Statement;
+  private readonly fail: Database.Statement;
+  private readonly addCounter: Database.Statement;
+
+  private constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      "INSERT INTO outbox (turn_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(turn_key) DO NOTHING",
+    );
+    this.selectDue = db.prepare(
+      "SELECT id, turn_key, payload, attempts FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+    );
+    this.selectNext = db.prepare("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'pending'");
+    this.done = db.prepare(
+      "UPDATE outbox SET state = 'done', payload = NULL, memory_id = ?, finished_at = ?, last_error = NULL WHERE id = ?",
+    );
+    this.retry = db.prepare(
+      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+    );
+    this.fail = db.prepare(
+      "UPDATE outbox SET state = 'failed', attempts = ?, last_error = ?, finished_at = ? WHERE id = ?",
+    );
+    this.addCounter = db.prepare(
+      "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+    );
+  }
+
+  static open(path: string, options: { readonly?: boolean } = {}): Outbox {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const db = new Database(path, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+    db.pragma("busy_timeout = 2000");
+    if (!options.readonly) {
+      db.pragma("journal_mode = WAL");
+      // WAL + NORMAL survives a killed process (not a power cut), at a fraction of FULL's cost.
+      db.pragma("synchronous = NORMAL");
+      db.exec(SCHEMA);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+        if (process.platform !== "win32" && existsSync(f)) chmodSync(f, 0o600);
+      }
+      db.prepare("DELETE FROM outbox WHERE state = 'done' AND finished_at < ?").run(
+        Date.now() - OUTBOX_KEEP_DONE_MS,
+      );
+    }
+    return new Outbox(db);
+  }
+
+  /** Queues a (redacted) turn; false when its key was already queued or stored. */
+  enqueue(turn: ConversationTurn, now = Date.now()): boolean {
+    return this.insert.run(turn.key, JSON.stringify(turn), now, now).changes === 1;
+  }
+
+  due(now: number, limit: number): OutboxRow[] {
+    const rows = this.selectDue.all(now, limit) as {
+      id: number;
+      turn_key: string;
+      payload: string;
+      attempts: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.turn_key,
+      turn: JSON.parse(r.payload) as ConversationTurn,
+      attempts: r.attempts,
+    }));
+  }
+
+  /** When the next pending row is due (ms epoch), or null when none is pending. */
+  nextDueAt(): number | null {
+    const r = this.selectNext.get() as { t: number | null };
+    return r.t;
+  }
+
+  markDone(id: number, memoryId: string | null, now = Date.now()): void {
+    this.done.run(memoryId, now, id);
+  }
+
+  markRetry(id: number, attempts: number, nextAttemptAt: number, errorCode: string): void {
+    this.retry.run(attempts, nextAttemptAt, errorCode.slice(0, 200), id);
+  }
+
+  markFailed(id: number, attempts: number, errorCode: string, now = Date.now()): void {
+    this.fail.run(attempts, errorCode.slice(0, 200), now, id);
+  }
+
+  counts(): OutboxCounts {
+    const out: OutboxCounts = { pending: 0, done: 0, failed: 0 };
+    const rows = this.db.prepare("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state").all() as {
+      state: OutboxState;
+      n: number;
+    }[];
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+
+  /** Adds to lifetime counters (one transaction). */
+  addCounters(deltas: Record<string, number>): void {
+    const tx = this.db.transaction((entries: [string, number][]) => {
+      for (const [k, v] of entries) if (v !== 0) this.addCounter.run(k, v);
+    });
+    tx(Object.entries(deltas));
+  }
+
+  counters(): Record<string, number> {
+    const rows = this.db.prepare("SELECT name, value FROM counters").all() as {
+      name: string;
+      value: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  /** Every key, oldest first (tests, diagnostics). */
+  keys(state?: OutboxState): string[] {
+    const sql = state
+      ? "SELECT turn_key FROM outbox WHERE state = ? ORDER BY id"
+      : "SELECT turn_key FROM outbox ORDER BY id";
+    const stmt = this.db.prepare(sql).pluck();
+    return (state ? stmt.all(state) : stmt.all()) as string[];
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

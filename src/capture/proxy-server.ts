@@ -1,0 +1,288 @@
+import * as http from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Config } from "../core/config.js";
+import { ConfigError, MemoryError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import { loadOrCreateCa } from "./ca.js";
+import { CapturePipeline } from "./capture-pipeline.js";
+import {
+  type Counters,
+  counterDelta,
+  type ProxyStats,
+  statsLogFields,
+  zeroCounters,
+} from "./capture-stats.js";
+import { handleConnect } from "./connect-handler.js";
+import type { ActiveStream, ForwardTimeouts } from "./forward.js";
+import { createLeafCertCache } from "./leaf-certs.js";
+import { Outbox, outboxPath } from "./outbox.js";
+import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
+import { isLoopbackHost } from "./proxy-auth.js";
+import { displayUrl, type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
+import { CAPTURE_CAP_BYTES, createRequestHandler } from "./request-router.js";
+import { createPassthroughAgent, createUpstream } from "./upstream.js";
+
+/**
+ * The capture proxy: one port serving forward-proxy traffic (CONNECT and
+ * absolute URIs) and reverse traffic (origin-form requests to UPSTREAM_URL).
+ * Built on node:http/node:tls directly (see docs/capture.md for why).
+ */
+
+export interface StartProxyOptions {
+  config: Config;
+  store: MemoryStore;
+  logger: Logger;
+  onMemoriesStored?: ((count: number) => void) | undefined;
+  /** Required to listen on a non-loopback address (and PROXY_AUTH_TOKEN must be set). */
+  allowRemote?: boolean | undefined;
+  timeouts?: Partial<ForwardTimeouts> | undefined;
+  /** Longest wait for streams in flight at close() before they are cut. */
+  shutdownGraceMs?: number | undefined;
+  backoff?: BackoffPolicy | undefined;
+  capBytes?: number | undefined;
+  /** How often proxy-status.json is refreshed. */
+  statusIntervalMs?: number | undefined;
+}
+
+export interface ProxyHandle {
+  port: number;
+  host: string;
+  /** http://host:port */
+  url: string;
+  caPath: string;
+  close(): Promise<void>;
+  stats(): ProxyStats;
+}
+
+export const DEFAULT_TIMEOUTS: ForwardTimeouts = { connectMs: 15_000, idleMs: 10 * 60_000 };
+const STATS_LOG_INTERVAL_MS = 60_000;
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === "EADDRINUSE"
+          ? new MemoryError(
+              "UNAVAILABLE",
+              `port ${port} on ${host} is in use: pick another with --port (0 = any free port)`,
+            )
+          : new MemoryError("UNAVAILABLE", `cannot listen on ${host}:${port} (${err.code ?? "error"})`),
+      );
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
+  const { config, store, logger } = opts;
+  const { host, authToken } = config.proxy;
+  if (!isLoopbackHost(host)) {
+    if (!opts.allowRemote) {
+      throw new ConfigError(
+        `refusing to listen on ${host}: anyone who can reach it could use the proxy. Use 127.0.0.1, or pass --allow-remote and set PROXY_AUTH_TOKEN`,
+      );
+    }
+    if (!authToken) throw new ConfigError("--allow-remote needs PROXY_AUTH_TOKEN (16+ characters) to be set");
+  }
+  const interceptHosts = new Set(config.proxy.interceptHosts.map((h) => h.toLowerCase()));
+  const ca = await loadOrCreateCa(config.dataDir, [...interceptHosts], logger);
+  const leaves = createLeafCertCache(ca);
+  const upstream = createUpstream(config.proxy.upstreamUrl, config.proxy.upstreamCaFile);
+  const passthroughAgent = createPassthroughAgent();
+  const timeouts: ForwardTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+
+  const counters: Counters = zeroCounters();
+  const startedAt = new Date().toISOString();
+  const outbox = Outbox.open(outboxPath(config.dataDir));
+  const worker = new OutboxWorker({
+    outbox,
+    store,
+    logger,
+    counters,
+    reflectionEvery: config.reflection.every,
+    onMemoriesStored: opts.onMemoriesStored,
+    backoff: opts.backoff,
+  });
+  const pipeline = new CapturePipeline({
+    outbox,
+    worker,
+    logger,
+    counters,
+    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
+  });
+
+  const streams = new Set<ActiveStream>();
+  const tunnels = new Set<Socket | Duplex>();
+  const interceptedSockets = new WeakMap<Socket, string>();
+  let activeRequests = 0;
+  let port = 0;
+  let closing: Promise<void> | null = null;
+
+  const stats = (): ProxyStats => {
+    let paused = 0;
+    let bufferedBytes = 0;
+    for (const s of streams) {
+      if (s.upstream.isPaused()) paused++;
+      bufferedBytes += s.upstream.readableLength + s.client.writableLength;
+    }
+    let outboxDepth = pipeline.heldCount();
+    try {
+      outboxDepth += outbox.counts().pending;
+    } catch {
+      // closed or unreadable: report what is held in memory
+    }
+    return {
+      ...counters,
+      startedAt,
+      outboxDepth,
+      capturing: pipeline.inFlightCount(),
+      streams: { active: streams.size, paused, bufferedBytes },
+    };
+  };
+
+  const server = http.createServer(
+    { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 10 * 60_000 },
+    createRequestHandler({
+      upstream,
+      passthroughAgent,
+      interceptHosts,
+      authToken,
+      timeouts,
+      capBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
+      counters,
+      streams,
+      interceptedSockets,
+      ownPort: () => port,
+      health: () => ({ service: "mcp-mitm-mem0", pid: process.pid, port, startedAt }),
+      onExchange: (raw) => pipeline.submit(raw),
+    }),
+  );
+  server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    activeRequests++;
+    res.once("close", () => activeRequests--);
+  });
+  server.on("connect", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (closing) return void socket.destroy();
+    handleConnect(req, socket, head, {
+      interceptHosts,
+      leaves,
+      authToken,
+      connectTimeoutMs: timeouts.connectMs,
+      logger,
+      tunnels,
+      serveIntercepted: (tls, h) => {
+        interceptedSockets.set(tls, h);
+        server.emit("connection", tls);
+      },
+      count: (event) => {
+        if (event === "intercepted") counters.intercepted++;
+        else if (event === "tunnelled") counters.tunnelled++;
+        else counters.rejected++;
+      },
+    });
+  });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    counters.rejected++;
+    logger.debug("bad request from a client", { code: err.code ?? "error" });
+    if (socket.writable && err.code !== "ECONNRESET") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    } else socket.destroy();
+  });
+
+  port = await listen(server, config.proxy.port, host);
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+
+  // Persisted status and counters.
+  let flushed = zeroCounters();
+  const writeStatus = (running: boolean) => {
+    const s = stats();
+    try {
+      const delta = counterDelta(counters, flushed);
+      outbox.addCounters(delta);
+      flushed = { ...counters };
+    } catch {
+      // lifetime totals are best effort
+    }
+    const file: ProxyStatusFile = {
+      pid: process.pid,
+      running,
+      host,
+      port,
+      url,
+      caPath: ca.paths.cert,
+      upstream: displayUrl(config.proxy.upstreamUrl),
+      authRequired: Boolean(authToken),
+      startedAt,
+      updatedAt: new Date().toISOString(),
+      stats: s,
+    };
+    try {
+      writeProxyStatus(config.dataDir, file);
+    } catch (e) {
+      logger.warn("could not write proxy-status.json", {
+        code: (e as NodeJS.ErrnoException).code ?? "error",
+      });
+    }
+  };
+  writeStatus(true);
+  const statusTimer = setInterval(() => writeStatus(true), opts.statusIntervalMs ?? 2000).unref();
+  let lastLogged = "";
+  const logTimer = setInterval(() => {
+    const fields = statsLogFields(stats());
+    const key = JSON.stringify(fields);
+    if (key !== lastLogged) logger.info("proxy stats", fields);
+    lastLogged = key;
+  }, STATS_LOG_INTERVAL_MS).unref();
+
+  logger.info("capture proxy listening", {
+    url,
+    upstream: displayUrl(config.proxy.upstreamUrl),
+    intercept: [...interceptHosts],
+    auth: Boolean(authToken),
+  });
+  // Replay what a previous run left in the outbox.
+  worker.notify();
+
+  const shutdown = async (): Promise<void> => {
+    const grace = opts.shutdownGraceMs ?? 10_000;
+    server.close();
+    server.closeIdleConnections();
+    const deadline = Date.now() + grace;
+    while ((activeRequests > 0 || tunnels.size > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      server.closeIdleConnections();
+    }
+    server.closeAllConnections();
+    for (const t of tunnels) t.destroy();
+    clearInterval(statusTimer);
+    clearInterval(logTimer);
+    await pipeline.settle(2000);
+    await worker.drain(5000);
+    worker.stop();
+    pipeline.stop();
+    writeStatus(false);
+    logger.info("capture proxy stopped", statsLogFields(stats()));
+    outbox.close();
+    upstream.agent.destroy();
+    passthroughAgent.destroy();
+  };
+
+  return {
+    port,
+    host,
+    url,
+    caPath: ca.paths.cert,
+    stats,
+    close: () => {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

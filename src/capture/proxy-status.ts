@@ -1,0 +1,69 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ProxyStats } from "./capture-stats.js";
+
+/**
+ * `<dataDir>/proxy-status.json`: written by the running proxy (every few
+ * seconds and at shutdown) so that `status` and `doctor` in another shell can
+ * tell where it listens and what it has done. Numbers and addresses only.
+ */
+
+export interface ProxyStatusFile {
+  pid: number;
+  running: boolean;
+  host: string;
+  port: number;
+  /** http://host:port */
+  url: string;
+  caPath: string;
+  /** The upstream without credentials. */
+  upstream: string;
+  authRequired: boolean;
+  startedAt: string;
+  updatedAt: string;
+  stats: ProxyStats;
+}
+
+export function proxyStatusPath(dataDir: string): string {
+  return join(dataDir, "proxy-status.json");
+}
+
+export function writeProxyStatus(dataDir: string, status: ProxyStatusFile): void {
+  const path = proxyStatusPath(dataDir);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+export function readProxyStatus(dataDir: string): ProxyStatusFile | null {
+  const path = proxyStatusPath(dataDir);
+  if (!existsSync(path)) return null;
+  try {
+    const parsed = JSON.parse(readFileSync(path, "utf8")) as ProxyStatusFile;
+    return typeof parsed.pid === "number" && typeof parsed.port === "number" ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when a process with this pid exists (and we may signal it). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The upstream URL without user info, for display. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "(invalid URL)";
+  }
+}

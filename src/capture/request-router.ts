@@ -1,0 +1,162 @@
+import type * as http from "node:http";
+import type { Socket } from "node:net";
+import { DEFAULT_NOISE_RULES } from "../core/capture/index.js";
+import { classifyRoute } from "../core/capture/noise-filter.js";
+import type { Counters } from "./capture-stats.js";
+import { sendProxyError } from "./error-response.js";
+import { type ActiveStream, type ForwardTimeouts, forwardRequest, type RawExchange } from "./forward.js";
+import { isLoopbackHost, proxyAuthorized, reverseAuthorized } from "./proxy-auth.js";
+import type { UpstreamTarget } from "./upstream.js";
+
+/**
+ * Decides what each HTTP request is:
+ * - on a decrypted CONNECT socket → the upstream, captured;
+ * - absolute URI (`GET http://host/...`) → proxy traffic: intercepted hosts
+ *   (and the proxy's own address) go to the upstream and are captured, other
+ *   origins are forwarded as they are;
+ * - origin form (`POST /v1/messages`) → reverse traffic to the upstream, captured;
+ * - `GET /__mcp-mitm-mem0/health` → answered here (doctor, status).
+ */
+
+export const HEALTH_PATH = "/__mcp-mitm-mem0/health";
+export const CAPTURE_CAP_BYTES = 8 * 1024 * 1024;
+
+export interface RouterDeps {
+  upstream: UpstreamTarget;
+  passthroughAgent: http.Agent;
+  interceptHosts: ReadonlySet<string>;
+  authToken: string | undefined;
+  timeouts: ForwardTimeouts;
+  capBytes: number;
+  counters: Counters;
+  streams: Set<ActiveStream>;
+  /** Sockets decrypted from CONNECT, with the host the client asked for. */
+  interceptedSockets: WeakMap<Socket, string>;
+  /** The proxy's own port (absolute URIs that point at it are reverse traffic). */
+  ownPort: () => number;
+  health: () => Record<string, unknown>;
+  onExchange(raw: RawExchange): void;
+}
+
+function upstreamPath(deps: RouterDeps, path: string): string {
+  return `${deps.upstream.basePath}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+function toUpstream(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: RouterDeps,
+  path: string,
+  captureHost: string,
+): void {
+  const route = classifyRoute({ method: req.method ?? "GET", path }, DEFAULT_NOISE_RULES);
+  deps.counters.exchanges++;
+  forwardRequest(req, res, {
+    target: {
+      protocol: deps.upstream.protocol,
+      hostname: deps.upstream.hostname,
+      port: deps.upstream.port,
+      path: upstreamPath(deps, path),
+      hostHeader: deps.upstream.hostHeader,
+      agent: deps.upstream.agent,
+      servername: deps.upstream.servername,
+    },
+    timeouts: deps.timeouts,
+    streams: deps.streams,
+    // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
+    capture: route.capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
+    onDone: ({ status, exchange }) => {
+      if (status === null) deps.counters.upstreamErrors++;
+      if (exchange) deps.onExchange(exchange);
+      else deps.counters.skippedNoise++;
+    },
+  });
+}
+
+function passthrough(req: http.IncomingMessage, res: http.ServerResponse, deps: RouterDeps, url: URL): void {
+  deps.counters.passthrough++;
+  forwardRequest(req, res, {
+    target: {
+      protocol: "http:",
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port ? Number(url.port) : 80,
+      path: `${url.pathname}${url.search}`,
+      hostHeader: url.host,
+      agent: deps.passthroughAgent,
+    },
+    timeouts: deps.timeouts,
+    streams: deps.streams,
+    capture: null,
+    onDone: ({ status }) => {
+      if (status === null) deps.counters.upstreamErrors++;
+    },
+  });
+}
+
+function proxyAuthFailed(res: http.ServerResponse, deps: RouterDeps): void {
+  deps.counters.rejected++;
+  sendProxyError(res, 407, "authentication_error", "proxy authentication required (PROXY_AUTH_TOKEN)", {
+    "proxy-authenticate": 'Basic realm="mcp-mitm-mem0"',
+  });
+}
+
+export function createRequestHandler(deps: RouterDeps): http.RequestListener {
+  return (req, res) => {
+    const url = req.url ?? "/";
+    const interceptedHost = deps.interceptedSockets.get(req.socket);
+    if (interceptedHost !== undefined) {
+      // Authenticated at CONNECT time.
+      toUpstream(req, res, deps, url.startsWith("/") ? url : "/", interceptedHost);
+      return;
+    }
+    if (/^https?:\/\//i.test(url)) {
+      if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken)) return proxyAuthFailed(res, deps);
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        deps.counters.rejected++;
+        return sendProxyError(res, 400, "invalid_request_error", "malformed absolute URI");
+      }
+      const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+      const path = `${target.pathname}${target.search}`;
+      const toSelf = isLoopbackHost(host) && Number(target.port || 80) === deps.ownPort();
+      if (deps.interceptHosts.has(host) || toSelf) return toUpstream(req, res, deps, path, host);
+      if (target.protocol !== "http:") {
+        deps.counters.rejected++;
+        return sendProxyError(
+          res,
+          400,
+          "invalid_request_error",
+          "use CONNECT for https:// through this proxy",
+        );
+      }
+      return passthrough(req, res, deps, target);
+    }
+    if (!url.startsWith("/")) {
+      deps.counters.rejected++;
+      return sendProxyError(res, 400, "invalid_request_error", "unsupported request target");
+    }
+    let path = url;
+    if (deps.authToken) {
+      const ok = reverseAuthorized(req.headers, url, deps.authToken);
+      if (!ok) {
+        deps.counters.rejected++;
+        return sendProxyError(
+          res,
+          401,
+          "authentication_error",
+          "this capture proxy needs its token: Proxy-Authorization: Bearer <PROXY_AUTH_TOKEN>, or a base URL ending in /t/<PROXY_AUTH_TOKEN>",
+        );
+      }
+      path = ok.path;
+    }
+    if (path === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
+      const body = JSON.stringify(deps.health());
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    toUpstream(req, res, deps, path, deps.upstream.hostname);
+  };
+}
