@@ -278,7 +278,7 @@ export class Mem0Routes {
         event_type: "ADD",
         status: reported,
         payload: e.payload,
-        metadata: {},
+        metadata: e.status === "FAILED" ? { error: "extraction failed (injected)" } : {},
         results: reported === "SUCCEEDED" ? e.results : [],
         created_at: mem0Time(e.createdMs),
         updated_at: mem0Time(e.completedMs ?? e.createdMs),

@@ -53,6 +53,8 @@ export class StubState {
   private lastMs = 0;
   /** While true, queued adds stay PENDING (the platform is "busy"). */
   holdEvents = false;
+  /** The next this-many queued adds end FAILED without writing anything. */
+  failEvents = 0;
 
   /** Strictly increasing wall-clock milliseconds, so arrival order is creation order. */
   now(): number {
@@ -79,6 +81,12 @@ export class StubState {
   drain(): void {
     while (!this.holdEvents && this.queue.length > 0) {
       const event = this.events.get(this.queue.shift() as string) as StubEvent;
+      if (this.failEvents > 0) {
+        this.failEvents--;
+        event.status = "FAILED";
+        event.completedMs = this.now();
+        continue;
+      }
       event.results = this.store(event.payload as unknown as AddPayload);
       event.status = "SUCCEEDED";
       event.completedMs = this.now();
