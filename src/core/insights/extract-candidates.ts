@@ -141,20 +141,26 @@ function fromErrors(turn: TurnRecord, out: Candidate[]): void {
   }
 }
 
-/** What fixed it: an explicit "the fix was ..." first, else the first sentence describing a change. */
+/**
+ * What fixed it: an explicit "the fix was ..." first, else the first sentence
+ * describing a change (with the sentence before when it says "it" or "both"),
+ * else a stated cause.
+ */
 function describeFix(previous: readonly TurnRecord[], turn: TurnRecord): string | null {
-  const replies = [turn, ...[...previous].reverse()].map((t) => prose(assistantProse(t.assistant)));
-  for (const r of replies) {
-    for (const s of sentences(r)) {
-      const f = matchFixStatement(s);
-      if (f) return f.fix;
-    }
+  const replies = [turn, ...[...previous].reverse()].map((t) =>
+    sentences(prose(assistantProse(t.assistant))),
+  );
+  const statements = replies.flatMap((r) => r.map(matchFixStatement)).filter((f) => f !== null);
+  const explicit = statements.find((f) => f.kind === "fix");
+  if (explicit) return explicit.fix;
+  for (const all of replies.slice(1)) {
+    const at = all.findIndex(isChangeDescription);
+    if (at < 0) continue;
+    const s = all[at]!;
+    const before = at > 0 && /\b(?:both|it|them|this|that|these|those)\b/i.test(s) ? `${all[at - 1]} ` : "";
+    return normalisePhrase(`${before}${s}`);
   }
-  for (const r of replies.slice(1)) {
-    const s = sentences(r).find(isChangeDescription);
-    if (s) return normalisePhrase(s);
-  }
-  return null;
+  return statements[0]?.fix ?? null;
 }
 
 /** The problem: the latest error signature in the session before the confirmation, else the person's ask. */

@@ -11,6 +11,9 @@ import { isStopword, prose } from "./text.js";
 import { assistantProse } from "./turn-record.js";
 import type { TurnRecord } from "./types.js";
 
+/** Size of the Dirichlet prior as a share of the background's total count. */
+export const PRIOR_SHARE = 0.1;
+
 const WORD = /[a-z][a-z0-9_]*(?:[-.:/+#][a-z0-9_]+)*/g;
 
 /** Unigrams and bigrams of adjacent content words (a stopword breaks a bigram). */
@@ -64,7 +67,8 @@ export interface WeightedPhrase {
 
 /**
  * Log-odds of each phrase in `target` against `rest`, with a prior from
- * `background` (target + rest, or the whole history) scaled to `priorSize`.
+ * `background` (target + rest, or the whole history) scaled to `priorSize`
+ * (default: PRIOR_SHARE of the background's total count).
  * Only phrases in at least `minTarget` target turns are scored.
  */
 export function weightedLogOdds(
@@ -81,7 +85,8 @@ export function weightedLogOdds(
   let rTotal = 0;
   for (const v of rest.df.values()) rTotal += v;
   if (bgTotal === 0 || tTotal === 0) return [];
-  const a0 = opts.priorSize ?? Math.max(bgTotal, 1000);
+  // A tenth of the background: enough to steady rare phrases, not so much that it drowns a real shift.
+  const a0 = opts.priorSize ?? Math.max(bgTotal * PRIOR_SHARE, 50);
   const out: WeightedPhrase[] = [];
   for (const [phrase, yt] of target.df) {
     if (yt < minTarget) continue;

@@ -59,7 +59,7 @@ export function matchPreference(sentence: string): Statement | null {
   const s = sentence.trim();
   if (/\b(?:let'?s|we(?:'ll| will| are going to| decided| have decided|'ve decided))\b/i.test(s)) return null;
   let m = s.match(
-    /\bI(?: really| strongly| generally| usually| always| much| would| 'd|'d)? (?:prefer|like to use|rather use|'d rather use|would rather use) (.+?)\s+(?:over|to|rather than|instead of|than)\s+(.+)$/i,
+    /\bI(?: really| strongly| generally| usually| always| much| would| 'd|'d)? (?:prefer|like to use|rather use|'d rather use|would rather use) ([^,;:.!?]+?)\s+(?:over|to|rather than|instead of|than)\s+(.+)$/i,
   );
   if (m) return prefer(m[1], m[2], 0.8);
   m = s.match(/\bI(?: really| strongly| generally| usually| always| much)? prefer (.+)$/i);
@@ -91,16 +91,25 @@ function prefer(
 ): Statement | null {
   const choice = object(rawChoice, 6);
   if (!choice) return null;
-  const over = object(rawOver, 6);
+  // "jest for the new tests" → "jest": the occasion is not part of the preference.
+  const over = object(
+    rawOver?.replace(/\s+(?:for|in|on) (?:the |all |every |new |our |this )?\S.*$/i, ""),
+    6,
+  );
   if (over && over !== choice) {
     return { canonical: `prefer ${choice} over ${over}`, fields: { choice, over }, confidence };
   }
   return { canonical: `prefer ${choice}`, fields: { choice }, confidence: confidence - 0.05 };
 }
 
+/** "named exports in new modules" → "named exports": where a rule applies is not part of what it says. */
+const WHERE =
+  /\s+(?:in|inside|within|across|throughout) (?:the |all |every |each |new |any |our |this |these |those )?\S.*$/;
+
 function rule(polarity: "always" | "never", verb: string, rawObj: string | undefined, confidence: number) {
-  const o = object(rawObj);
-  if (!o) return null;
+  const full = object(rawObj);
+  if (!full) return null;
+  const o = full.replace(WHERE, "") || full;
   const v = verb.toLowerCase();
   return { canonical: `${polarity} ${v} ${o}`, fields: { polarity, verb: v, object: o }, confidence };
 }
@@ -132,18 +141,27 @@ function decision(
 ): Statement | null {
   if (!rawRest) return null;
   let rest = rawRest;
-  let replaced = rawFrom ? object(rawFrom, 5) : null;
+  let replacedRaw = rawFrom;
   const inst = rest.match(/^(.+?)\s+(?:instead of|rather than|over|not)\s+(.+)$/i);
   if (inst) {
     rest = inst[1]!;
-    replaced = object(inst[2], 5) ?? replaced;
+    replacedRaw = inst[2];
   }
+  // "for <purpose>" may sit after the choice or after what it replaces.
   let purpose: string | null = null;
-  const forM = rest.match(/^(.+?)\s+(?:for|as) (?:the |our |a )?(.+)$/i);
+  const forOf = (s: string) => s.match(/^(.+?)\s+(?:for|as) (?:the |our |a )?(.+)$/i);
+  const forM = forOf(rest);
   if (forM) {
     rest = forM[1]!;
     purpose = object(forM[2], 5);
+  } else if (replacedRaw) {
+    const forR = forOf(replacedRaw);
+    if (forR) {
+      replacedRaw = forR[1]!;
+      purpose = object(forR[2], 5);
+    }
   }
+  const replaced = replacedRaw ? object(replacedRaw, 5) : null;
   const choice = object(rest, 6);
   if (!choice) return null;
   const fields: Record<string, string> = { choice };
@@ -236,15 +254,20 @@ export function isFixConfirmation(sentence: string): boolean {
   );
 }
 
-/** The assistant states what the fix or cause was. */
-export function matchFixStatement(sentence: string): { fix: string; confidence: number } | null {
+/**
+ * The assistant states what the fix was ("the fix was ...", "fixed it by ...")
+ * or, weaker, what the cause was ("the issue was ...").
+ */
+export function matchFixStatement(sentence: string): { fix: string; kind: "fix" | "cause" } | null {
   const s = sentence.trim();
-  const m = s.match(
-    /\b(?:the (?:fix|solution) (?:was|is)|(?:this|that) (?:fixes|fixed|resolves|resolved) it by|fixed (?:it|this) by|resolved (?:it|this) by|the (?:root cause|cause|problem|issue) (?:was|is))\s*:?\s*(.+)$/i,
+  const fix = s.match(
+    /\b(?:the (?:fix|solution) (?:was|is)|(?:this|that) (?:fixes|fixed|resolves|resolved) it by|fixed (?:it|this) by|resolved (?:it|this) by)\s*:?\s*(.+)$/i,
   );
+  const cause = fix ? null : s.match(/\bthe (?:root cause|cause|problem|issue) (?:was|is)\s*:?\s*(.+)$/i);
+  const m = fix ?? cause;
   if (!m) return null;
-  const fix = normalisePhrase(m[1]!.replace(/\s*[.!]\s*$/, ""));
-  return fix.split(" ").length >= 2 ? { fix, confidence: 0.75 } : null;
+  const text = normalisePhrase(m[1]!.replace(/\s*[.!]\s*$/, ""));
+  return text.split(" ").length >= 2 ? { fix: text, kind: fix ? "fix" : "cause" } : null;
 }
 
 /** A sentence of the assistant that describes a change it made (the likely fix). */

@@ -19,7 +19,7 @@ i'd you're you'll you've we're we'll we've it's that's there's let's don't doesn
 isn't aren't wasn't haven't hasn't should've could've would've here's what's lgtm great good done now
 first next last new look looks looking check checked run running ran work works working worked file
 files change changes changed go going want add added adding fix fixed fixing issue problem help line
-lines think know see seen tell told give call called yeah hi hello`.split(/\s+/),
+lines think know see seen tell told per instead etc give call called yeah hi hello`.split(/\s+/),
 );
 
 /** Removes fenced code blocks (``` or ~~~), keeping the prose around them. */
