@@ -58,6 +58,8 @@ export function findMatch(records: readonly DerivedRecord[], c: Candidate): Deri
     if (r.meta.type !== c.type) continue;
     if (isPerProject(c.type) && r.meta.insight_key.split(":")[1] !== c.key.split(":")[1]) continue;
     if (c.type === "solution" && r.meta.fields.problem_key !== c.fields.problem_key) continue;
+    // Close wording is not enough: "use postgres for the queue instead of sqlite" is not "use sqlite for the queue".
+    if (!sameSubject(c.fields, r.meta.fields)) continue;
     const sim = jaccard(ct, keyTokens(r.meta.type, r.meta.insight_key));
     if (sim >= threshold && (!best || sim > best.sim)) best = { r, sim };
   }
@@ -68,6 +70,18 @@ function addUnique(list: readonly string[], v: string | null, cap = Number.POSIT
   if (v === null || list.includes(v)) return [...list];
   const out = [...list, v];
   return out.length > cap ? out.slice(out.length - cap) : out;
+}
+
+/** What a statement is about: the choice, the object of a rule, or the task. */
+function subjectOf(fields: Record<string, string>): string[] {
+  return tokenize(fields.choice ?? fields.object ?? fields.task ?? fields.fix ?? "");
+}
+
+function sameSubject(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a.polarity !== b.polarity || a.verb !== b.verb) return false;
+  const ta = subjectOf(a);
+  const tb = subjectOf(b);
+  return ta.length === 0 || tb.length === 0 || jaccard(ta, tb) >= 0.5;
 }
 
 export function newMeta(c: Candidate): DerivedMeta {

@@ -272,7 +272,7 @@ export function matchFixStatement(sentence: string): { fix: string; kind: "fix" 
 
 /** A sentence of the assistant that describes a change it made (the likely fix). */
 export function isChangeDescription(sentence: string): boolean {
-  return /\b(?:the (?:fix|issue|problem|root cause|cause)|I(?:'ve| have)? (?:changed|updated|added|fixed|replaced|removed|set|moved|switched|wrapped|increased|pinned|renamed|bumped|reverted)|(?:changed|updated|replaced|added|set|pinned|switched) .+ (?:to|so|in|from)\b|by (?:adding|setting|using|removing|changing|passing|moving|increasing|pinning))/i.test(
+  return /\b(?:I(?:'ve| have)? (?:changed|updated|added|fixed|replaced|removed|set|moved|switched|wrapped|increased|pinned|renamed|bumped|reverted)|(?:changed|updated|replaced|added|set|pinned|switched) .+ (?:to|so|in|from)\b|by (?:adding|setting|using|removing|changing|passing|moving|increasing|pinning))/i.test(
     sentence,
   );
 }
