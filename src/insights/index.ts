@@ -77,10 +77,17 @@ export function createInsights(deps: InsightsDeps): Insights {
   async function attachRelated(result: AnalysisResult, userId: string): Promise<void> {
     const inWindow = new Set(result.insights.filter((i) => i.kind === "topic").flatMap((i) => i.memory_ids));
     for (const topic of result.insights.filter((i) => i.kind === "topic").slice(0, RELATED_TOPICS)) {
-      const hits = await store.search(topic.title, {
-        filters: { user_id: userId, categories: ["conversation"] },
-        limit: 5,
-      });
+      let hits: { id: string }[];
+      try {
+        hits = await store.search(topic.title, {
+          filters: { user_id: userId, categories: ["conversation"] },
+          limit: 5,
+        });
+      } catch (e) {
+        // Related turns are extra evidence; the analysis stands without them.
+        logger.warn("related-turn search failed", { error: (e as Error).name });
+        return;
+      }
       const earlier = hits
         .map((h) => h.id)
         .filter((id) => !inWindow.has(id) && !topic.memory_ids.includes(id));

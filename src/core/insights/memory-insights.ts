@@ -10,8 +10,10 @@ import type { DerivedRecord, Insight, TurnRecord } from "./types.js";
 
 const MAX_SOURCE_IDS = 8;
 
+/** The derived memories first, then the turns they came from (newest sources of each). */
 function ids(r: DerivedRecord, ...more: DerivedRecord[]): string[] {
-  const out = [r.id, ...more.map((m) => m.id), ...r.meta.source_ids.slice(-MAX_SOURCE_IDS)];
+  const all = [r, ...more];
+  const out = [...all.map((m) => m.id), ...all.flatMap((m) => m.meta.source_ids.slice(-MAX_SOURCE_IDS))];
   return [...new Set(out)];
 }
 
