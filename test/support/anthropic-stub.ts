@@ -59,6 +59,8 @@ export interface StubExchange {
   responseBody: Buffer;
   /** The request ended in a complete response. */
   finished: boolean;
+  /** The connection for this response closed (finished or not). */
+  closed: boolean;
 }
 
 export interface BulkProgress {
@@ -508,6 +510,7 @@ export async function startAnthropicStub(options: { replier?: Replier } = {}): P
         responseHeaders: {},
         responseBody: Buffer.alloc(0),
         finished: false,
+        closed: false,
       };
       stub.exchanges.push(record);
       const parts: Buffer[] = [];
@@ -525,7 +528,10 @@ export async function startAnthropicStub(options: { replier?: Replier } = {}): P
         record.finished = true;
         changed();
       });
-      res.on("close", changed);
+      res.on("close", () => {
+        record.closed = true;
+        changed();
+      });
     },
   );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
