@@ -160,10 +160,11 @@ describe("opt-in model reflection against a strict local stand-in for the Messag
   });
 
   it("sends nothing without both REFLECTION_MODEL and ANTHROPIC_API_KEY", async () => {
-    for (const env of [
+    const halfOptIns: Record<string, string>[] = [
       { REFLECTION_MODEL: MODEL, REFLECTION_BASE_URL: stub.url },
       { ANTHROPIC_API_KEY: stub.apiKey, REFLECTION_BASE_URL: stub.url },
-    ]) {
+    ];
+    for (const env of halfOptIns) {
       const { provider } = await setup(env);
       const { data } = await provider.analyze({ user_id: FIXTURE_USER, limit: 10 });
       expect(data.source).toBe("offline");
