@@ -202,4 +202,28 @@ describe("answers are normalised", () => {
     } while (cursor);
     expect(seen.map((m) => m.memory)).toEqual(["day 4", "day 3", "day 2", "day 1", "day 0"]);
   });
+
+  for (const listOrder of ["newest", "oldest"] as const) {
+    it(`pages in exact order through memories created within one second (Mem0 lists ${listOrder} first)`, async () => {
+      const { stub, store } = await setup({}, {}, { listOrder });
+      const at = (ms: number) => new Date(Date.UTC(2024, 5, 1, 12, 0, 0) + ms).toISOString();
+      const offsets = [10, 990, 500, 250, 750, 1200, 1100];
+      await store.addMany(offsets.map((ms) => ({ user_id: USER, memory: `at ${ms}`, created_at: at(ms) })));
+      // Mem0 itself keeps whole seconds: five of them share 12:00:00.
+      expect(new Set([...stub.state.records.values()].map((r) => r.createdMs)).size).toBe(2);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({ filters: { user_id: USER }, limit: 2, cursor });
+        seen.push(...page.memories.map((m) => m.memory));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      const expected = [...offsets].sort((a, b) => b - a).map((ms) => `at ${ms}`);
+      expect(seen).toEqual(expected);
+      const one = await store.get(
+        (await store.list({ filters: { user_id: USER }, limit: 1 })).memories[0]!.id,
+      );
+      expect(one?.created_at).toBe(at(1200));
+    });
+  }
 });

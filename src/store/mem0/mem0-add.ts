@@ -77,7 +77,11 @@ export class Mem0Adder {
       metadata,
       infer: this.settings.infer,
     };
-    if (input.created_at !== undefined) body.timestamp = Math.floor(Date.parse(input.created_at) / 1000);
+    if (input.created_at !== undefined) {
+      const ms = Date.parse(input.created_at);
+      body.timestamp = Math.floor(ms / 1000);
+      metadata[META.createdAt] = new Date(ms).toISOString();
+    }
     return body;
   }
 

@@ -7,11 +7,18 @@ import { resultsOf, toMemory } from "./normalise.js";
 import { decodeCursor, encodeCursor } from "./page-cursor.js";
 
 /**
- * Newest-first listing over Mem0's page-numbered list. Mem0 does not document
- * the order of its list, so each page is checked: when Mem0 answered newest
- * first (or sent everything that matched) one request is enough; otherwise
- * the matching memories are read in full and sorted here.
+ * Newest-first listing over Mem0's page-numbered list.
+ *
+ * Mem0 keeps created_at to the second when we set it (`timestamp` is Unix
+ * seconds); the exact time rides along in metadata. So Mem0 can order by
+ * second only: a page is extended until it holds every memory of its last
+ * second, then ordered exactly here. Mem0 does not document the order of its
+ * list either, so each answer is checked: when it is not newest first (by
+ * second) the matching memories are read in full and sorted here.
  */
+
+const second = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
 export class Mem0Lister {
   constructor(
     private readonly http: Mem0HttpClient,
@@ -45,32 +52,51 @@ export class Mem0Lister {
     const seen = new Set(position?.seen ?? []);
     const tree = toMem0Filters(filters) as { AND: unknown[] };
     if (position) {
-      // Everything created up to (and within the millisecond of) the last memory returned.
-      tree.AND.push({ created_at: { lt: new Date(Date.parse(position.before) + 1).toISOString() } });
+      // Everything up to the end of the second of the last memory returned.
+      tree.AND.push({ created_at: { lt: new Date((second(position.before) + 1) * 1000).toISOString() } });
     }
     const size = Math.min(MAX_PAGE_SIZE, limit + seen.size + 1);
-    const first = await this.rawPage(tree, 1, size);
-    const fetched = first.items.map((r) => toMemory(r, filters.user_id));
-    let candidates: Memory[];
-    // Candidates hold every match (not just one page) after a full read.
-    let complete = !first.hasNext;
-    if (complete || isNewestFirst(fetched)) {
-      candidates = newestFirst(fetched);
-    } else {
-      complete = true;
-      this.logger.debug("mem0 list is not newest first; reading the whole filtered set", { page_size: size });
-      candidates = await this.scan(tree, filters.user_id);
+    const fetched: Memory[] = [];
+    let hasNext = true;
+    let complete = false;
+    for (let page = 1; hasNext; page++) {
+      const p = await this.rawPage(tree, page, size);
+      for (const m of p.items.map((r) => toMemory(r, filters.user_id))) {
+        if (!fetched.some((f) => f.id === m.id)) fetched.push(m);
+      }
+      hasNext = p.hasNext && p.items.length > 0;
+      if (!bySecondNewestFirst(fetched)) {
+        this.logger.debug("mem0 list is not newest first; reading the whole filtered set", {
+          page_size: size,
+        });
+        fetched.splice(0, fetched.length, ...(await this.scan(tree, filters.user_id)));
+        hasNext = false;
+        break;
+      }
+      const fresh = newestFirst(fetched.filter((m) => !seen.has(m.id)));
+      const boundary = fresh[limit - 1];
+      // Enough memories, and the last second on the page is complete: stop.
+      if (
+        fresh.length > limit &&
+        boundary &&
+        second((fetched.at(-1) as Memory).created_at) < second(boundary.created_at)
+      ) {
+        break;
+      }
     }
-    const fresh = candidates.filter((m) => m.user_id === filters.user_id && !seen.has(m.id));
+    if (!hasNext) complete = true;
+    const fresh = newestFirst(fetched.filter((m) => m.user_id === filters.user_id && !seen.has(m.id)));
     const memories = fresh.slice(0, limit);
     const more = fresh.length > memories.length || !complete;
     const last = memories.at(-1);
     if (!more || !last) return { memories, next_cursor: null };
-    const sameTime = memories.filter((m) => m.created_at === last.created_at).map((m) => m.id);
-    const carried = position?.before === last.created_at ? position.seen : [];
+    const sameSecond = memories
+      .filter((m) => second(m.created_at) === second(last.created_at))
+      .map((m) => m.id);
+    const carried = position && second(position.before) === second(last.created_at) ? position.seen : [];
     return {
       memories,
-      next_cursor: encodeCursor({ before: last.created_at, seen: [...carried, ...sameTime] }),
+      next_cursor: encodeCursor({ before: last.created_at, seen: [...carried, ...sameSecond] }),
     };
   }
 
@@ -85,11 +111,13 @@ export class Mem0Lister {
   }
 }
 
-function isNewestFirst(memories: Memory[]): boolean {
-  return memories.every((m, i) => i === 0 || (memories[i - 1] as Memory).created_at >= m.created_at);
+function bySecondNewestFirst(memories: Memory[]): boolean {
+  return memories.every(
+    (m, i) => i === 0 || second((memories[i - 1] as Memory).created_at) >= second(m.created_at),
+  );
 }
 
-/** Stable: memories with one created_at keep Mem0's order. */
+/** Exact time, newest first; equal times keep Mem0's order. */
 function newestFirst(memories: Memory[]): Memory[] {
   return memories
     .map((m, i) => ({ m, i }))

@@ -50,6 +50,8 @@ export interface Mem0StoreOptions {
   waitForAdd?: boolean | undefined;
   /** Longest wait for one add's event (default 15 s); after it the add answers `pending`. */
   addWaitMs?: number | undefined;
+  /** First wait between event polls (default 200 ms; doubles up to 2 s). */
+  addPollMs?: number | undefined;
   retry?: Partial<RetryPolicy> | undefined;
   sleep?: ((ms: number) => Promise<void>) | undefined;
   random?: (() => number) | undefined;
@@ -97,7 +99,7 @@ export class Mem0MemoryStore implements MemoryStore {
         waitForAdd: options.waitForAdd ?? true,
         poll: {
           budgetMs: options.addWaitMs ?? 15_000,
-          firstIntervalMs: 200,
+          firstIntervalMs: options.addPollMs ?? 200,
           maxIntervalMs: 2_000,
           sleep,
           now,

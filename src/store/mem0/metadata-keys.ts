@@ -22,6 +22,8 @@ export const META = {
   runId: "mmm_run_id",
   hash: "mmm_hash",
   categories: "mmm_categories",
+  /** The exact created_at; Mem0's own keeps whole seconds when we set it. */
+  createdAt: "mmm_created_at",
 } as const;
 
 /** Rejects caller metadata that would collide with the reserved keys. */

@@ -42,7 +42,7 @@ export function toMemory(value: unknown, fallbackUserId?: string): Memory {
   if (!id || typeof text !== "string")
     throw new MemoryError("UPSTREAM_ERROR", "Mem0 sent a memory without id or text");
   const { user, reserved } = splitMetadata(raw.metadata);
-  const created = isoUtc(raw.created_at) ?? new Date(0).toISOString();
+  const created = exactCreatedAt(isoUtc(raw.created_at), isoUtc(reserved[META.createdAt]));
   return {
     id,
     memory: text,
@@ -56,6 +56,14 @@ export function toMemory(value: unknown, fallbackUserId?: string): Memory {
     created_at: created,
     updated_at: isoUtc(raw.updated_at) ?? created,
   };
+}
+
+/** Our exact time when it agrees with Mem0's to the second (Mem0 may not have honoured it). */
+function exactCreatedAt(mem0: string | null, ours: string | null): string {
+  if (mem0 === null) return ours ?? new Date(0).toISOString();
+  if (ours !== null && Math.floor(Date.parse(ours) / 1000) === Math.floor(Date.parse(mem0) / 1000))
+    return ours;
+  return mem0;
 }
 
 /** Mem0 scores are in [0, 1] (older ones could exceed it); ours are in (0, 1]. */
