@@ -1,0 +1,266 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BodyTee } from "../../src/capture/body-tee.js";
+import { CapturePipeline } from "../../src/capture/capture-pipeline.js";
+import { zeroCounters } from "../../src/capture/capture-stats.js";
+import type { RawExchange } from "../../src/capture/forward.js";
+import { Outbox } from "../../src/capture/outbox.js";
+import { backoffDelay, OutboxWorker } from "../../src/capture/outbox-worker.js";
+import type { ConversationTurn } from "../../src/core/capture/index.js";
+import { InvalidInputError, MemoryError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logger.js";
+import type { AddInput } from "../../src/core/types.js";
+import type { MemoryStore } from "../../src/store/memory-store.js";
+import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { until } from "./support/harness.js";
+
+let dir: string;
+let store: SqliteMemoryStore;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "mmm-outbox-"));
+  store = SqliteMemoryStore.open(join(dir, "memories.db"));
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function turn(n: number, extra: Partial<ConversationTurn> = {}): ConversationTurn {
+  return {
+    key: `key-${n}`,
+    user_id: "u1",
+    agent_id: "claude-code",
+    app_id: "/work/p",
+    run_id: "run-1",
+    user_text: `question ${n}`,
+    assistant_text: `answer ${n}`,
+    model: "claude-x",
+    stop_reason: "end_turn",
+    usage: { input_tokens: 3 },
+    complete: true,
+    error: null,
+    started_at: "2026-01-01T00:00:00.000Z",
+    ended_at: "2026-01-01T00:00:01.000Z",
+    client: null,
+    ...extra,
+  };
+}
+
+/** The real store, with failures injected in front of it. */
+function flaky(
+  real: MemoryStore,
+  plan: (call: number, input: AddInput) => "fail" | "add-then-fail" | "ok",
+): MemoryStore & { calls: number } {
+  const wrapper = Object.create(real) as MemoryStore & { calls: number };
+  wrapper.calls = 0;
+  wrapper.add = async (input) => {
+    const step = plan(wrapper.calls++, input);
+    if (step === "fail") throw new MemoryError("STORE_UNAVAILABLE", "store is down");
+    const r = await real.add(input);
+    if (step === "add-then-fail") throw new MemoryError("STORE_UNAVAILABLE", "crashed after writing");
+    return r;
+  };
+  return wrapper;
+}
+
+async function memories(): Promise<string[]> {
+  return (await store.list({ filters: { user_id: "u1" }, limit: 100 })).memories.map((m) => m.memory).sort();
+}
+
+const FAST = { baseMs: 2, maxMs: 10 };
+
+describe("outbox and worker", () => {
+  it("creates a private WAL database and queues each turn key once", () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    expect(outbox.enqueue(turn(1))).toBe(true);
+    expect(outbox.enqueue(turn(1))).toBe(false);
+    expect(outbox.counts()).toEqual({ pending: 1, done: 0, failed: 0 });
+    if (process.platform !== "win32") expect(statSync(join(dir, "outbox.db")).mode & 0o777).toBe(0o600);
+    outbox.close();
+  });
+
+  it("retries with backoff while the store is down, then stores each turn once", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const s = flaky(store, (call) => (call < 3 ? "fail" : "ok"));
+    const counters = zeroCounters();
+    const worker = new OutboxWorker({
+      outbox,
+      store: s,
+      logger: silentLogger,
+      counters,
+      reflectionEvery: 5,
+      backoff: FAST,
+    });
+    outbox.enqueue(turn(1));
+    outbox.enqueue(turn(2));
+    worker.notify();
+    await until(() => outbox.counts().done === 2, "both turns stored");
+    expect(await memories()).toEqual([
+      "User: question 1\nAssistant: answer 1",
+      "User: question 2\nAssistant: answer 2",
+    ]);
+    expect(s.calls).toBe(5);
+    expect(counters).toMatchObject({ turnsStored: 2, captureFailures: 0 });
+    worker.stop();
+    outbox.close();
+  });
+
+  it("does not store a turn twice when a crash comes between the store's write and the outbox update", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const s = flaky(store, (call) => (call === 0 ? "add-then-fail" : "ok"));
+    const counters = zeroCounters();
+    const worker = new OutboxWorker({
+      outbox,
+      store: s,
+      logger: silentLogger,
+      counters,
+      reflectionEvery: 5,
+      backoff: FAST,
+    });
+    outbox.enqueue(turn(7));
+    worker.notify();
+    await until(() => outbox.counts().done === 1, "the turn marked done");
+    expect(await memories()).toEqual(["User: question 7\nAssistant: answer 7"]);
+    expect(counters.duplicates).toBe(1);
+    worker.stop();
+    outbox.close();
+  });
+
+  it("replays pending turns after a restart", async () => {
+    const first = Outbox.open(join(dir, "outbox.db"));
+    for (let i = 0; i < 3; i++) first.enqueue(turn(i));
+    first.close(); // the process died before the worker ran
+
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const worker = new OutboxWorker({
+      outbox,
+      store,
+      logger: silentLogger,
+      counters: zeroCounters(),
+      reflectionEvery: 5,
+    });
+    worker.notify();
+    await worker.drain(10_000);
+    expect(outbox.counts()).toEqual({ pending: 0, done: 3, failed: 0 });
+    expect(await memories()).toHaveLength(3);
+    // The keys stay: the same turns arriving again are not queued again.
+    expect(outbox.enqueue(turn(1))).toBe(false);
+    worker.stop();
+    outbox.close();
+  });
+
+  it("marks input the store rejects as failed and carries on; calls the reflection hook every N stored", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const rejecting = Object.create(store) as MemoryStore;
+    rejecting.add = async (input) => {
+      if (input.memory.includes("question 3")) throw new InvalidInputError("memory: too long");
+      return store.add(input);
+    };
+    const calls: number[] = [];
+    const counters = zeroCounters();
+    const worker = new OutboxWorker({
+      outbox,
+      store: rejecting,
+      logger: silentLogger,
+      counters,
+      reflectionEvery: 2,
+      onMemoriesStored: (n) => calls.push(n),
+    });
+    for (let i = 1; i <= 6; i++) outbox.enqueue(turn(i));
+    worker.notify();
+    await worker.drain(10_000);
+    expect(outbox.counts()).toEqual({ pending: 0, done: 5, failed: 1 });
+    expect(counters).toMatchObject({ turnsStored: 5, captureFailures: 1 });
+    expect(calls).toEqual([2, 2]);
+    worker.stop();
+    outbox.close();
+  });
+
+  it("backs off exponentially up to the cap", () => {
+    const p = { baseMs: 100, maxMs: 1000 };
+    expect([1, 2, 3, 4, 5, 9].map((a) => backoffDelay(a, p, () => 0.5))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
+  });
+});
+
+describe("capture pipeline", () => {
+  function exchange(text: string): RawExchange {
+    const req = new BodyTee(1024 * 1024);
+    req.push(
+      Buffer.from(
+        JSON.stringify({ model: "m", max_tokens: 100, messages: [{ role: "user", content: text }] }),
+      ),
+    );
+    const res = new BodyTee(1024 * 1024);
+    res.push(
+      Buffer.from(
+        JSON.stringify({
+          id: "msg_1",
+          type: "message",
+          role: "assistant",
+          model: "m",
+          content: [{ type: "text", text: `re: ${text}` }],
+          stop_reason: "end_turn",
+          stop_sequence: null,
+          usage: { input_tokens: 1, output_tokens: 1 },
+        }),
+      ),
+    );
+    return {
+      method: "POST",
+      path: "/v1/messages",
+      host: "api.anthropic.com",
+      requestHeaders: { "content-type": "application/json" },
+      requestBody: req,
+      status: 200,
+      responseHeaders: { "content-type": "application/json" },
+      responseBody: res,
+      responseComplete: true,
+      startedAt: new Date(),
+      endedAt: new Date(),
+      failure: null,
+    };
+  }
+
+  it("holds turns in memory while the outbox cannot be written (disk full), then writes them", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const realEnqueue = outbox.enqueue.bind(outbox);
+    let full = true;
+    outbox.enqueue = (t) => {
+      if (full) throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+      return realEnqueue(t);
+    };
+    const counters = zeroCounters();
+    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 5 });
+    const pipeline = new CapturePipeline({
+      outbox,
+      worker,
+      logger: silentLogger,
+      counters,
+      extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
+    });
+    pipeline.submit(exchange("first while full"));
+    pipeline.submit(exchange("second while full"));
+    await pipeline.settle(10_000);
+    expect(pipeline.heldCount()).toBe(2);
+    expect(outbox.counts().pending).toBe(0);
+
+    full = false;
+    pipeline.submit(exchange("after space came back"));
+    await pipeline.settle(10_000);
+    await worker.drain(10_000);
+    expect(pipeline.heldCount()).toBe(0);
+    expect(await memories()).toEqual([
+      "User: after space came back\nAssistant: re: after space came back",
+      "User: first while full\nAssistant: re: first while full",
+      "User: second while full\nAssistant: re: second while full",
+    ]);
+    expect(counters).toMatchObject({ turnsQueued: 3, turnsStored: 3 });
+    pipeline.stop();
+    worker.stop();
+    outbox.close();
+  });
+});
