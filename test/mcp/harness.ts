@@ -25,6 +25,8 @@ export interface Harness {
 export interface HarnessOptions {
   env?: Record<string, string>;
   insights?: InsightsProvider;
+  /** Builds the analyser over the harness's own store (for the real insights service). */
+  insightsFor?: (store: MemoryStore, config: Config) => InsightsProvider;
   /** Declare the roots capability and answer roots/list with these URIs. */
   roots?: string[];
   busyTimeoutMs?: number;
@@ -62,7 +64,8 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
     logger: silentLogger,
     busyTimeoutMs: options.busyTimeoutMs,
   });
-  const { client, server } = await connectClient(store, config, options);
+  const insights = options.insightsFor ? options.insightsFor(store, config) : options.insights;
+  const { client, server } = await connectClient(store, config, { ...options, insights });
   return {
     dir,
     config,

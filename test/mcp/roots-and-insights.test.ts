@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/core/logger.js";
+import { createInsights } from "../../src/insights/index.js";
 import type { InsightsProvider } from "../../src/mcp/insights-provider.js";
 import { projectFromRoots } from "../../src/mcp/project-context.js";
 import { dataOf, errorTextOf, type Harness, openHarness, textOf } from "./harness.js";
@@ -103,5 +105,27 @@ describe("analyze_conversations and suggest_next_actions", () => {
     expect(errorTextOf(await h.call("suggest_next_actions", { user_id: "ghost" }))).toMatch(
       /No memories exist/,
     );
+  });
+
+  it("run the real insights service: an empty history is an answer, not an error", async () => {
+    h = await openHarness({
+      insightsFor: (store, config) => createInsights({ store, config, logger: silentLogger }).provider,
+    });
+    const analysis = await h.call("analyze_conversations", {});
+    expect(dataOf(analysis)).toMatchObject({ user_id: "default_user", data: { status: "empty" } });
+    expect(textOf(analysis).length).toBeGreaterThan(0);
+    const suggestion = await h.call("suggest_next_actions", { app_id: "/p" });
+    expect(dataOf(suggestion)).toMatchObject({
+      user_id: "default_user",
+      data: { status: "empty", app_id: "/p" },
+    });
+  });
+
+  it("declare the open world only when the model reflection is configured", async () => {
+    h = await openHarness({ env: { REFLECTION_MODEL: "claude-x", ANTHROPIC_API_KEY: "sk-test-key" } });
+    const { tools } = await h.client.listTools();
+    const annotations = new Map(tools.map((t) => [t.name, t.annotations]));
+    expect(annotations.get("analyze_conversations")?.openWorldHint).toBe(true);
+    expect(annotations.get("suggest_next_actions")?.openWorldHint).toBe(false);
   });
 });

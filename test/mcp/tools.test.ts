@@ -44,7 +44,14 @@ describe("tool listing", () => {
       expect(byName.get(name)).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     }
     expect(byName.get("add_memory")).toMatchObject({ readOnlyHint: false, destructiveHint: false });
-    expect(byName.get("analyze_conversations")).toMatchObject({ readOnlyHint: true });
+    // The analyser files new turns and stores its reflection: it writes, destroys nothing, and stays
+    // closed-world unless the opt-in model reflection is configured.
+    expect(byName.get("analyze_conversations")).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+      openWorldHint: false,
+    });
+    expect(byName.get("suggest_next_actions")).toMatchObject({ readOnlyHint: false, destructiveHint: false });
   });
 
   it("sends short instructions on when to search and add", () => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { createInsights } from "../../insights/index.js";
 import { serveHttp } from "../../mcp/http.js";
 import { resolveHttpToken } from "../../mcp/http-token.js";
 import type { InsightsProvider } from "../../mcp/insights-provider.js";
@@ -29,7 +30,7 @@ function untilSignal(): { signal: AbortSignal; done: () => void } {
   };
 }
 
-/** How the command finds the analyser; none until the reflection module provides one. */
+/** How the command finds the analyser (none: the two analysis tools say it is unavailable). */
 export type InsightsFactory = (ctx: CliContext) => Promise<InsightsProvider | undefined>;
 
 /** `mcp` (stdio, what `claude mcp add` launches) and `mcp --http [--port N]`. */
@@ -77,4 +78,8 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
   };
 }
 
-export const registerMcpCommand: RegisterCommand = makeRegisterMcpCommand();
+/** The analyser behind analyze_conversations / suggest_next_actions: the insights service over the same store. */
+const insightsFromContext: InsightsFactory = async (ctx) =>
+  createInsights({ store: await ctx.store(), config: ctx.config(), logger: ctx.logger() }).provider;
+
+export const registerMcpCommand: RegisterCommand = makeRegisterMcpCommand(insightsFromContext);

@@ -7,8 +7,24 @@ import { guarded, ok, requireKnownUser, type ToolDeps } from "./tool-kit.js";
 
 const insightOutput = { user_id: z.string(), data: z.record(z.string(), z.unknown()) };
 
-/** Reading memories only; the analyser may call a language model, so not closed-world. */
-const ANALYSIS = { readOnlyHint: true, destructiveHint: false, idempotentHint: false };
+/**
+ * The analyser first files newly captured turns as typed memories, and
+ * `analyze` stores its result as the scope's reflection: both write, neither
+ * destroys. Only `analyze` may call a language model, and only when the
+ * opt-in model reflection is configured.
+ */
+function analysisAnnotations(deps: ToolDeps) {
+  const { model, anthropicApiKey } = deps.config.reflection;
+  return {
+    analyze: {
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: Boolean(model && anthropicApiKey),
+    },
+    suggest: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  };
+}
 
 function analyser(deps: ToolDeps): InsightsProvider {
   if (deps.insights === undefined) {
@@ -22,19 +38,21 @@ function analyser(deps: ToolDeps): InsightsProvider {
 }
 
 export function registerInsightTools(server: McpServer, deps: ToolDeps): void {
+  const annotations = analysisAnnotations(deps);
   server.registerTool(
     "analyze_conversations",
     {
       title: "Analyze past conversations",
       description:
-        "Look for patterns in the user's recent memories: recurring problems, preferences, unfinished work.",
+        "Look for patterns in the user's recent conversations: recurring problems, preferences, unfinished work. " +
+        "Stores the result as the project's reflection.",
       inputSchema: {
         user_id: userIdInput.optional().describe("Whose memories (default: the configured user)"),
         limit: limitInput(LIMITS.analyzeMemories, 20).describe("How many recent memories to analyse"),
         app_id: scopeIdInput("app_id").optional().describe("Only this project"),
       },
       outputSchema: insightOutput,
-      annotations: ANALYSIS,
+      annotations: annotations.analyze,
     },
     ({ user_id, limit, app_id }) =>
       guarded(deps, "analyze_conversations", async () => {
@@ -55,7 +73,7 @@ export function registerInsightTools(server: McpServer, deps: ToolDeps): void {
         app_id: scopeIdInput("app_id").optional().describe("Only this project"),
       },
       outputSchema: insightOutput,
-      annotations: ANALYSIS,
+      annotations: annotations.suggest,
     },
     ({ user_id, app_id }) =>
       guarded(deps, "suggest_next_actions", async () => {
