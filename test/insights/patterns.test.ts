@@ -38,7 +38,9 @@ describe("error signatures", () => {
 
   it("ignore source code and numbered file listings, and report each signature once", () => {
     expect(
-      sig("  42→  throw new Error(`bad ${x}`);\nclass ParseError extends Error {}\n    at run (/a/b.js:1:2)"),
+      sig(
+        "  42→  throw new Error(`bad input`);\nclass ParseError extends Error {}\n    at run (/a/b.js:1:2)",
+      ),
     ).toEqual([]);
     expect(sig("SqliteError: database is locked\nSqliteError: database is locked")).toHaveLength(1);
   });
