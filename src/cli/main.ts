@@ -5,6 +5,8 @@ import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { openStore } from "../store/open-store.js";
+import { registerAnalyzeCommand, registerSuggestCommand } from "./commands/analyze.js";
+import { registerMcpCommand } from "./commands/mcp.js";
 import { registerReadCommands } from "./commands/memory-read.js";
 import { registerWriteCommands } from "./commands/memory-write.js";
 import { registerPortabilityCommands } from "./commands/portability.js";

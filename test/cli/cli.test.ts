@@ -69,7 +69,7 @@ describe("cli: memory round trip on a real SQLite file", () => {
   });
 
   it("finds, shows, updates, deletes and keeps history", async () => {
-    const found = await cli("search", "which package manager", "--json");
+    const found = await cli("search", "which tool for monorepos?", "--json");
     expect(found.code).toBe(0);
     const hits = JSON.parse(found.stdout) as { id: string; app_id: string; score: number }[];
     expect(hits[0]?.id).toBe(id);
