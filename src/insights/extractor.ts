@@ -5,7 +5,7 @@
  * serialised per process, so the capture hook and a CLI run may overlap.
  */
 import { closesTodo } from "../core/insights/derived-merge.js";
-import { extractCandidates } from "../core/insights/extract-candidates.js";
+import { completionSentences, extractCandidates } from "../core/insights/extract-candidates.js";
 import type { DerivedRecord, TurnRecord } from "../core/insights/types.js";
 import type { Logger } from "../core/logger.js";
 import type { Memory } from "../core/types.js";
@@ -75,7 +75,7 @@ export function createExtractor(deps: ExtractorDeps) {
     const pending = new Set(todo.map((m) => m.id));
     const records: DerivedRecord[] = await readDerived(store, userId);
     const bySession = new Map<string, TurnRecord[]>();
-    let done = new Map<string, string>();
+    let processed = new Map<string, string>();
 
     for (const turn of turns) {
       const session = turn.run_id ?? `turn:${turn.id}`;
@@ -86,23 +86,24 @@ export function createExtractor(deps: ExtractorDeps) {
           if (outcome === "created") counts.created++;
           else if (outcome === "updated") counts.updated++;
         }
-        for (const r of records) {
-          if (r.meta.type === "todo" && closesTodo(r.meta, turn)) {
+        const done = completionSentences(turn);
+        for (const r of done.length > 0 ? records : []) {
+          if (r.meta.type === "todo" && closesTodo(r.meta, turn, done)) {
             await closeTodo(store, r, turn.id);
             counts.updated++;
           }
         }
         counts.processed++;
-        done.set(turn.id, turn.created_at);
-        if (done.size >= SAVE_EVERY) {
-          current = advance(current, done);
+        processed.set(turn.id, turn.created_at);
+        if (processed.size >= SAVE_EVERY) {
+          current = advance(current, processed);
           state.set(userId, current);
-          done = new Map();
+          processed = new Map();
         }
       }
       bySession.set(session, [...previous.slice(-LOOKBACK), turn]);
     }
-    state.set(userId, advance(current, done));
+    state.set(userId, advance(current, processed));
     logger.debug("insights extraction finished", { ...counts });
     return counts;
   }

@@ -74,13 +74,13 @@ export function createInsights(deps: InsightsDeps): Insights {
   }
 
   /** Older turns that search finds for the top topics become part of their evidence. */
-  async function attachRelated(result: AnalysisResult, userId: string): Promise<void> {
+  async function attachRelated(result: AnalysisResult, userId: string, appId: string | null): Promise<void> {
     const inWindow = new Set(result.insights.filter((i) => i.kind === "topic").flatMap((i) => i.memory_ids));
     for (const topic of result.insights.filter((i) => i.kind === "topic").slice(0, RELATED_TOPICS)) {
       let hits: { id: string }[];
       try {
         hits = await store.search(topic.title, {
-          filters: { user_id: userId, categories: ["conversation"] },
+          filters: { user_id: userId, app_id: appId ?? undefined, categories: ["conversation"] },
           limit: 5,
         });
       } catch (e) {
@@ -148,7 +148,7 @@ export function createInsights(deps: InsightsDeps): Insights {
         derived,
         now: now().toISOString(),
       });
-      await attachRelated(result, opts.user_id);
+      await attachRelated(result, opts.user_id, appId);
       await tryModel(result, window, derived);
       const text = renderAnalysis(result);
       const reflection = await saveReflection(store, {

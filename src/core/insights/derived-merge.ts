@@ -133,15 +133,18 @@ export function mergeCandidate(meta: DerivedMeta, c: Candidate): DerivedMeta | n
 /** At least this share of the todo's words (and two words) must be in a completion sentence. */
 const CLOSE_OVERLAP = 0.6;
 
-/** True when `turn` (later, same project) says the todo's work was done. */
-export function closesTodo(todo: DerivedMeta, turn: TurnRecord): boolean {
+/**
+ * True when `turn` (later, same project) says the todo's work was done.
+ * `done` is the turn's completion sentences, when the caller has them already.
+ */
+export function closesTodo(todo: DerivedMeta, turn: TurnRecord, done?: readonly string[]): boolean {
   if (todo.type !== "todo" || todo.status === "done") return false;
   if (turn.created_at <= todo.last_seen || todo.source_ids.includes(turn.id)) return false;
   const sameProject = turn.app_id === null ? todo.app_ids.length === 0 : todo.app_ids.includes(turn.app_id);
   if (!sameProject) return false;
   const task = new Set(tokenize(todo.fields.task ?? ""));
   if (task.size < 2) return false;
-  return completionSentences(turn).some((s) => {
+  return (done ?? completionSentences(turn)).some((s) => {
     const words = new Set(tokenize(s));
     let hit = 0;
     for (const t of task) if (words.has(t)) hit++;

@@ -4,7 +4,7 @@
  * later contradicted), and unfinished work.
  */
 import { closesTodo } from "./derived-merge.js";
-import { projectName } from "./extract-candidates.js";
+import { completionSentences, projectName } from "./extract-candidates.js";
 import { jaccard, tokenize } from "./text.js";
 import type { DerivedRecord, Insight, TurnRecord } from "./types.js";
 
@@ -168,9 +168,12 @@ export function statementInsight(r: DerivedRecord, all: readonly DerivedRecord[]
 
 /** Todos still open: not marked done, and no later turn in the same project says they were done. */
 export function openTodos(records: readonly DerivedRecord[], turns: readonly TurnRecord[]): DerivedRecord[] {
+  const finishing = turns
+    .map((turn) => ({ turn, done: completionSentences(turn) }))
+    .filter((t) => t.done.length > 0);
   return records
     .filter((r) => r.meta.type === "todo" && r.meta.status !== "done")
-    .filter((r) => !turns.some((t) => closesTodo(r.meta, t)))
+    .filter((r) => !finishing.some((t) => closesTodo(r.meta, t.turn, t.done)))
     .sort((a, b) => (a.meta.last_seen < b.meta.last_seen ? 1 : -1));
 }
 

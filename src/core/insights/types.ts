@@ -66,8 +66,6 @@ export interface DerivedMeta {
   status?: "open" | "done" | undefined;
   /** Todos: the turn that closed it. */
   resolved_by?: string | undefined;
-  /** Errors: ids of solution memories' source turns that fixed it. */
-  solved_by?: string[] | undefined;
 }
 
 /** A derived memory as read back from the store. */
