@@ -107,10 +107,15 @@ describe("the stdio process", () => {
       out += d;
     });
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    const answered = new Promise<void>((resolve) => {
+    let err = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
+    const answered = new Promise<void>((resolve, reject) => {
       child.stdout.on("data", () => {
         if (out.includes('"id":2')) resolve();
       });
+      exited.then((code) => reject(new Error(`the server exited (${code}) before answering: ${err}`)));
     });
     const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
     send({
