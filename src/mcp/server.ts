@@ -35,7 +35,11 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
     },
   );
   const logger = deps.logger.child({ component: "mcp" });
-  server.server.onerror = (e) => logger.warn("mcp protocol error", { error: e.message });
+  // Messages of parse errors can quote the offending input: only the kind at warn, the text at debug.
+  server.server.onerror = (e) => {
+    logger.warn("mcp protocol error", { error: e.name });
+    logger.debug("mcp protocol error detail", { message: e.message });
+  };
   const toolDeps: ToolDeps = {
     ...deps,
     logger,
