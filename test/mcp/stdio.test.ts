@@ -96,10 +96,10 @@ describe("MCP over stdio against the built binary", () => {
 });
 
 describe("the stdio process", () => {
-  it("writes only JSON-RPC lines to stdout and exits 0 when stdin closes", async () => {
+  it("survives a garbage line, writes only JSON-RPC lines to stdout, and exits 0 when stdin closes", async () => {
     const child = spawn(process.execPath, [cliPath, "mcp", "--data-dir", dir], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: dir, LOG_LEVEL: "debug" },
+      env: { PATH: process.env.PATH ?? "", HOME: dir, LOG_LEVEL: "info" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
@@ -118,6 +118,7 @@ describe("the stdio process", () => {
       exited.then((code) => reject(new Error(`the server exited (${code}) before answering: ${err}`)));
     });
     const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    child.stdin.write("private words that are not JSON\n");
     send({
       jsonrpc: "2.0",
       id: 1,
@@ -132,5 +133,10 @@ describe("the stdio process", () => {
     const lines = out.split("\n").filter((l) => l !== "");
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) expect(JSON.parse(line).jsonrpc).toBe("2.0");
+    expect(JSON.parse(lines.at(-1) ?? "{}")).toMatchObject({
+      id: 2,
+      result: { structuredContent: { memories: [] } },
+    });
+    expect(err).not.toContain("private words");
   });
 });
