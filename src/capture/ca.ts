@@ -46,6 +46,8 @@ export interface CaDescription {
   keyPath: string;
   subject: string;
   fingerprintSha256: string;
+  /** SHA-1 thumbprint, hex without colons (how macOS `security` and Windows `certutil` name it). */
+  thumbprintSha1: string;
   notBefore: string;
   notAfter: string;
   daysLeft: number;
@@ -184,6 +186,7 @@ export function describeCa(dataDir: string): CaDescription | null {
     keyPath: paths.key,
     subject: cert.subject,
     fingerprintSha256: fingerprintSha256(cert),
+    thumbprintSha1: createHash("sha1").update(new Uint8Array(cert.rawData)).digest("hex").toUpperCase(),
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     daysLeft: Math.floor((cert.notAfter.getTime() - Date.now()) / DAY),

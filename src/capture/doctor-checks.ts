@@ -1,0 +1,212 @@
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Config } from "../core/config.js";
+import { errorMessage } from "../core/errors.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "./ca.js";
+import { isLoopbackHost } from "./proxy-auth.js";
+import type { ProxyProbe } from "./proxy-probe.js";
+import { hostWithin } from "./x509.js";
+
+/**
+ * The checks behind `doctor`. Each passes, or fails with what to run to fix
+ * it. No check prints a key or a token.
+ */
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** The command (or step) that fixes a failed check. */
+  fix?: string | undefined;
+}
+
+const pass = (name: string, detail: string): Check => ({ name, ok: true, detail });
+const fail = (name: string, detail: string, fix: string): Check => ({ name, ok: false, detail, fix });
+
+function tooOpen(path: string): boolean {
+  return process.platform !== "win32" && (statSync(path).mode & 0o077) !== 0;
+}
+
+export function checkCa(config: Config): Check[] {
+  const d = describeCa(config.dataDir);
+  const paths = caPaths(config.dataDir);
+  if (!d) {
+    return [
+      fail(
+        "ca",
+        `no CA at ${paths.cert}`,
+        "mcp-mitm-mem0 ca path   # creates it (so does mcp-mitm-mem0 start)",
+      ),
+    ];
+  }
+  const checks: Check[] = [];
+  const uncovered = config.proxy.interceptHosts.filter((h) => !hostWithin(h, d.permittedHosts));
+  if (d.daysLeft < 0) checks.push(fail("ca", `the CA expired on ${d.notAfter}`, "mcp-mitm-mem0 ca rotate"));
+  else if (d.daysLeft < CA_EXPIRY_WARN_DAYS) {
+    checks.push(
+      fail("ca", `the CA expires in ${d.daysLeft} days (${d.notAfter})`, "mcp-mitm-mem0 ca rotate"),
+    );
+  } else if (uncovered.length > 0) {
+    checks.push(
+      fail(
+        "ca",
+        `the CA does not cover ${uncovered.join(", ")} (INTERCEPT_HOSTS)`,
+        "mcp-mitm-mem0 ca rotate",
+      ),
+    );
+  } else {
+    checks.push(
+      pass(
+        "ca",
+        `${d.path}, SHA-256 ${d.fingerprintSha256.slice(0, 23)}…, ${d.daysLeft} days left, limited to ${d.permittedHosts.join(", ")}`,
+      ),
+    );
+  }
+  if (!existsSync(paths.key)) {
+    checks.push(fail("ca key", `the CA key ${paths.key} is missing`, "mcp-mitm-mem0 ca rotate"));
+  } else if (tooOpen(paths.dir) || tooOpen(paths.key)) {
+    checks.push(
+      fail(
+        "ca key",
+        "the CA directory or key is readable by other users",
+        `chmod 700 ${paths.dir} && chmod 600 ${paths.key}`,
+      ),
+    );
+  } else checks.push(pass("ca key", "directory 0700, key 0600"));
+  return checks;
+}
+
+export function checkEnvFile(cwd: string): Check {
+  const path = join(cwd, ".env");
+  if (!existsSync(path)) return pass(".env", `no .env in ${cwd}`);
+  if (tooOpen(path))
+    return fail(".env", `${path} is readable by other users (it may hold MEM0_API_KEY)`, `chmod 600 ${path}`);
+  return pass(".env", `${path} is private (0600)`);
+}
+
+export function checkProxy(probe: ProxyProbe): Check {
+  if (probe.answering) return pass("proxy", `listening on ${probe.url} (pid ${probe.healthPid})`);
+  if (probe.pidAlive) {
+    return fail(
+      "proxy",
+      `pid ${probe.status?.pid} is alive but ${probe.url} does not answer as the proxy`,
+      "restart it: stop that process, then mcp-mitm-mem0 start",
+    );
+  }
+  return fail("proxy", `nothing answers on ${probe.url}`, "mcp-mitm-mem0 start");
+}
+
+/** host:port of a URL, with loopback names made equal. */
+function origin(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url.includes("://") ? url : `http://${url}`);
+    const host = isLoopbackHost(u.hostname) ? "loopback" : u.hostname.toLowerCase();
+    return `${host}:${u.port || (u.protocol === "https:" ? "443" : "80")}`;
+  } catch {
+    return null;
+  }
+}
+
+function mentionsLoopback(noProxy: string | undefined): boolean {
+  const items = (noProxy ?? "").split(",").map((s) => s.trim().toLowerCase());
+  return items.includes("*") || (items.includes("127.0.0.1") && items.includes("localhost"));
+}
+
+/** Whether this shell routes Claude Code through the proxy, one way or the other. */
+export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPath: string): Check[] {
+  const name = "shell";
+  const want = origin(proxyUrl);
+  const base = env.ANTHROPIC_BASE_URL;
+  const https = env.HTTPS_PROXY ?? env.https_proxy;
+  const other = env.HTTP_PROXY ?? env.http_proxy;
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  const reverse = origin(base) === want;
+  const forward = origin(https) === want;
+  const caOk = extra !== undefined && resolve(extra) === resolve(caPath);
+  const checks: Check[] = [];
+  if (reverse) checks.push(pass(name, `ANTHROPIC_BASE_URL points at the proxy (${base})`));
+  if (forward && caOk)
+    checks.push(pass(name, "HTTPS_PROXY points at the proxy and NODE_EXTRA_CA_CERTS at its CA"));
+  if (forward && !caOk) {
+    checks.push(
+      fail(
+        name,
+        extra
+          ? `NODE_EXTRA_CA_CERTS is ${extra}, not the proxy's CA`
+          : "HTTPS_PROXY points at the proxy but NODE_EXTRA_CA_CERTS is not set",
+        `export NODE_EXTRA_CA_CERTS=${caPath}`,
+      ),
+    );
+  }
+  if (base && !reverse) {
+    checks.push(
+      fail(name, `ANTHROPIC_BASE_URL is ${base}, not the proxy`, `export ANTHROPIC_BASE_URL=${proxyUrl}`),
+    );
+  }
+  if (!reverse && !forward && !base) {
+    checks.push(
+      fail(
+        name,
+        "neither ANTHROPIC_BASE_URL nor HTTPS_PROXY points at the proxy in this shell",
+        `export ANTHROPIC_BASE_URL=${proxyUrl}   # or: export HTTPS_PROXY=${proxyUrl} NODE_EXTRA_CA_CERTS=${caPath}`,
+      ),
+    );
+  }
+  const corporate = [https, other].some((p) => p !== undefined && p !== "" && origin(p) !== want);
+  if (reverse && corporate && !mentionsLoopback(env.NO_PROXY ?? env.no_proxy)) {
+    checks.push(
+      fail(
+        name,
+        "an HTTP(S)_PROXY is set and NO_PROXY does not exempt loopback: base-URL traffic would go to it",
+        "export NO_PROXY=127.0.0.1,localhost",
+      ),
+    );
+  }
+  return checks;
+}
+
+export async function checkStore(open: () => Promise<MemoryStore>): Promise<Check> {
+  try {
+    const store = await open();
+    const s = await store.stats();
+    return pass("store", `${s.backend}: ${s.memories} memories, ${s.users} users`);
+  } catch (e) {
+    return fail(
+      "store",
+      `the store does not open: ${errorMessage(e)}`,
+      "check MEMORY_DATA_DIR (or --data-dir) is writable; for Mem0 check MEM0_API_KEY / MEM0_BASE_URL",
+    );
+  }
+}
+
+/** GET {baseUrl}/v1/ping/ with the key; the key itself never appears in the result. */
+export async function checkMem0(config: Config, fetchFn: typeof fetch = fetch): Promise<Check> {
+  const key = config.mem0.apiKey;
+  if (!key) return pass("mem0", "no MEM0_API_KEY: the embedded store is used");
+  const url = `${config.mem0.baseUrl}/v1/ping/`;
+  try {
+    const res = await fetchFn(url, {
+      headers: { authorization: `Token ${key}`, accept: "application/json" },
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.body?.cancel();
+    if (res.ok) return pass("mem0", `${config.mem0.baseUrl} accepts MEM0_API_KEY`);
+    if (res.status === 401 || res.status === 403) {
+      return fail(
+        "mem0",
+        `${config.mem0.baseUrl} rejected MEM0_API_KEY (HTTP ${res.status})`,
+        "create a key at https://app.mem0.ai and set MEM0_API_KEY in .env",
+      );
+    }
+    return fail("mem0", `${url} answered HTTP ${res.status}`, "retry later, or check MEM0_BASE_URL");
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+    return fail(
+      "mem0",
+      `cannot reach ${config.mem0.baseUrl} (${code})`,
+      "check the network, or MEM0_BASE_URL",
+    );
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `doctor`: checks the CA, `.env` permissions, the proxy, this shell's
+ * routing variables, the store and the Mem0 key. Each check passes or says
+ * what to run; any failure makes the command fail (non-zero exit).
+ */
+import { caPaths } from "../../capture/ca.js";
+import {
+  type Check,
+  checkCa,
+  checkEnvFile,
+  checkMem0,
+  checkProxy,
+  checkShellRouting,
+  checkStore,
+} from "../../capture/doctor-checks.js";
+import { probeProxy } from "../../capture/proxy-probe.js";
+import { MemoryError } from "../../core/errors.js";
+import type { RegisterCommand } from "../context.js";
+import { jsonOption } from "../options.js";
+import { json } from "../render.js";
+
+export function renderChecks(checks: Check[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length)) + 2;
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(width)}${c.detail}`);
+    if (!c.ok && c.fix) lines.push(`      ${"".padEnd(width)}→ run: ${c.fix}`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  lines.push("", failed === 0 ? "all checks passed" : `${failed} of ${checks.length} checks failed`);
+  return lines.join("\n");
+}
+
+export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
+  program
+    .command("doctor")
+    .description("check the CA, .env, the proxy, this shell's routing, the store and the Mem0 key")
+    .addOption(jsonOption())
+    .action(async (o: { json?: boolean }) => {
+      const config = ctx.config();
+      const probe = await probeProxy(config);
+      const checks: Check[] = [
+        ...checkCa(config),
+        checkEnvFile(process.cwd()),
+        checkProxy(probe),
+        ...checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
+        await checkStore(() => ctx.store()),
+        await checkMem0(config),
+      ];
+      const failed = checks.filter((c) => !c.ok);
+      ctx.out(o.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));
+      if (failed.length > 0) {
+        throw new MemoryError(
+          "UNAVAILABLE",
+          `${failed.length} doctor check(s) failed: ${failed.map((c) => c.name).join(", ")}`,
+        );
+      }
+    });
+};

@@ -1,0 +1,120 @@
+/**
+ * `start`: runs the capture proxy on the configured store until SIGINT or
+ * SIGTERM, then shuts down cleanly (stop accepting, let streams finish within
+ * a bounded wait, flush the outbox). Prints, once, the lines to paste so that
+ * Claude Code goes through it.
+ */
+import { InvalidArgumentError } from "commander";
+import { type ProxyHandle, startProxy } from "../../capture/proxy-server.js";
+import { displayUrl } from "../../capture/proxy-status.js";
+import type { Config } from "../../core/config.js";
+import type { Logger } from "../../core/logger.js";
+import { createInsights } from "../../insights/index.js";
+import type { MemoryStore } from "../../store/memory-store.js";
+import type { RegisterCommand } from "../context.js";
+
+interface StartFlags {
+  port?: number;
+  host?: string;
+  allowRemote?: boolean;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("must be 0..65535 (0 = any free port)");
+  return n;
+}
+
+/** The lines a person pastes into the shell that runs Claude Code. */
+export function environmentLines(proxy: Pick<ProxyHandle, "url" | "caPath">, authRequired: boolean): string {
+  const u = new URL(proxy.url);
+  // The token is referenced, never printed: the shell expands it from the person's own environment.
+  const withAuth = authRequired ? `http://mcp:\${PROXY_AUTH_TOKEN}@${u.host}` : proxy.url;
+  const baseUrl = authRequired ? `${proxy.url}/t/\${PROXY_AUTH_TOKEN}` : proxy.url;
+  return [
+    "",
+    "Route Claude Code through it, either way (in the shell that runs `claude`):",
+    "",
+    "  # 1. as an HTTPS proxy: only api.anthropic.com is decrypted, every other host is tunnelled untouched",
+    `  export HTTPS_PROXY=${withAuth}`,
+    `  export NODE_EXTRA_CA_CERTS=${proxy.caPath}`,
+    "",
+    "  # 2. or as the API base URL (no certificate needed)",
+    `  export ANTHROPIC_BASE_URL=${baseUrl}`,
+    "",
+    "  # with a corporate HTTP_PROXY/HTTPS_PROXY as well, keep loopback out of it:",
+    "  export NO_PROXY=127.0.0.1,localhost",
+    "",
+  ].join("\n");
+}
+
+/** The reflection hook: refresh the default user's reflection, one run at a time; failures are logged. */
+function reflectionHook(store: MemoryStore, config: Config, logger: Logger): (count: number) => void {
+  let running = false;
+  const insights = createInsights({ store, config, logger });
+  return () => {
+    if (running) return;
+    running = true;
+    insights.provider
+      .analyze({ user_id: config.defaultUserId, limit: 50 })
+      .then(() => logger.debug("reflection refreshed"))
+      .catch((e: unknown) =>
+        logger.warn("reflection failed", { error: e instanceof Error ? e.name : "error" }),
+      )
+      .finally(() => {
+        running = false;
+      });
+  };
+}
+
+function waitForSignal(proxy: ProxyHandle, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second Ctrl-C: the person does not want to wait for streams in flight.
+        logger.warn("second signal: exiting without waiting", { signal });
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info("shutting down", { signal });
+      proxy.close().then(resolve, (e: unknown) => {
+        logger.error("shutdown failed", { error: e instanceof Error ? e.name : "error" });
+        resolve();
+      });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+export const registerStartCommand: RegisterCommand = (program, ctx) => {
+  program
+    .command("start")
+    .description("run the capture proxy (forward and reverse on one port) on the configured store")
+    .option("--port <n>", "port to listen on (env MITM_PORT, default 8080; 0 = any free port)", portNumber)
+    .option("--host <addr>", "address to listen on (env MITM_HOST, default 127.0.0.1)")
+    .option("--allow-remote", "allow a non-loopback --host (requires PROXY_AUTH_TOKEN)")
+    .action(async (flags: StartFlags) => {
+      const base = ctx.config();
+      const config: Config = {
+        ...base,
+        proxy: { ...base.proxy, port: flags.port ?? base.proxy.port, host: flags.host ?? base.proxy.host },
+      };
+      const logger = ctx.logger();
+      const store = await ctx.store();
+      const proxy = await startProxy({
+        config,
+        store,
+        logger,
+        allowRemote: flags.allowRemote,
+        onMemoriesStored: reflectionHook(store, config, logger),
+      });
+      ctx.out(
+        `capture proxy listening on ${proxy.url} (store: ${store.backend}, upstream: ${displayUrl(config.proxy.upstreamUrl)})`,
+      );
+      ctx.out(environmentLines(proxy, Boolean(config.proxy.authToken)));
+      await waitForSignal(proxy, logger);
+    });
+};

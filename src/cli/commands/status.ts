@@ -1,0 +1,103 @@
+/**
+ * `status`: whether the capture proxy runs (pid alive, port answering) and
+ * what it has done: exchanges seen, turns stored, skipped as noise, capture
+ * failures, outbox depth — for the current run and in total.
+ */
+import { existsSync } from "node:fs";
+import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/capture-stats.js";
+import { Outbox, type OutboxCounts, outboxPath } from "../../capture/outbox.js";
+import { probeProxy } from "../../capture/proxy-probe.js";
+import type { RegisterCommand } from "../context.js";
+import { jsonOption } from "../options.js";
+import { json } from "../render.js";
+
+export interface StatusReport {
+  running: boolean;
+  pid: number | null;
+  pidAlive: boolean;
+  answering: boolean;
+  url: string;
+  upstream: string | null;
+  startedAt: string | null;
+  updatedAt: string | null;
+  /** Counters of the running (or last) proxy process. */
+  run: Counters | null;
+  /** Since the outbox was created. */
+  total: Counters;
+  outbox: OutboxCounts;
+}
+
+function readOutbox(dataDir: string): { counts: OutboxCounts; totals: Counters } {
+  const totals = zeroCounters();
+  const path = outboxPath(dataDir);
+  if (!existsSync(path)) return { counts: { pending: 0, done: 0, failed: 0 }, totals };
+  const outbox = Outbox.open(path, { readonly: true });
+  try {
+    const stored = outbox.counters();
+    for (const n of COUNTER_NAMES) totals[n] = stored[n] ?? 0;
+    return { counts: outbox.counts(), totals };
+  } finally {
+    outbox.close();
+  }
+}
+
+const LABELS: [keyof Counters, string][] = [
+  ["exchanges", "exchanges seen"],
+  ["turnsStored", "turns stored"],
+  ["duplicates", "duplicates skipped"],
+  ["skippedNoise", "skipped as noise"],
+  ["captureFailures", "capture failures"],
+  ["upstreamErrors", "upstream errors"],
+  ["intercepted", "CONNECT intercepted"],
+  ["tunnelled", "CONNECT tunnelled"],
+  ["rejected", "requests refused"],
+];
+
+export function renderStatus(r: StatusReport): string {
+  const state = r.running
+    ? `running (pid ${r.pid ?? "?"}) on ${r.url}${r.answering ? "" : " — the port does not answer as this proxy"}`
+    : `not running${r.updatedAt ? ` (last seen ${r.updatedAt})` : ""} — start it with: mcp-mitm-mem0 start`;
+  const lines = [`proxy:        ${state}`];
+  if (r.upstream) lines.push(`upstream:     ${r.upstream}`);
+  if (r.startedAt) lines.push(`started:      ${r.startedAt}`);
+  lines.push(
+    `outbox:       ${r.outbox.pending} pending, ${r.outbox.done} stored, ${r.outbox.failed} failed`,
+    "",
+    `${"".padEnd(22)}${"this run".padStart(10)}${"total".padStart(10)}`,
+  );
+  for (const [key, label] of LABELS) {
+    lines.push(
+      `${label.padEnd(22)}${String(r.run?.[key] ?? "-").padStart(10)}${String(r.total[key]).padStart(10)}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export const registerStatusCommand: RegisterCommand = (program, ctx) => {
+  program
+    .command("status")
+    .description("is the capture proxy running, and what has it captured")
+    .addOption(jsonOption())
+    .action(async (o: { json?: boolean }) => {
+      const config = ctx.config();
+      const probe = await probeProxy(config);
+      const { counts, totals } = readOutbox(config.dataDir);
+      const s = probe.status;
+      const run: Counters | null = s ? zeroCounters() : null;
+      if (s && run) for (const n of COUNTER_NAMES) run[n] = s.stats[n] ?? 0;
+      const report: StatusReport = {
+        running: probe.running,
+        pid: probe.healthPid ?? s?.pid ?? null,
+        pidAlive: probe.pidAlive,
+        answering: probe.answering,
+        url: probe.url,
+        upstream: s?.upstream ?? null,
+        startedAt: s?.startedAt ?? null,
+        updatedAt: s?.updatedAt ?? null,
+        run,
+        total: totals,
+        outbox: counts,
+      };
+      ctx.out(o.json ? json(report) : renderStatus(report));
+    });
+};

@@ -1,0 +1,83 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cliPath, type RunResult, repoRoot } from "../../support/cli.js";
+
+/**
+ * The built CLI when it registers the capture commands; until the lead's
+ * main.ts does, a fixture that wires them the same way on the built code.
+ */
+export function captureCliPath(): string {
+  try {
+    if (readFileSync(cliPath, "utf8").includes("registerStartCommand")) return cliPath;
+  } catch {
+    // not built yet
+  }
+  return join(repoRoot, "test", "capture", "fixtures", "capture-cli.mjs");
+}
+
+function cleanEnv(env: Record<string, string>, cwd: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", HOME: cwd, ...env };
+}
+
+export function runCapture(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = tmpdir(),
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [captureCliPath(), ...args], { env: cleanEnv(env, cwd), cwd });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
+export interface StartedProxy {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  port: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+}
+
+/** `start --port 0 --data-dir DIR`; resolves once it printed where it listens. */
+export function spawnStart(
+  dataDir: string,
+  env: Record<string, string>,
+  cwd = tmpdir(),
+): Promise<StartedProxy> {
+  const child = spawn(process.execPath, [captureCliPath(), "--data-dir", dataDir, "start", "--port", "0"], {
+    env: cleanEnv(env, cwd),
+    cwd,
+  });
+  let out = "";
+  let err = "";
+  const exited = new Promise<number | string>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return new Promise((resolve, reject) => {
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      if (m?.[1] && m[2]) {
+        resolve({ child, url: m[1], port: Number(m[2]), stdout: () => out, stderr: () => err, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`start exited (${code}) before listening:\n${err}`)));
+  });
+}
