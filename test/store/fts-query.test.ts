@@ -1,7 +1,6 @@
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildFtsQuery, MAX_QUERY_TERMS, quoteFtsString } from "../../src/core/search/fts-query.js";
-import { lexicalScores, stemCoverage } from "../../src/core/search/lexical-score.js";
 import { wordTokens } from "../../src/core/search/text-tokens.js";
 import { HOSTILE_QUERIES, randomText } from "./contract-fixtures.js";
 
@@ -58,26 +57,5 @@ describe("wordTokens", () => {
       "14",
       "ok",
     ]);
-  });
-});
-
-describe("lexicalScores", () => {
-  it("gives a full match 1 and keeps every score in (0, 1], better coverage scoring higher", () => {
-    const stems = buildFtsQuery("postgres migrations")!.stems;
-    const scores = lexicalScores(stems, [
-      { text: "Postgres migration notes", bm25: -3 },
-      { text: "Postgres only", bm25: -2 },
-      { text: "nothing relevant", bm25: -0.000001 },
-    ]);
-    expect(scores[0]).toBe(1);
-    expect(scores[1]).toBeLessThan(scores[0]!);
-    expect(scores[2]).toBeLessThan(scores[1]!);
-    for (const s of scores) expect(s > 0 && s <= 1).toBe(true);
-  });
-
-  it("does not collapse in a tiny store where BM25 is ~0", () => {
-    const stems = buildFtsQuery("vitest")!.stems;
-    expect(lexicalScores(stems, [{ text: "Uses Vitest", bm25: -0.0000017 }])).toEqual([1]);
-    expect(stemCoverage(stems, "uses jest")).toBe(0);
   });
 });

@@ -6,13 +6,15 @@
  */
 const DIACRITIC_MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
 const WORD = /[\p{L}\p{N}]+/gu;
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Longest token kept; longer runs (base64 blobs, random noise) cannot be useful search terms. */
 export const MAX_TOKEN_CHARS = 128;
 
 /** Case-folded, diacritic-free words of `text`, in order, duplicates kept. */
 export function wordTokens(text: string): string[] {
-  const folded = text.toLowerCase().normalize("NFD").replace(DIACRITIC_MARKS, "");
+  const lower = text.toLowerCase();
+  const folded = ASCII.test(lower) ? lower : lower.normalize("NFD").replace(DIACRITIC_MARKS, "");
   const out: string[] = [];
   for (const match of folded.matchAll(WORD)) {
     const token = match[0];

@@ -1,20 +1,11 @@
 import { statSync } from "node:fs";
 import type Database from "better-sqlite3";
-import { buildFtsQuery } from "../../core/search/fts-query.js";
-import { lexicalScores } from "../../core/search/lexical-score.js";
-import type { HistoryEvent, Memory, MemoryPage, ScoredMemory, StoreStats } from "../../core/types.js";
+import type { HistoryEvent, Memory, MemoryPage, StoreStats } from "../../core/types.js";
 import { filtersToSql } from "./filters-sql.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { type HistoryRow, MEMORY_COLUMNS, type MemoryRow, toHistoryEvent, toMemory } from "./row-mapping.js";
 import type { StatementCache } from "./statement-cache.js";
 import type { CheckedFilters } from "./validate-input.js";
-
-type SearchRow = MemoryRow & { bm25: number };
-
-/** Full-text hits ranked by BM25 before scoring; a few times `limit` so coverage can reorder them. */
-export function candidatePool(limit: number): number {
-  return Math.min(Math.max(limit * 4, 40), 1000);
-}
 
 export class MemoryReads {
   constructor(
@@ -29,31 +20,6 @@ export class MemoryReads {
       | undefined;
     if (!row || (userId !== undefined && row.user_id !== userId)) return null;
     return toMemory(row);
-  }
-
-  search(query: string, filters: CheckedFilters, limit: number, threshold: number): ScoredMemory[] {
-    const fts = buildFtsQuery(query);
-    if (!fts) return [];
-    const where = filtersToSql(filters);
-    // CROSS JOIN keeps the full-text index as the outer loop: never scan a user's rows to probe it.
-    const rows = this.statements
-      .get(
-        `SELECT ${MEMORY_COLUMNS}, bm25(memories_fts) AS bm25
-         FROM memories_fts CROSS JOIN memories AS m ON m.pk = memories_fts.rowid
-         WHERE memories_fts MATCH ? AND ${where.sql}
-         ORDER BY bm25 LIMIT ?`,
-      )
-      .all(fts.match, ...where.params, candidatePool(limit)) as SearchRow[];
-    const scores = lexicalScores(
-      fts.stems,
-      rows.map((r) => ({ text: r.memory, bm25: r.bm25 })),
-    );
-    return rows
-      .map((row, i) => ({ row, score: scores[i] ?? 0, rank: i }))
-      .filter((hit) => hit.score >= threshold)
-      .sort((a, b) => b.score - a.score || a.rank - b.rank)
-      .slice(0, limit)
-      .map(({ row, score }) => ({ ...toMemory(row), score }));
   }
 
   list(filters: CheckedFilters, limit: number, cursor: string | undefined): MemoryPage {

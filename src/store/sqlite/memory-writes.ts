@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { MemoryError, NotFoundError } from "../../core/errors.js";
 import type { AddResult, HistoryEventType, Memory, UpdatePatch } from "../../core/types.js";
@@ -6,6 +5,7 @@ import { filtersToSql } from "./filters-sql.js";
 import { memoryHash } from "./memory-hash.js";
 import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
 import type { StatementCache } from "./statement-cache.js";
+import { uuidV7 } from "./uuid-v7.js";
 import {
   type CheckedFilters,
   categoriesJson,
@@ -17,12 +17,29 @@ import {
 
 const INSERT_MEMORY = `INSERT INTO memories
   (id, user_id, agent_id, app_id, run_id, memory, hash, metadata, categories, created_at, updated_at)
-  VALUES (@id, @user_id, @agent_id, @app_id, @run_id, @memory, @hash, @metadata, @categories, @created_at, @updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (user_id, hash) DO NOTHING`;
 const INSERT_HISTORY = `INSERT INTO memory_history
   (id, memory_id, user_id, event, old_memory, new_memory, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
 const BY_ID = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.id = ?`;
 const BY_HASH = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.user_id = ? AND m.hash = ?`;
+
+/** The Memory just written, without parsing back the JSON it was written from. */
+function pendingMemory(v: MemoryValues): Memory {
+  return {
+    id: v.id,
+    memory: v.memory,
+    user_id: v.user_id,
+    agent_id: v.agent_id,
+    app_id: v.app_id,
+    run_id: v.run_id,
+    metadata: v.metadataValue,
+    categories: v.categoriesValue,
+    hash: v.hash,
+    created_at: v.created_at,
+    updated_at: v.updated_at,
+  };
+}
 
 export const nowIso = (): string => new Date().toISOString();
 
@@ -81,7 +98,7 @@ export class MemoryWrites {
     next: string | null,
     at: string,
   ): void {
-    this.statements.get(INSERT_HISTORY).run(randomUUID(), memory.id, memory.user_id, event, old, next, at);
+    this.statements.get(INSERT_HISTORY).run(uuidV7(), memory.id, memory.user_id, event, old, next, at);
   }
 
   private insertOne({ values, explicitId }: PendingAdd): AddResult {
@@ -92,13 +109,28 @@ export class MemoryWrites {
       if (existing)
         throw new MemoryError("CONFLICT", `memory id ${values.id} already belongs to another user`);
     }
-    const info = this.statements.get(INSERT_MEMORY).run(values);
+    const v = values;
+    const info = this.statements
+      .get(INSERT_MEMORY)
+      .run(
+        v.id,
+        v.user_id,
+        v.agent_id,
+        v.app_id,
+        v.run_id,
+        v.memory,
+        v.hash,
+        v.metadata,
+        v.categories,
+        v.created_at,
+        v.updated_at,
+      );
     if (info.changes === 0) {
       const same = this.statements.get(BY_HASH).get(values.user_id, values.hash) as MemoryRow;
       return { status: "duplicate", memory: toMemory(same) };
     }
     this.record(values, "ADD", null, values.memory, values.created_at);
-    return { status: "created", memory: toMemory(values) };
+    return { status: "created", memory: pendingMemory(values) };
   }
 
   private updateOne(id: string, patch: UpdatePatch): Memory {

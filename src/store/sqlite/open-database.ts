@@ -1,10 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { MemoryError } from "../../core/errors.js";
 import { migrate, refuseNewerSchema, SCHEMA_VERSION, schemaVersion } from "./migrations.js";
 import { toStoreError } from "./sqlite-errors.js";
+import { uuidV7 } from "./uuid-v7.js";
+
+/** Page cache per connection: random-key indexes (dedup hashes) stay in memory through bulk imports. */
+const CACHE_KIB = 16 * 1024;
 
 export interface OpenDatabaseOptions {
   readonly?: boolean | undefined;
@@ -34,7 +37,7 @@ function checkReadonlyVersion(db: Database.Database, dbPath: string): number {
  * Opens (creating if needed, in a 0700 folder, as a 0600 file) and migrates
  * the database: WAL so readers never block the writer, busy_timeout so two
  * processes wait for each other instead of failing, synchronous=NORMAL (safe
- * in WAL: a killed process loses nothing committed).
+ * in WAL: a killed process loses nothing committed), a 16 MiB page cache.
  */
 export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}): OpenedDatabase {
   const readonly = options.readonly ?? false;
@@ -49,7 +52,8 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
   try {
     db = new Database(dbPath, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
     if (!existed) chmodSync(dbPath, 0o600);
-    db.function("mem_uuid", { deterministic: false }, () => randomUUID());
+    db.function("mem_uuid", { deterministic: false }, () => uuidV7());
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     if (readonly) return { db, migratedFrom: checkReadonlyVersion(db, dbPath) };
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");

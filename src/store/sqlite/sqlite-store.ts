@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { InvalidInputError, isMemoryError, MemoryError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
@@ -17,11 +16,13 @@ import type {
 } from "../../core/types.js";
 import type { MemoryStore } from "../memory-store.js";
 import { MemoryReads } from "./memory-reads.js";
+import { MemorySearch } from "./memory-search.js";
 import { MemoryWrites, nowIso, type PendingAdd } from "./memory-writes.js";
 import { SCHEMA_VERSION } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
 import { toStoreError } from "./sqlite-errors.js";
 import { StatementCache } from "./statement-cache.js";
+import { uuidV7 } from "./uuid-v7.js";
 import {
   checkAddInput,
   checkFilters,
@@ -46,6 +47,7 @@ export class SqliteMemoryStore implements MemoryStore {
   readonly backend = "sqlite";
   private readonly reads: MemoryReads;
   private readonly writes: MemoryWrites;
+  private readonly searcher: MemorySearch;
 
   private constructor(
     private readonly db: Database.Database,
@@ -55,6 +57,7 @@ export class SqliteMemoryStore implements MemoryStore {
     const statements = new StatementCache(db);
     this.reads = new MemoryReads(db, statements, dbPath);
     this.writes = new MemoryWrites(db, statements);
+    this.searcher = new MemorySearch(db, statements);
   }
 
   static open(dbPath: string, opts: SqliteStoreOptions = {}): SqliteMemoryStore {
@@ -82,7 +85,7 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async add(input: AddInput): Promise<AddResult> {
     return this.guard("add", () => {
-      const values = checkAddInput(input, nowIso(), randomUUID);
+      const values = checkAddInput(input, nowIso(), uuidV7);
       const [result] = this.writes.addBatch([{ values, explicitId: input.id !== undefined }]);
       return result!;
     });
@@ -96,7 +99,7 @@ export class SqliteMemoryStore implements MemoryStore {
     const now = nowIso();
     // Validate everything first: a bad item fails the call before anything is written.
     const pending: PendingAdd[] = inputs.map((input, i) => ({
-      values: checkAddInput(input, now, randomUUID, i),
+      values: checkAddInput(input, now, uuidV7, i),
       explicitId: input.id !== undefined,
     }));
     const results: AddResult[] = [];
@@ -115,7 +118,7 @@ export class SqliteMemoryStore implements MemoryStore {
       if (typeof query !== "string") throw new InvalidInputError("query must be a string");
       const filters = checkFilters(options?.filters);
       const limit = checkLimit(options.limit, 10, 1000);
-      return this.reads.search(query, filters, limit, checkThreshold(options.threshold));
+      return this.searcher.search(query, filters, limit, checkThreshold(options.threshold));
     });
   }
 

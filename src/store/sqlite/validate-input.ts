@@ -19,6 +19,9 @@ export interface MemoryValues {
   categories: string;
   created_at: string;
   updated_at: string;
+  /** The same metadata and categories as values (what `add` returns). */
+  metadataValue: Metadata;
+  categoriesValue: string[];
 }
 
 export type MetadataMatch = [key: string, value: string | number | boolean];
@@ -105,6 +108,8 @@ export function checkAddInput(
   const memory = checkMemoryText(input.memory, index);
   const created_at =
     input.created_at === undefined ? now : checkTimestamp(input.created_at, label("created_at", index));
+  const metadata = metadataJson(input.metadata, label("metadata", index));
+  const categories = categoriesJson(input.categories, label("categories", index));
   return {
     id: input.id === undefined ? newId() : checkId(input.id, label("id", index)),
     user_id: checkUserId(input.user_id, index),
@@ -113,8 +118,10 @@ export function checkAddInput(
     run_id: optionalId(input.run_id, label("run_id", index)),
     memory,
     hash: memoryHash(memory),
-    metadata: metadataJson(input.metadata, label("metadata", index)),
-    categories: categoriesJson(input.categories, label("categories", index)),
+    metadata,
+    categories,
+    metadataValue: JSON.parse(metadata) as Metadata,
+    categoriesValue: JSON.parse(categories) as string[],
     created_at,
     updated_at:
       input.updated_at === undefined

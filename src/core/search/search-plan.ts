@@ -1,0 +1,59 @@
+import { quoteFtsString } from "./fts-query.js";
+
+/** A query term and how many memories contain it. */
+export interface TermFrequency {
+  term: string;
+  docs: number;
+}
+
+/**
+ * One full-text lookup: `bm25` ranks every match (cost grows with the number
+ * of matches), `newest` walks matches from the newest memory back and stops
+ * early (cost bounded by the limit).
+ */
+export interface CandidateQuery {
+  match: string;
+  order: "bm25" | "newest";
+  /** When this lookup alone fills the candidate pool, the lookups after it can only find worse matches. */
+  sufficient: boolean;
+}
+
+/** BM25-ranking is used for at most this many matching memories (summed over terms) per query. */
+export const BM25_MATCH_BUDGET = 1000;
+/** "At least all but one word" expressions are built for up to this many terms. */
+const MAX_TERMS_FOR_NEAR_ALL = 6;
+
+const anyOf = (terms: readonly string[]) => terms.map(quoteFtsString).join(" OR ");
+const allOf = (terms: readonly string[]) => terms.map(quoteFtsString).join(" AND ");
+
+/** FTS5 expression matching memories that contain at least all but one of `terms`. */
+export function allButOneOf(terms: readonly string[]): string {
+  return terms.map((_, skip) => `(${allOf(terms.filter((_t, i) => i !== skip))})`).join(" OR ");
+}
+
+/**
+ * Which full-text lookups find the candidates for one search, with bounded work.
+ * When few memories match, one BM25 lookup over all terms (exact). Otherwise
+ * BM25 over the rarest terms that fit the budget (where the relevant hits are),
+ * plus the newest memories with all words, with all but one, and with any word.
+ */
+export function planCandidateQueries(terms: readonly TermFrequency[]): CandidateQuery[] {
+  const byRarity = [...terms].sort((a, b) => a.docs - b.docs);
+  const selective: string[] = [];
+  let spent = 0;
+  for (const t of byRarity) {
+    if (spent + t.docs > BM25_MATCH_BUDGET) break;
+    selective.push(t.term);
+    spent += t.docs;
+  }
+  const all = terms.map((t) => t.term);
+  if (selective.length === all.length) return [{ match: anyOf(all), order: "bm25", sufficient: true }];
+  const plan: CandidateQuery[] = [];
+  if (selective.length > 0) plan.push({ match: anyOf(selective), order: "bm25", sufficient: false });
+  if (all.length > 1) plan.push({ match: allOf(all), order: "newest", sufficient: true });
+  if (all.length > 2 && all.length <= MAX_TERMS_FOR_NEAR_ALL) {
+    plan.push({ match: allButOneOf(all), order: "newest", sufficient: true });
+  }
+  plan.push({ match: anyOf(all), order: "newest", sufficient: true });
+  return plan;
+}
