@@ -52,7 +52,7 @@ export interface StartedProxy {
   exited: Promise<number | string>;
 }
 
-/** `start --port 0 --data-dir DIR`; resolves once it printed where it listens. */
+/** `start --port 0 --data-dir DIR`; resolves once it printed where it listens and the lines to paste. */
 export function spawnStart(
   dataDir: string,
   env: Record<string, string>,
@@ -74,7 +74,7 @@ export function spawnStart(
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       out += d;
       const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
-      if (m?.[1] && m[2]) {
+      if (m?.[1] && m[2] && out.includes("export NO_PROXY=")) {
         resolve({ child, url: m[1], port: Number(m[2]), stdout: () => out, stderr: () => err, exited });
       }
     });
