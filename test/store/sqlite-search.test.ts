@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stem } from "../../src/core/search/stem.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { TermStatistics } from "../../src/store/sqlite/term-statistics.js";
 import { randomText } from "./contract-fixtures.js";
 import { useTempDir } from "./temp-dir.js";
 
@@ -34,20 +39,26 @@ const HOSTILE: [name: string, query: string][] = [
 
 describe("SqliteMemoryStore: search", () => {
   const dir = useTempDir();
+  const shared = mkdtempSync(join(tmpdir(), "mem-search-"));
+  const sharedPath = join(shared, "search.db");
   let store: SqliteMemoryStore;
   const filters = { user_id: "dev" };
 
   beforeAll(async () => {
-    store = SqliteMemoryStore.open(join(dir(), "search.db"));
+    store = SqliteMemoryStore.open(sharedPath);
     await store.addMany([
       { user_id: "dev", memory: "The team runs Postgres migrations with Flyway before deploys" },
       { user_id: "dev", memory: "Café au lait every morning; naïve about espresso" },
       { user_id: "dev", memory: "To be or not to be is the question" },
       { user_id: "dev", memory: "Emoji 🔥 in commit messages are banned" },
       { user_id: "someone-else", memory: "Postgres passwords live in the vault" },
+      { user_id: "someone-else", memory: "Straße names are hard to type" },
     ]);
   });
-  afterAll(async () => store.close());
+  afterAll(async () => {
+    await store.close();
+    rmSync(shared, { recursive: true, force: true });
+  });
 
   it.each(HOSTILE)("answers %s with a list of the user's memories", async (_name, query) => {
     const results = await store.search(query, { filters });
@@ -83,6 +94,17 @@ describe("SqliteMemoryStore: search", () => {
     expect(hit?.memory).toBe("Prefers Vitest");
     expect(hit!.score).toBeGreaterThan(0.8);
     await tiny.close();
+  });
+
+  it("counts how many memories hold a word even where the index stems it differently", () => {
+    const db = new Database(sharedPath, { readonly: true });
+    const stats = new TermStatistics(db);
+    const size = stats.corpus();
+    expect(size.docs).toBe(6);
+    expect(size.avgTokens).toBeGreaterThan(3);
+    const terms = ["postgres", "straße", "absent"].map((term) => ({ term, stem: stem(term) }));
+    expect(stats.docsWith(terms, size.docs, 100)).toEqual([2, 1, 0]);
+    db.close();
   });
 
   it("rejects a bad limit or threshold with INVALID_INPUT", async () => {

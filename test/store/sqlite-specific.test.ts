@@ -119,6 +119,16 @@ describe("SqliteMemoryStore: schema versions", () => {
     db.close();
   });
 
+  it('runs in memory for callers that want no file (":memory:")', async () => {
+    const store = SqliteMemoryStore.open(":memory:");
+    await store.add({ user_id: "u", memory: "Ephemeral fact about caching" });
+    expect((await store.search("caching", { filters: { user_id: "u" } }))[0]?.memory).toBe(
+      "Ephemeral fact about caching",
+    );
+    expect((await store.stats()).size_bytes).toBe(0);
+    await store.close();
+  });
+
   it("opens read-only: reads work, writes fail with STORE_UNAVAILABLE", async () => {
     const path = join(dir(), "ro.db");
     const writer = SqliteMemoryStore.open(path);

@@ -1,7 +1,11 @@
 import type Database from "better-sqlite3";
 import { buildFtsQuery } from "../../core/search/fts-query.js";
 import { inverseDocumentFrequency, lexicalScores } from "../../core/search/lexical-score.js";
-import { type CandidateQuery, planCandidateQueries } from "../../core/search/search-plan.js";
+import {
+  BM25_MATCH_BUDGET,
+  type CandidateQuery,
+  planCandidateQueries,
+} from "../../core/search/search-plan.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { filtersToSql, type SqlFragment } from "./filters-sql.js";
 import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
@@ -36,7 +40,11 @@ export class MemorySearch {
     const fts = buildFtsQuery(query);
     if (!fts) return [];
     const corpus = this.terms.corpus();
-    const docs = this.terms.docsWith(fts.stems, corpus.docs);
+    const docs = this.terms.docsWith(
+      fts.terms.map((term, i) => ({ term, stem: fts.stems[i] ?? term })),
+      corpus.docs,
+      BM25_MATCH_BUDGET,
+    );
     const plan = planCandidateQueries(fts.terms.map((term, i) => ({ term, docs: docs[i] ?? 0 })));
     const where = filtersToSql(filters);
     const pool = candidatePool(limit);

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { quoteFtsString } from "../../core/search/fts-query.js";
 
 export interface CorpusSize {
   /** Memories in the full-text index (all users). */
@@ -33,6 +34,7 @@ function readVarint(buf: Uint8Array, start: number): [value: number, next: numbe
 export class TermStatistics {
   private readonly averages: Database.Statement;
   private readonly vocab: Database.Statement;
+  private readonly cappedCount: Database.Statement;
   private readonly cache = new Map<string, { docs: number; atSize: number }>();
 
   constructor(db: Database.Database) {
@@ -41,6 +43,9 @@ export class TermStatistics {
     );
     this.averages = db.prepare("SELECT block FROM memories_fts_data WHERE id = 1").pluck();
     this.vocab = db.prepare("SELECT doc FROM temp.memories_vocab WHERE term = ?").pluck();
+    this.cappedCount = db
+      .prepare("SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)")
+      .pluck();
   }
 
   corpus(): CorpusSize {
@@ -51,14 +56,20 @@ export class TermStatistics {
     return { docs, avgTokens: docs > 0 ? tokens / docs : 0 };
   }
 
-  /** Memories containing each stem (as the index stems words), given the current index size. */
-  docsWith(stems: readonly string[], size: number): number[] {
-    return stems.map((s) => {
-      const hit = this.cache.get(s);
+  /**
+   * Memories containing each term, given the current index size. Looked up by
+   * stem; when the index knows no such stem (a word it stems differently, or
+   * one it lacks) the term itself is counted, up to `cap`, so a miss can never
+   * hide a common word from the cost budget.
+   */
+  docsWith(terms: readonly { term: string; stem: string }[], size: number, cap: number): number[] {
+    return terms.map(({ term, stem }) => {
+      const hit = this.cache.get(stem);
       if (hit && Math.abs(size - hit.atSize) <= Math.max(100, hit.atSize * DRIFT)) return hit.docs;
-      const docs = (this.vocab.get(s) as number | undefined) ?? 0;
+      let docs = (this.vocab.get(stem) as number | undefined) ?? 0;
+      if (docs === 0) docs = this.cappedCount.get(quoteFtsString(term), cap + 1) as number;
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(s, { docs, atSize: size });
+      this.cache.set(stem, { docs, atSize: size });
       return docs;
     });
   }
