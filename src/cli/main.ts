@@ -20,9 +20,12 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: RegisterCommand[] = [
+  registerMcpCommand,
   registerWriteCommands,
   registerReadCommands,
   registerPortabilityCommands,
+  registerAnalyzeCommand,
+  registerSuggestCommand,
 ];
 
 export function buildProgram(): { program: Command; ctx: CliContext; closeStore: () => Promise<void> } {
