@@ -6,10 +6,14 @@ import { createLogger, type Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { openStore } from "../store/open-store.js";
 import { registerAnalyzeCommand, registerSuggestCommand } from "./commands/analyze.js";
+import { registerCaCommand } from "./commands/ca.js";
+import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerMcpCommand } from "./commands/mcp.js";
 import { registerReadCommands } from "./commands/memory-read.js";
 import { registerWriteCommands } from "./commands/memory-write.js";
 import { registerPortabilityCommands } from "./commands/portability.js";
+import { registerStartCommand } from "./commands/start.js";
+import { registerStatusCommand } from "./commands/status.js";
 import type { CliContext, RegisterCommand } from "./context.js";
 import { toExit } from "./errors.js";
 import { loadConfig } from "./load-config.js";
@@ -20,6 +24,10 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 
 /** Every command of the CLI, in the order `--help` lists them. */
 const COMMANDS: RegisterCommand[] = [
+  registerStartCommand,
+  registerStatusCommand,
+  registerDoctorCommand,
+  registerCaCommand,
   registerMcpCommand,
   registerWriteCommands,
   registerReadCommands,
