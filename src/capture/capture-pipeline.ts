@@ -21,6 +21,8 @@ import type { OutboxWorker } from "./outbox-worker.js";
 
 /** Turns held in memory while the outbox cannot be written. */
 export const HELD_TURNS_MAX = 1000;
+/** Keys of recently queued turns, remembered to spare the outbox a write for a resent turn. */
+const RECENT_KEYS_MAX = 4096;
 
 export interface CapturePipelineOptions {
   outbox: Outbox;
@@ -35,6 +37,7 @@ export class CapturePipeline {
   private readonly held: ConversationTurn[] = [];
   private idle: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
+  private readonly recentKeys = new Set<string>();
 
   constructor(private readonly o: CapturePipelineOptions) {}
 
@@ -120,7 +123,20 @@ export class CapturePipeline {
     this.queue(result.turn);
   }
 
+  private remember(key: string): void {
+    this.recentKeys.add(key);
+    if (this.recentKeys.size > RECENT_KEYS_MAX) {
+      const oldest = this.recentKeys.values().next().value;
+      if (oldest !== undefined) this.recentKeys.delete(oldest);
+    }
+  }
+
   private queue(turn: ConversationTurn): void {
+    if (this.recentKeys.has(turn.key)) {
+      // Queued (and kept in the outbox) already: a resent request.
+      this.o.counters.duplicates++;
+      return;
+    }
     this.writeHeld();
     if (this.held.length > 0) {
       this.hold(turn);
@@ -130,10 +146,11 @@ export class CapturePipeline {
       if (this.o.outbox.enqueue(turn)) {
         this.o.counters.turnsQueued++;
         this.o.logger.debug("turn queued", { complete: turn.complete, model: turn.model });
+        this.o.worker.notify();
       } else {
         this.o.counters.duplicates++;
       }
-      this.o.worker.notify();
+      this.remember(turn.key);
     } catch (e) {
       this.o.logger.error("could not write a turn to the outbox; holding it in memory", {
         code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,

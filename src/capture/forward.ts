@@ -1,33 +1,32 @@
-import * as http from "node:http";
-import * as https from "node:https";
-import { pipeline } from "node:stream";
+import type * as http from "node:http";
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
 import { BodyTee } from "./body-tee.js";
 import { sendProxyError } from "./error-response.js";
 import { endToEndHeaders, headerRecord } from "./hop-by-hop.js";
 
 /**
- * Forwards one HTTP request and streams the response back chunk by chunk
- * (`pipeline`: backpressure both ways, an abort on either side tears down the
- * other). When asked, it keeps a bounded reference copy of both bodies for
- * capture; the copy never delays or blocks forwarding. Calls `onDone` once,
- * after the client's response has closed.
+ * Forwards one HTTP request with undici's dispatcher API and streams the
+ * response back chunk by chunk: when the client's socket buffer is full the
+ * upstream read is paused (and resumed on `drain`), an abort on either side
+ * tears down the other. When asked, it keeps a bounded reference copy of both
+ * bodies for capture; the copy never delays or blocks forwarding. Calls
+ * `onDone` once, after the client's response has closed.
  */
 
 export interface ForwardTarget {
-  protocol: "http:" | "https:";
-  hostname: string;
-  port: number;
+  /** `https://host:port` (the dispatcher's origin). */
+  origin: string;
   /** Origin-form path to request upstream. */
   path: string;
   hostHeader: string;
-  agent: http.Agent;
-  servername?: string | undefined;
+  dispatcher: Dispatcher;
 }
 
 export interface ForwardTimeouts {
-  /** TCP connect to the upstream. */
+  /** TCP (and TLS) connect to the upstream. */
   connectMs: number;
-  /** No byte either way for this long (waiting for the first byte included). */
+  /** Waiting for the response headers, and between body chunks. */
   idleMs: number;
 }
 
@@ -50,47 +49,61 @@ export interface RawExchange {
 
 /** A response being forwarded (for the proxy's stream statistics). */
 export interface ActiveStream {
-  upstream: http.IncomingMessage;
-  client: http.ServerResponse;
+  /** The upstream read is paused because the client is not reading. */
+  paused(): boolean;
+  /** Bytes waiting in the client's write buffer. */
+  buffered(): number;
 }
 
 export interface ForwardOptions {
   target: ForwardTarget;
   /** The forwarder adds its stream here while the response flows. */
   streams: Set<ActiveStream>;
-  timeouts: ForwardTimeouts;
   /** Tee bodies for capture (null: forward only). */
   capture: { host: string; path: string; capBytes: number } | null;
   onDone(result: { status: number | null; failure: string | null; exchange: RawExchange | null }): void;
 }
 
-/** Request headers never forwarded in addition to hop-by-hop ones. */
+/** Request headers never forwarded in addition to hop-by-hop ones (undici refuses `expect`). */
 const DROP_REQUEST = new Set(["host", "expect"]);
 
-class UpstreamTimeout extends Error {
-  readonly code: string;
-  constructor(code: "ECONNECT_TIMEOUT" | "EIDLE_TIMEOUT") {
-    super(code === "ECONNECT_TIMEOUT" ? "connect timed out" : "no data for too long");
-    this.code = code;
-  }
-}
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 function failureCode(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const e = err as (NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) | undefined;
+  const code = e?.code === "UND_ERR_SOCKET" || e?.code === undefined ? (e?.cause?.code ?? e?.code) : e.code;
   return typeof code === "string" ? code.slice(0, 64) : "EUPSTREAM";
 }
 
 function upstreamErrorMessage(code: string, host: string): { status: number; message: string } {
-  if (code === "ECONNECT_TIMEOUT" || code === "EIDLE_TIMEOUT") {
+  if (TIMEOUT_CODES.has(code)) {
     return { status: 504, message: `the capture proxy timed out waiting for the upstream ${host} (${code})` };
   }
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(code)) {
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/.test(code)) {
     return {
       status: 502,
       message: `TLS to the upstream ${host} failed (${code}); set UPSTREAM_CA_FILE if it uses a private CA`,
     };
   }
   return { status: 502, message: `the capture proxy could not reach the upstream ${host} (${code})` };
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const len = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (len !== undefined && len !== "0");
+}
+
+/** The request body as undici pulls it: each chunk teed for capture, backpressure left to undici. */
+async function* teed(req: http.IncomingMessage, tee: BodyTee | null): AsyncGenerator<Buffer> {
+  for await (const chunk of req) {
+    tee?.push(chunk as Buffer);
+    yield chunk as Buffer;
+  }
+}
+
+function rawHeaderStrings(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((h: Buffer | string) => (typeof h === "string" ? h : h.toString("latin1")));
 }
 
 export function forwardRequest(
@@ -104,34 +117,77 @@ export function forwardRequest(
   const responseBody = new BodyTee(capture ? capture.capBytes : 0);
   let status: number | null = null;
   let responseHeaders: Record<string, string> = {};
-  let responseComplete = false;
+  let upstreamEnded = false;
   let failure: string | null = null;
+  let controller: Dispatcher.DispatchController | null = null;
   let done = false;
 
-  const upReq = (target.protocol === "https:" ? https : http).request({
-    hostname: target.hostname,
-    port: target.port,
-    method: req.method,
-    path: target.path,
-    headers: endToEndHeaders(req.rawHeaders, DROP_REQUEST, ["Host", target.hostHeader]),
-    agent: target.agent,
-    servername: target.servername,
-    setHost: false,
-  });
+  const stream: ActiveStream = {
+    paused: () => controller?.paused === true,
+    buffered: () => res.writableLength,
+  };
 
-  upReq.setTimeout(opts.timeouts.idleMs, () => upReq.destroy(new UpstreamTimeout("EIDLE_TIMEOUT")));
-  upReq.once("socket", (socket) => {
-    if (!socket.connecting) return;
-    const t = setTimeout(
-      () => upReq.destroy(new UpstreamTimeout("ECONNECT_TIMEOUT")),
-      opts.timeouts.connectMs,
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(c) {
+      controller = c;
+      if (res.destroyed) c.abort(new Error("client went away"));
+    },
+    onResponseStart(c, statusCode, headers, statusMessage) {
+      if (statusCode < 200) return; // 1xx: nothing to forward
+      status = statusCode;
+      if (capture) responseHeaders = headerRecord(headers as Record<string, string | string[] | undefined>);
+      res.sendDate = false;
+      res.writeHead(statusCode, statusMessage ?? "", endToEndHeaders(rawHeaderStrings(c.rawHeaders)));
+      opts.streams.add(stream);
+    },
+    onResponseData(c, chunk) {
+      if (capture) responseBody.push(chunk);
+      if (!res.write(chunk) && !c.paused) {
+        // The client is not keeping up: stop reading from the upstream until it drains.
+        c.pause();
+        res.once("drain", () => c.resume());
+      }
+    },
+    onResponseEnd() {
+      upstreamEnded = true;
+      res.end();
+    },
+    onResponseError(_c, err) {
+      failure ??= failureCode(err);
+      if (status === null && !res.headersSent) {
+        const { status: code, message } = upstreamErrorMessage(failure, target.hostHeader);
+        sendProxyError(res, code, "api_error", message);
+      } else {
+        // The upstream cut the response: cut the client's too, so it sees a failure, not a short success.
+        res.destroy();
+      }
+    },
+  };
+
+  try {
+    target.dispatcher.dispatch(
+      {
+        origin: target.origin,
+        method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+        path: target.path,
+        headers: endToEndHeaders(req.rawHeaders, DROP_REQUEST, ["host", target.hostHeader]),
+        // undici takes async iterables as bodies (its types list only streams).
+        body: hasBody(req) ? (teed(req, capture ? requestBody : null) as unknown as Readable) : null,
+      },
+      handler,
     );
-    const clear = () => clearTimeout(t);
-    socket.once("connect", clear);
-    socket.once("close", clear);
-  });
+  } catch (err) {
+    // undici refuses the request itself (a header it does not allow, say): answer, never crash.
+    failure = failureCode(err);
+    sendProxyError(res, 400, "invalid_request_error", "the capture proxy cannot forward this request");
+  }
 
-  const finish = () => {
+  res.once("close", () => {
+    opts.streams.delete(stream);
+    if (!res.writableFinished) {
+      failure ??= "ECLIENT_ABORTED";
+      controller?.abort(new Error("client went away"));
+    }
     if (done) return;
     done = true;
     const exchange: RawExchange | null = capture
@@ -144,52 +200,12 @@ export function forwardRequest(
           status,
           responseHeaders,
           responseBody,
-          responseComplete,
+          responseComplete: res.writableFinished && upstreamEnded && failure === null,
           startedAt,
           endedAt: new Date(),
           failure,
         }
       : null;
     opts.onDone({ status, failure, exchange });
-  };
-
-  if (capture) req.on("data", (chunk: Buffer) => requestBody.push(chunk));
-  req.pipe(upReq);
-
-  upReq.on("error", (err) => {
-    failure ??= failureCode(err);
-    if (status === null) {
-      const { status: code, message } = upstreamErrorMessage(failure, target.hostHeader);
-      sendProxyError(res, code, "api_error", message);
-    } else {
-      res.destroy();
-    }
-  });
-
-  upReq.on("response", (upRes) => {
-    status = upRes.statusCode ?? 502;
-    if (capture) {
-      responseHeaders = headerRecord(upRes.headers);
-      upRes.on("data", (chunk: Buffer) => responseBody.push(chunk));
-    }
-    res.sendDate = false;
-    res.writeHead(status, upRes.statusMessage, endToEndHeaders(upRes.rawHeaders));
-    const stream: ActiveStream = { upstream: upRes, client: res };
-    opts.streams.add(stream);
-    pipeline(upRes, res, (err) => {
-      opts.streams.delete(stream);
-      if (err) failure ??= failureCode(err);
-      responseComplete = !err && upRes.complete && res.writableFinished;
-    });
-  });
-
-  // The client went away (or the response finished): stop the upstream if it is still going.
-  res.once("close", () => {
-    if (!res.writableFinished) {
-      failure ??= "ECLIENT_ABORTED";
-      upReq.destroy();
-    }
-    // pipeline's callback runs before or at this point; let it settle first.
-    setImmediate(finish);
   });
 }

@@ -93,9 +93,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const interceptHosts = new Set(config.proxy.interceptHosts.map((h) => h.toLowerCase()));
   const ca = await loadOrCreateCa(config.dataDir, [...interceptHosts], logger);
   const leaves = createLeafCertCache(ca);
-  const upstream = createUpstream(config.proxy.upstreamUrl, config.proxy.upstreamCaFile);
-  const passthroughAgent = createPassthroughAgent();
   const timeouts: ForwardTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const upstream = createUpstream(config.proxy.upstreamUrl, config.proxy.upstreamCaFile, timeouts);
+  const passthroughAgent = createPassthroughAgent(timeouts);
 
   const counters: Counters = zeroCounters();
   const startedAt = new Date().toISOString();
@@ -128,8 +128,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     let paused = 0;
     let bufferedBytes = 0;
     for (const s of streams) {
-      if (s.upstream.isPaused()) paused++;
-      bufferedBytes += s.upstream.readableLength + s.client.writableLength;
+      if (s.paused()) paused++;
+      bufferedBytes += s.buffered();
     }
     let outboxDepth = pipeline.heldCount();
     try {
@@ -153,7 +153,6 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       passthroughAgent,
       interceptHosts,
       authToken,
-      timeouts,
       capBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
       counters,
       streams,
@@ -271,8 +270,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     writeStatus(false);
     logger.info("capture proxy stopped", statsLogFields(stats()));
     outbox.close();
-    upstream.agent.destroy();
-    passthroughAgent.destroy();
+    await Promise.all([upstream.dispatcher.destroy(), passthroughAgent.destroy()]);
   };
 
   return {

@@ -1,10 +1,11 @@
 import type * as http from "node:http";
 import type { Socket } from "node:net";
+import type { Dispatcher } from "undici";
 import { DEFAULT_NOISE_RULES } from "../core/capture/index.js";
 import { classifyRoute } from "../core/capture/noise-filter.js";
 import type { Counters } from "./capture-stats.js";
 import { sendProxyError } from "./error-response.js";
-import { type ActiveStream, type ForwardTimeouts, forwardRequest, type RawExchange } from "./forward.js";
+import { type ActiveStream, forwardRequest, type RawExchange } from "./forward.js";
 import { isLoopbackHost, proxyAuthorized, reverseAuthorized } from "./proxy-auth.js";
 import type { UpstreamTarget } from "./upstream.js";
 
@@ -23,10 +24,9 @@ export const CAPTURE_CAP_BYTES = 8 * 1024 * 1024;
 
 export interface RouterDeps {
   upstream: UpstreamTarget;
-  passthroughAgent: http.Agent;
+  passthroughAgent: Dispatcher;
   interceptHosts: ReadonlySet<string>;
   authToken: string | undefined;
-  timeouts: ForwardTimeouts;
   capBytes: number;
   counters: Counters;
   streams: Set<ActiveStream>;
@@ -53,15 +53,11 @@ function toUpstream(
   deps.counters.exchanges++;
   forwardRequest(req, res, {
     target: {
-      protocol: deps.upstream.protocol,
-      hostname: deps.upstream.hostname,
-      port: deps.upstream.port,
+      origin: deps.upstream.origin,
       path: upstreamPath(deps, path),
       hostHeader: deps.upstream.hostHeader,
-      agent: deps.upstream.agent,
-      servername: deps.upstream.servername,
+      dispatcher: deps.upstream.dispatcher,
     },
-    timeouts: deps.timeouts,
     streams: deps.streams,
     // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
     capture: route.capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
@@ -77,14 +73,11 @@ function passthrough(req: http.IncomingMessage, res: http.ServerResponse, deps: 
   deps.counters.passthrough++;
   forwardRequest(req, res, {
     target: {
-      protocol: "http:",
-      hostname: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port ? Number(url.port) : 80,
+      origin: url.origin,
       path: `${url.pathname}${url.search}`,
       hostHeader: url.host,
-      agent: deps.passthroughAgent,
+      dispatcher: deps.passthroughAgent,
     },
-    timeouts: deps.timeouts,
     streams: deps.streams,
     capture: null,
     onDone: ({ status }) => {

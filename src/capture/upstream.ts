@@ -1,42 +1,42 @@
 import { readFileSync } from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
+import { Agent, type Dispatcher, Pool } from "undici";
 import { ConfigError } from "../core/errors.js";
+import type { ForwardTimeouts } from "./forward.js";
 
 /**
  * Where captured traffic goes: `UPSTREAM_URL` (default
- * https://api.anthropic.com), over a keep-alive agent that also trusts
+ * https://api.anthropic.com), over an undici keep-alive pool that also trusts
  * `UPSTREAM_CA_FILE` when set. Plain-HTTP proxy requests to other origins use
- * their own keep-alive agent.
+ * their own undici agent.
  */
 
 export interface UpstreamTarget {
-  protocol: "http:" | "https:";
-  hostname: string;
-  port: number;
+  /** `https://host:port` */
+  origin: string;
   /** `host[:port]` as the Host header should read. */
   hostHeader: string;
+  hostname: string;
   /** Path prefix of UPSTREAM_URL without a trailing slash ("" for none). */
   basePath: string;
-  agent: http.Agent;
-  /** SNI name; undefined for an IP address. */
-  servername: string | undefined;
+  dispatcher: Dispatcher;
 }
 
-const AGENT_OPTIONS: http.AgentOptions = {
-  keepAlive: true,
-  keepAliveMsecs: 15_000,
-  maxSockets: 256,
-  maxFreeSockets: 64,
-  scheduling: "lifo",
-};
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(":");
+function dispatcherOptions(timeouts: ForwardTimeouts) {
+  return {
+    connections: 256,
+    keepAliveTimeout: 30_000,
+    headersTimeout: timeouts.idleMs,
+    bodyTimeout: timeouts.idleMs,
+    connectTimeout: timeouts.connectMs,
+  };
 }
 
-export function createUpstream(upstreamUrl: string, caFile?: string): UpstreamTarget {
+export function createUpstream(
+  upstreamUrl: string,
+  caFile: string | undefined,
+  timeouts: ForwardTimeouts,
+): UpstreamTarget {
   let url: URL;
   try {
     url = new URL(upstreamUrl);
@@ -46,34 +46,33 @@ export function createUpstream(upstreamUrl: string, caFile?: string): UpstreamTa
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError("invalid configuration:\n  UPSTREAM_URL: use an http:// or https:// URL");
   }
-  let agent: http.Agent;
-  if (url.protocol === "https:") {
-    let ca: string[] | undefined;
-    if (caFile) {
-      try {
-        ca = [...rootCertificates, readFileSync(caFile, "utf8")];
-      } catch {
-        throw new ConfigError(`invalid configuration:\n  UPSTREAM_CA_FILE: cannot read ${caFile}`);
-      }
+  // The extra CA goes in through one prebuilt secure context: building one from the whole root
+  // store on every new connection would cost more than the connection.
+  let secureContext: ReturnType<typeof createSecureContext> | undefined;
+  if (caFile && url.protocol === "https:") {
+    let extra: string;
+    try {
+      extra = readFileSync(caFile, "utf8");
+    } catch {
+      throw new ConfigError(`invalid configuration:\n  UPSTREAM_CA_FILE: cannot read ${caFile}`);
     }
-    agent = new https.Agent({ ...AGENT_OPTIONS, ca, ALPNProtocols: ["http/1.1"] });
-  } else {
-    agent = new http.Agent(AGENT_OPTIONS);
+    secureContext = createSecureContext({ ca: [...rootCertificates, extra] });
   }
-  const hostname = url.hostname.replace(/^\[|\]$/g, "");
-  const defaultPort = url.protocol === "https:" ? 443 : 80;
+  const origin = `${url.protocol}//${url.host}`;
+  const dispatcher = new Pool(origin, {
+    ...dispatcherOptions(timeouts),
+    connect: secureContext ? { secureContext } : {},
+  });
   return {
-    protocol: url.protocol,
-    hostname,
-    port: url.port ? Number(url.port) : defaultPort,
+    origin,
     hostHeader: url.host,
+    hostname: url.hostname.replace(/^\[|\]$/g, ""),
     basePath: url.pathname.replace(/\/+$/, ""),
-    agent,
-    servername: isIp(hostname) ? undefined : hostname,
+    dispatcher,
   };
 }
 
 /** An agent for plain-HTTP proxy requests to arbitrary origins (never captured). */
-export function createPassthroughAgent(): http.Agent {
-  return new http.Agent(AGENT_OPTIONS);
+export function createPassthroughAgent(timeouts: ForwardTimeouts): Dispatcher {
+  return new Agent({ ...dispatcherOptions(timeouts), connections: 64 });
 }

@@ -9,7 +9,6 @@ import { type ProxyHandle, startProxy } from "../../capture/proxy-server.js";
 import { displayUrl } from "../../capture/proxy-status.js";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
-import { createInsights } from "../../insights/index.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { RegisterCommand } from "../context.js";
 
@@ -49,15 +48,23 @@ export function environmentLines(proxy: Pick<ProxyHandle, "url" | "caPath">, aut
   ].join("\n");
 }
 
-/** The reflection hook: refresh the default user's reflection, one run at a time; failures are logged. */
+/**
+ * The reflection hook: refresh the default user's reflection, one run at a
+ * time; failures are logged. The insights code loads on first use, so a proxy
+ * that never stores anything does not carry it.
+ */
 function reflectionHook(store: MemoryStore, config: Config, logger: Logger): (count: number) => void {
   let running = false;
-  const insights = createInsights({ store, config, logger });
   return () => {
     if (running) return;
     running = true;
-    insights.provider
-      .analyze({ user_id: config.defaultUserId, limit: 50 })
+    import("../../insights/index.js")
+      .then(({ createInsights }) =>
+        createInsights({ store, config, logger }).provider.analyze({
+          user_id: config.defaultUserId,
+          limit: 50,
+        }),
+      )
       .then(() => logger.debug("reflection refreshed"))
       .catch((e: unknown) =>
         logger.warn("reflection failed", { error: e instanceof Error ? e.name : "error" }),

@@ -1,0 +1,40 @@
+/**
+ * Child process: the capture proxy exactly as `start` runs it (real SQLite
+ * store and outbox in a temp data dir), so that the bench can read its RSS.
+ * Args: <dataDir> <upstreamUrl> <upstreamCaFile> <interceptHost>
+ * Prints `{"port":N,"caPath":...}`; on SIGTERM closes and prints its stats.
+ */
+import { join } from "node:path";
+import { startProxy } from "../../src/capture/proxy-server.js";
+import { validateConfig } from "../../src/core/config.js";
+import { createLogger } from "../../src/core/logger.js";
+import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+
+const [dataDir, upstreamUrl, caFile, interceptHost] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+];
+const config = validateConfig(
+  {
+    MEMORY_DATA_DIR: dataDir,
+    MITM_PORT: "0",
+    UPSTREAM_URL: upstreamUrl,
+    UPSTREAM_CA_FILE: caFile,
+    INTERCEPT_HOSTS: interceptHost,
+    LOG_LEVEL: "warn",
+  },
+  dataDir,
+);
+const logger = createLogger("warn");
+const store = SqliteMemoryStore.open(join(dataDir, "memories.db"), { logger });
+const proxy = await startProxy({ config, store, logger });
+process.stdout.write(`${JSON.stringify({ port: proxy.port, caPath: proxy.caPath })}\n`);
+process.on("SIGTERM", () => {
+  void proxy.close().then(async () => {
+    process.stdout.write(`${JSON.stringify({ stats: proxy.stats() })}\n`);
+    await store.close();
+    process.exit(0);
+  });
+});
