@@ -264,3 +264,43 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     expect(h.proxy.stats()).toMatchObject({ exchanges: 5, skippedNoise: 3, turnsStored: 2 });
   });
 });
+
+describe("upstream failures never hang the client", () => {
+  it("answers 502 naming TLS when the upstream's certificate is not trusted", async () => {
+    const untrusting = await startHarness({ env: { UPSTREAM_CA_FILE: "" } });
+    try {
+      const r = await rawRequest(untrusting.proxy.url, {
+        path: "/v1/messages",
+        headers: apiHeaders(untrusting.stub.apiKey),
+        body: JSON.stringify(messagesBody("tls?")),
+      });
+      expect(r.status).toBe(502);
+      const body = JSON.parse(r.body.toString());
+      expect(body).toMatchObject({ type: "error", error: { type: "api_error" } });
+      expect(body.error.message).toContain("UPSTREAM_CA_FILE");
+      expect(untrusting.stub.exchanges).toHaveLength(0);
+    } finally {
+      await untrusting.close();
+    }
+  });
+
+  it("answers 504 when the upstream does not answer within the idle timeout", async () => {
+    const slow = await startHarness({ proxy: { timeouts: { idleMs: 300 } } });
+    try {
+      slow.stub.replier = () => ({
+        content: [{ type: "text", text: "too late" }],
+        faults: { headersDelayMs: 10_000 },
+      });
+      const r = await rawRequest(slow.proxy.url, {
+        path: "/v1/messages",
+        headers: apiHeaders(slow.stub.apiKey),
+        body: JSON.stringify(messagesBody("anyone?")),
+      });
+      expect(r.status).toBe(504);
+      expect(JSON.parse(r.body.toString()).error.message).toContain("timed out");
+      expect(slow.proxy.stats().upstreamErrors).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+});

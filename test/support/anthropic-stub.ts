@@ -34,6 +34,8 @@ export interface StubFaults {
   unknownEventAfter?: number;
   /** Wait this long before each event. */
   eventDelayMs?: number;
+  /** Wait this long before sending the status line and headers. */
+  headersDelayMs?: number;
   /** Gzip the body when the client accepts it. */
   gzip?: boolean;
   /** Write each event in pieces of this many bytes. */
@@ -399,6 +401,8 @@ export async function startAnthropicStub(options: { replier?: Replier } = {}): P
     const reply = stub.replier(parsed, index);
     const faults = reply.faults ?? {};
     const id = `msg_stub_${randomBytes(8).toString("hex")}`;
+    if (faults.headersDelayMs) await new Promise((r) => setTimeout(r, faults.headersDelayMs));
+    if (res.destroyed) return;
     if (parsed.stream !== true) {
       const json = JSON.stringify(jsonMessage(parsed, reply, id));
       const gzip = faults.gzip && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
