@@ -159,3 +159,32 @@ describe("robustness", () => {
     }
   });
 });
+
+describe("shutdown", () => {
+  it("lets a stream in flight finish, refuses new connections, and flushes its turn to the store", async () => {
+    h = await startHarness();
+    h.stub.replier = () => ({
+      content: [{ type: "text", text: "a reply that takes a while" }],
+      faults: { eventDelayMs: 40 },
+    });
+    const stream = h.reverseClient().messages.stream({
+      model: "m",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "finish me during shutdown" }],
+    });
+    await new Promise((r) => stream.once("streamEvent", r));
+    const closing = h.proxy.close();
+    const refused = await rawRequest(h.proxy.url, { method: "HEAD", path: "/" }).then(
+      () => false,
+      (e: NodeJS.ErrnoException) => e.code === "ECONNREFUSED",
+    );
+    expect(refused).toBe(true);
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe("end_turn");
+    await closing;
+    const mems = await h.captured();
+    expect(mems.map((m) => m.memory)).toEqual([
+      "User: finish me during shutdown\nAssistant: a reply that takes a while",
+    ]);
+  });
+});
