@@ -1,20 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { cliPath, type RunResult, repoRoot } from "../../support/cli.js";
+import { cliPath, type RunResult } from "../../support/cli.js";
 
-/**
- * The built CLI when it registers the capture commands; until the lead's
- * main.ts does, a fixture that wires them the same way on the built code.
- */
+/** The built CLI (`npm run build`; the vitest global setup rebuilds a stale dist). */
 export function captureCliPath(): string {
-  try {
-    if (readFileSync(cliPath, "utf8").includes("registerStartCommand")) return cliPath;
-  } catch {
-    // not built yet
-  }
-  return join(repoRoot, "test", "capture", "fixtures", "capture-cli.mjs");
+  return cliPath;
 }
 
 function cleanEnv(env: Record<string, string>, cwd: string): Record<string, string> {
