@@ -301,32 +301,52 @@ describe("extractTurn with incomplete, errored and odd responses", () => {
       user_text: "What are my editor preferences?",
     });
     expect(none.error).toBe("no_response: no response arrived from the upstream");
-    const overloaded = turnOf(
+    // A refused request (no reply at all) is not a turn: the client retries or shows the error.
+    const overloaded = extractTurn(
+      fixtureExchange(rec, {
+        status: 529,
+        responseHeaders: { "content-type": "application/json" },
+        responseBody: Buffer.from(
+          '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        ),
+      }),
+      OPTS,
+    );
+    expect(overloaded).toEqual({ kind: "skip", reason: "error reply (HTTP 529) with no content" });
+    const html = extractTurn(
+      fixtureExchange(rec, {
+        status: 502,
+        responseHeaders: { "content-type": "text/html" },
+        responseBody: Buffer.from("<html/>"),
+      }),
+      OPTS,
+    );
+    expect(html).toEqual({ kind: "skip", reason: "error reply (HTTP 502) with no content" });
+  });
+
+  it("keeps a stream that failed after part of the reply arrived, marked incomplete", () => {
+    const partial = turnOf(
       extractTurn(
         fixtureExchange(rec, {
-          status: 529,
-          responseHeaders: { "content-type": "application/json" },
+          status: 200,
+          responseHeaders: { "content-type": "text/event-stream" },
           responseBody: Buffer.from(
-            '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+            [
+              'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"x","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n',
+              'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n',
+              'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Half an ans"}}\n',
+              'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n',
+              "",
+            ].join("\n"),
           ),
         }),
         OPTS,
       ),
     );
-    expect(overloaded).toMatchObject({ complete: false, error: "overloaded_error: Overloaded" });
-    const html = turnOf(
-      extractTurn(
-        fixtureExchange(rec, {
-          status: 502,
-          responseHeaders: { "content-type": "text/html" },
-          responseBody: Buffer.from("<html/>"),
-        }),
-        OPTS,
-      ),
-    );
-    expect(html).toMatchObject({
+    expect(partial).toMatchObject({
       complete: false,
-      error: "invalid_response: the response body is not valid JSON",
+      assistant_text: "Half an ans",
+      error: "overloaded_error: Overloaded",
     });
   });
 

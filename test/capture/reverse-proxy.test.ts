@@ -253,15 +253,13 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     expect(probe.status).toBe(200);
     const good = await h.reverseClient().messages.create(messagesBody("a real one") as never);
     expect(good.type).toBe("message");
-    // Malformed JSON, the HEAD probe and the max_tokens=1 probe are noise. A well-formed request the
-    // API rejected is kept as an incomplete turn (the core's rule: non-2xx marks a reply incomplete).
-    const mems = await h.waitForStored(2);
-    expect(mems).toHaveLength(2);
-    const rejected = mems.find((m) => m.memory.startsWith("User: hi"));
-    expect(rejected?.metadata).toMatchObject({ complete: false });
-    expect(String(rejected?.metadata.error)).toContain("invalid_request_error");
-    expect(mems.some((m) => m.memory.includes("a real one") && m.metadata.complete === true)).toBe(true);
-    expect(h.proxy.stats()).toMatchObject({ exchanges: 5, skippedNoise: 3, turnsStored: 2 });
+    // Malformed JSON, the HEAD probe and the max_tokens=1 probe are noise; a request the API
+    // refused has no reply and is skipped too (the client retries it or shows the error).
+    const mems = await h.waitForStored(1);
+    expect(mems).toHaveLength(1);
+    expect(mems[0]?.memory).toContain("a real one");
+    expect(mems[0]?.metadata.complete).toBe(true);
+    expect(h.proxy.stats()).toMatchObject({ exchanges: 5, skippedNoise: 4, turnsStored: 1 });
   });
 });
 

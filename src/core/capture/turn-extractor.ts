@@ -125,6 +125,12 @@ function extract(ex: CapturedExchange, opts: ExtractTurnOptions): TurnResult {
   if (userText === "" && assistantText === "") {
     return { kind: "skip", reason: "no user or assistant text after stripping" };
   }
+  // A refused request (400, 401, 429, 529 ...) carries no reply: the client
+  // retries it or shows the error, and the user's words come again with the
+  // next request. Storing it would add an empty turn beside the retried one.
+  if (ex.status !== null && (ex.status < 200 || ex.status >= 300) && assistantText === "") {
+    return { kind: "skip", reason: `error reply (HTTP ${ex.status}) with no content` };
+  }
   const runId = sessionId(ex.requestHeaders, body);
   const model = reply.model ?? (typeof body.model === "string" ? body.model : null);
   const error = reply.error
