@@ -9,6 +9,7 @@ import { type ProxyHandle, startProxy } from "../../capture/proxy-server.js";
 import { displayUrl } from "../../capture/proxy-status.js";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
+import type { Insights } from "../../insights/index.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { RegisterCommand } from "../context.js";
 
@@ -49,29 +50,38 @@ export function environmentLines(proxy: Pick<ProxyHandle, "url" | "caPath">, aut
 }
 
 /**
- * The reflection hook: refresh the default user's reflection, one run at a
- * time; failures are logged. The insights code loads on first use, so a proxy
- * that never stores anything does not carry it.
+ * The reflection hook, called every REFLECTION_EVERY stored turns: derive
+ * typed memories (preferences, decisions, errors, fixes, todos) from the
+ * turns not yet seen. Extraction is incremental and cheap; the full analysis
+ * (and the opt-in model reflection, which costs an API call) stays on demand
+ * (`analyze`, `analyze_conversations`). One run at a time; a call that arrives
+ * during a run schedules one more, so no turn waits for the next trigger.
+ * The insights code loads on first use.
  */
 function reflectionHook(store: MemoryStore, config: Config, logger: Logger): (count: number) => void {
+  let insights: Promise<Insights> | null = null;
   let running = false;
-  return () => {
-    if (running) return;
+  let again = false;
+  const run = (): void => {
     running = true;
-    import("../../insights/index.js")
-      .then(({ createInsights }) =>
-        createInsights({ store, config, logger }).provider.analyze({
-          user_id: config.defaultUserId,
-          limit: 50,
-        }),
-      )
-      .then(() => logger.debug("reflection refreshed"))
+    again = false;
+    insights ??= import("../../insights/index.js").then(({ createInsights }) =>
+      createInsights({ store, config, logger }),
+    );
+    insights
+      .then((i) => i.extractNew(config.defaultUserId))
+      .then((counts) => logger.debug("extraction ran", { ...counts }))
       .catch((e: unknown) =>
-        logger.warn("reflection failed", { error: e instanceof Error ? e.name : "error" }),
+        logger.warn("extraction failed", { error: e instanceof Error ? e.name : "error" }),
       )
       .finally(() => {
         running = false;
+        if (again) run();
       });
+  };
+  return () => {
+    if (running) again = true;
+    else run();
   };
 }
 
