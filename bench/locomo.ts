@@ -1,0 +1,132 @@
+/**
+ * `npm run bench:locomo [-- --data PATH] [--json PATH] [--conversations conv-26,conv-30]`
+ *
+ * Retrieval quality of the SQLite memory store on LoCoMo (see
+ * ../shared/bench/locomo/README.md): recall@1/5/10/25 of the evidence turns per
+ * question category and overall, search latency p50/p99 and ingest time.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadLocomo } from "./lib/locomo-data.js";
+import {
+  byCategory,
+  type ConversationResult,
+  evaluateConversation,
+  type RecallSummary,
+  summarise,
+} from "./lib/locomo-eval.js";
+import { percentile } from "./lib/percentile.js";
+import { fmt, formatTable } from "./lib/table.js";
+
+const CATEGORY_NAMES: Record<string, string> = {
+  "1": "multi-hop",
+  "2": "temporal",
+  "3": "open-domain",
+  "4": "single-hop",
+  "5": "adversarial",
+};
+
+/** The repository root: dist-bench/bench/locomo.js or bench/locomo.ts, two or one levels up. */
+function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${"dist-bench"}`) ? resolve(here, "..", "..") : resolve(here, "..");
+}
+
+const row = (name: string, s: RecallSummary) => [
+  name,
+  fmt(s.questions),
+  fmt(s["r@1"], 1),
+  fmt(s["r@5"], 1),
+  fmt(s["r@10"], 1),
+  fmt(s["r@25"], 1),
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: "string" },
+      json: { type: "string" },
+      conversations: { type: "string" },
+    },
+  });
+  const dataPath = resolve(
+    values.data ?? join(repoRoot(), "..", "shared", "bench", "locomo", "locomo-dev.json"),
+  );
+  let conversations = loadLocomo(dataPath);
+  if (values.conversations) {
+    const wanted = new Set(values.conversations.split(","));
+    conversations = conversations.filter((c) => wanted.has(c.id));
+  }
+  if (conversations.length === 0) throw new Error(`no conversations to measure in ${dataPath}`);
+
+  const dir = mkdtempSync(join(tmpdir(), "bench-locomo-"));
+  const results: ConversationResult[] = [];
+  try {
+    for (const conv of conversations) {
+      process.stderr.write(`${conv.id}: ${conv.turns.length} turns, ${conv.questions.length} questions...\n`);
+      results.push(await evaluateConversation(conv, { dir }));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const questions = results.flatMap((r) => r.questions);
+  const overall = summarise(questions);
+  const categories = byCategory(questions);
+  const latencies = questions.map((q) => q.searchMs);
+  const searchMs = {
+    p50: Math.round(percentile(latencies, 50) * 1000) / 1000,
+    p99: Math.round(percentile(latencies, 99) * 1000) / 1000,
+  };
+  const memories = results.reduce((n, r) => n + r.memories, 0);
+  const ingestMs = results.reduce((n, r) => n + r.ingestMs, 0);
+
+  const [load1 = 0] = loadavg();
+  console.log(
+    `\nLoCoMo retrieval, ${results.length} conversations (${results.map((r) => r.id).join(", ")}), ` +
+      `${fmt(memories)} memories, ${fmt(questions.length)} questions with evidence; node ${process.version}, ` +
+      `load ${fmt(load1, 2)} on ${availableParallelism()} cores\n`,
+  );
+  console.log(
+    formatTable(
+      ["category", "questions", "R@1", "R@5", "R@10", "R@25"],
+      [
+        ...Object.entries(categories).map(([k, s]) => row(`${k} ${CATEGORY_NAMES[k] ?? ""}`.trim(), s)),
+        row("overall", overall),
+      ],
+    ),
+  );
+  console.log(
+    `\nsearch p50 ${fmt(searchMs.p50, 2)} ms, p99 ${fmt(searchMs.p99, 2)} ms; ` +
+      `ingest ${fmt(ingestMs)} ms (${fmt(memories / (ingestMs / 1000))} memories/s)`,
+  );
+  const perConversation = results.map((r) => [r.id, summarise(r.questions)] as const);
+  console.log(
+    `\n${formatTable(
+      ["conversation", "questions", "R@1", "R@5", "R@10", "R@25"],
+      perConversation.map(([id, s]) => row(id, s)),
+    )}`,
+  );
+
+  if (values.json) {
+    const { questions: _n, ...overallRecall } = overall;
+    const json = {
+      overall: overallRecall,
+      by_category: Object.fromEntries(
+        Object.entries(categories).map(([k, { questions: _q, ...s }]) => [k, s]),
+      ),
+      search_ms: searchMs,
+      ingest_ms: Math.round(ingestMs),
+      memories,
+      questions: questions.length,
+      by_conversation: Object.fromEntries(perConversation.map(([id, { questions: _q, ...s }]) => [id, s])),
+    };
+    writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`wrote ${values.json}`);
+  }
+}
+
+await main();
