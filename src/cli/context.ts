@@ -19,8 +19,6 @@ export interface CliContext {
   out(text: string): void;
   /** Writes to stderr (messages for the person). */
   err(text: string): void;
-  /** True when stdout is a terminal (progress bars, colours). */
-  isTTY: boolean;
 }
 
 /** Each command file exports one of these. */

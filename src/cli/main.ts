@@ -75,7 +75,6 @@ export function buildProgram(): { program: Command; ctx: CliContext; closeStore:
     },
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
-    isTTY: Boolean(process.stdout.isTTY),
   };
 
   for (const register of COMMANDS) register(program, ctx);

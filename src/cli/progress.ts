@@ -1,18 +1,42 @@
-/** A one-line progress counter on a terminal; silent when stderr is not a TTY. */
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr) {
-  const tty = Boolean(stream.isTTY);
-  let last = 0;
+/** How often a progress line may be redrawn. */
+const REDRAW_MS = 100;
+
+export interface Progress {
+  /** Records how much is done; redraws at most every REDRAW_MS. */
+  update(done: number, total?: number): void;
+  /** Draws the final count and ends the line. */
+  done(): void;
+}
+
+/**
+ * A one-line progress counter on a terminal (`\r`-redrawn); silent when the
+ * stream is not a TTY, so piped output and logs stay clean.
+ */
+export function createProgress(
+  label: string,
+  stream: Pick<NodeJS.WriteStream, "isTTY" | "write"> = process.stderr,
+  now: () => number = Date.now,
+): Progress {
+  if (!stream.isTTY) return { update() {}, done() {} };
+  let count = 0;
+  let of: number | undefined;
+  let drawnAt: number | null = null;
+  const draw = () => {
+    drawnAt = now();
+    const pct = of ? ` (${Math.floor((count / of) * 100)}%)` : "";
+    stream.write(`\r${label}: ${count}${of ? `/${of}` : ""}${pct}`);
+  };
   return {
-    update(done: number, total?: number) {
-      if (!tty) return;
-      const now = Date.now();
-      if (now - last < 100 && done !== total) return;
-      last = now;
-      const pct = total ? ` (${Math.floor((done / total) * 100)}%)` : "";
-      stream.write(`\r${label}: ${done}${total ? `/${total}` : ""}${pct}`);
+    update(done, total) {
+      count = done;
+      of = total;
+      if (drawnAt === null || now() - drawnAt >= REDRAW_MS) draw();
     },
     done() {
-      if (tty) stream.write("\n");
+      if (drawnAt !== null) {
+        draw();
+        stream.write("\n");
+      }
     },
   };
 }

@@ -15,7 +15,6 @@ function cli(t: TempStore) {
     store: async () => t.store,
     out: (s) => out.push(s),
     err: () => undefined,
-    isTTY: false,
   };
   const program = new Command()
     .exitOverride()

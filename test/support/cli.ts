@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,5 +47,34 @@ export function runCli(
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? "");
+  });
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** Whether `script` (util-linux) is available to give the CLI a terminal. */
+export function hasScript(): boolean {
+  return spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * Runs the built CLI with stdout and stderr on a pseudo-terminal (through
+ * util-linux `script`), as a person at a terminal would; both streams arrive
+ * merged, with the terminal's CRLF line ends.
+ */
+export function runCliOnTty(args: string[], options: { env?: Record<string, string> } = {}) {
+  const command = [process.execPath, cliPath, ...args].map(shellQuote).join(" ");
+  return new Promise<{ code: number; output: string }>((resolve, reject) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), TERM: "dumb", ...options.env },
+      cwd: tmpdir(),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      output += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, output }));
   });
 }
