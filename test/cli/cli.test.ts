@@ -154,6 +154,23 @@ describe("cli: memory round trip on a real SQLite file", () => {
     expect((await cli("import", jsonFile)).stderr).toContain("3 already present");
   });
 
+  it("imports a copy as another user with --user, next to the original", async () => {
+    for (const t of ["likes tabs", "likes dark mode"]) await cli("add", t, "--user", "original");
+    const file = join(dir, "original.jsonl");
+    expect((await cli("export", "--user", "original", "--output", file)).code).toBe(0);
+    const copy = await cli("import", file, "--user", "copy");
+    expect(copy.stderr).toContain("imported 2 memories, 0 already present");
+    const copied = JSON.parse((await cli("list", "--user", "copy", "--json")).stdout).memories;
+    expect(copied.map((m: { memory: string }) => m.memory).sort()).toEqual(["likes dark mode", "likes tabs"]);
+    const originals = JSON.parse((await cli("list", "--user", "original", "--json")).stdout).memories;
+    expect(originals).toHaveLength(2);
+    const originalIds = new Set(originals.map((m: { id: string }) => m.id));
+    for (const m of copied as { id: string }[]) expect(originalIds.has(m.id)).toBe(false);
+    expect((await cli("import", file, "--user", "copy")).stderr).toContain(
+      "imported 0 memories, 2 already present",
+    );
+  });
+
   it("rejects a malformed import with the record number and keeps what was there", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, `${JSON.stringify({ memory: "good one", user_id: "imp" })}\n{"memory": 42}\n`);
@@ -163,5 +180,10 @@ describe("cli: memory round trip on a real SQLite file", () => {
     const garbage = join(dir, "garbage.jsonl");
     writeFileSync(garbage, "this is not json\n");
     expect((await cli("import", garbage)).code).toBe(2);
+    const nullRecord = join(dir, "null.jsonl");
+    writeFileSync(nullRecord, "null\n");
+    const rejected = await cli("import", nullRecord);
+    expect(rejected.code).toBe(2);
+    expect(rejected.stderr).toContain("record 1");
   });
 });

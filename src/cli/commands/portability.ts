@@ -55,7 +55,7 @@ async function* readRecords(path: string): AsyncGenerator<{ line: number; value:
     if (t === "") continue;
     if (first) {
       first = false;
-      if (t.startsWith("[") || !isCompleteJson(t) || Array.isArray(JSON.parse(t).memories)) {
+      if (startsDocument(t)) {
         document = [line];
         continue;
       }
@@ -79,12 +79,16 @@ async function* readRecords(path: string): AsyncGenerator<{ line: number; value:
   for (const [i, m] of list.entries()) yield { line: i + 1, value: m };
 }
 
-function isCompleteJson(s: string): boolean {
+/** A list, `{"memories": [...]}` on one line, or the incomplete first line of a pretty-printed document. */
+function startsDocument(firstLine: string): boolean {
+  if (firstLine.startsWith("[")) return true;
   try {
-    JSON.parse(s);
-    return true;
+    const value: unknown = JSON.parse(firstLine);
+    return (
+      typeof value === "object" && value !== null && Array.isArray((value as { memories?: unknown }).memories)
+    );
   } catch {
-    return false;
+    return true;
   }
 }
 
@@ -158,10 +162,12 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
           );
         }
         const r = parsed.data;
+        const user_id = o.user ?? r.user_id;
         batch.push({
-          id: r.id,
+          // Moved to another user, a record is a new memory: its id belongs to the original owner.
+          id: user_id === r.user_id ? r.id : undefined,
           memory: r.memory,
-          user_id: o.user ?? r.user_id,
+          user_id,
           agent_id: r.agent_id ?? undefined,
           app_id: r.app_id ?? undefined,
           run_id: r.run_id ?? undefined,
