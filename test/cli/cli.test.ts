@@ -3,30 +3,30 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDataDir } from "../support/cli.js";
 
-const COMMANDS = [
-  "add",
-  "search",
-  "list",
-  "show",
-  "update",
-  "delete",
-  "history",
-  "forget",
-  "export",
-  "import",
-  "stats",
-];
+/** Commands that print data, so must offer --json. */
+const LISTING_DATA = ["search", "list", "show", "history", "stats", "status", "analyze", "suggest"];
+
+/** Command names from the "Commands:" section of the top-level help. */
+function commandsIn(help: string): string[] {
+  const section = help.slice(help.indexOf("Commands:"));
+  return [...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1] ?? "").filter((c) => c !== "help");
+}
 
 describe("cli: help and usage", () => {
-  it("has --help on the program and every command", async () => {
+  it("has --help on the program and every command, and --json on every command that prints data", async () => {
     const top = await runCli(["--help"]);
     expect(top.code).toBe(0);
-    for (const c of COMMANDS) expect(top.stdout).toContain(c);
-    for (const c of COMMANDS) {
+    const commands = commandsIn(top.stdout);
+    for (const c of ["add", "search", "list", "show", "update", "delete", "history", "forget"])
+      expect(commands).toContain(c);
+    for (const c of ["export", "import", "stats", "mcp", "analyze", "suggest", ...LISTING_DATA])
+      expect(commands).toContain(c);
+    for (const c of commands) {
       const r = await runCli([c, "--help"]);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toContain(`Usage: mcp-mitm-mem0 ${c}`);
       expect(r.stdout, c).toContain("--data-dir");
+      if (LISTING_DATA.includes(c)) expect(r.stdout, c).toContain("--json");
     }
   });
 
