@@ -1,9 +1,13 @@
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Insight, Suggestion } from "../../src/core/insights/types.js";
+import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { FIXTURE_USER, idOf, loadFixtures } from "../insights/fixtures/load-fixtures.js";
 import { cliPath, runCli, tempDataDir } from "../support/cli.js";
 import { dataOf, errorTextOf, textOf } from "./harness.js";
 
@@ -92,6 +96,46 @@ describe("MCP over stdio against the built binary", () => {
     expect(JSON.parse(listed.stdout).map((m: { memory: string }) => m.memory)).toContain(
       "Pin Node to 20 in CI",
     );
+  });
+});
+
+describe("the analysis tools over stdio against the built binary", () => {
+  it("analyze_conversations and suggest_next_actions find the planted facts in captured turns", async () => {
+    const seeded = SqliteMemoryStore.open(join(dir, "memories.db"));
+    const f = await loadFixtures(seeded);
+    await seeded.close();
+    const c = await connect();
+
+    const analysis = await call(c, "analyze_conversations", { user_id: FIXTURE_USER, limit: 200 });
+    const data = dataOf(analysis).data as { status: string; insights: Insight[] };
+    expect(data.status).toBe("ok");
+    const prefs = data.insights.filter((i) => i.kind === "preference");
+    expect(prefs).toHaveLength(6);
+    const pnpm = prefs.find((p) => p.title === "Prefer pnpm over npm");
+    expect(pnpm?.memory_ids).toEqual(
+      expect.arrayContaining([idOf(f, "pref-pnpm-1"), idOf(f, "pref-pnpm-2")]),
+    );
+    expect(textOf(analysis)).toContain("Stated preferences:");
+
+    const suggested = dataOf(await call(c, "suggest_next_actions", { user_id: FIXTURE_USER })).data as {
+      suggestions: Suggestion[];
+    };
+    expect(suggested.suggestions.length).toBeGreaterThan(0);
+    expect(suggested.suggestions.length).toBeLessThanOrEqual(10);
+    const docFix = suggested.suggestions.find(
+      (s) => s.kind === "document_fix" && s.action.includes("EADDRINUSE"),
+    );
+    expect(docFix?.memory_ids).toContain(idOf(f, "fix-eaddrinuse"));
+
+    // A second analysis replaces the stored reflection, and the CLI in another process sees exactly one.
+    await call(c, "analyze_conversations", { user_id: FIXTURE_USER, limit: 200 });
+    const listed = await runCli(
+      ["list", "--user", FIXTURE_USER, "--category", "reflection", "--json", "--data-dir", dir],
+      { cwd: dir },
+    );
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).memories).toHaveLength(1);
+    expect(protocolErrors).toEqual([]);
   });
 });
 
