@@ -63,6 +63,24 @@ describe("list_memories", () => {
     );
   });
 
+  it("keeps replies small for a user with 50,000 memories: one page, and a cursor that continues", async () => {
+    await seed("default_user", 50_000);
+    const replySize = (r: unknown) => Buffer.byteLength(JSON.stringify(r));
+    const first = await h.call("list_memories", {});
+    expect(dataOf(first).memories).toHaveLength(20);
+    expect(dataOf(first).memories[0].memory).toBe("note number 49999");
+    expect(replySize(first)).toBeLessThan(50_000);
+    const largest = await h.call("list_memories", { limit: 100, cursor: dataOf(first).next_cursor });
+    const page = dataOf(largest);
+    expect(page.memories).toHaveLength(100);
+    expect(page.memories[0].memory).toBe("note number 49979");
+    expect(page.next_cursor).toEqual(expect.any(String));
+    expect(replySize(largest)).toBeLessThan(200_000);
+    const resource = await h.client.readResource({ uri: "memory://default_user" });
+    expect(replySize(resource)).toBeLessThan(200_000);
+    expect(JSON.stringify(resource)).toContain("Next page: memory://default_user?cursor=");
+  });
+
   it("answers an empty default user normally (fresh install)", async () => {
     const result = await h.call("list_memories", {});
     expect(dataOf(result)).toEqual({ user_id: "default_user", memories: [], next_cursor: null });
