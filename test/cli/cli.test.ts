@@ -171,6 +171,13 @@ describe("cli: memory round trip on a real SQLite file", () => {
     );
   });
 
+  it("exits 1 with one line, not a stack trace, when export cannot write its file", async () => {
+    const r = await cli("export", "--output", join(dir, "no-such-dir", "out.jsonl"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: ENOENT: no such file or directory/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("rejects a malformed import with the record number and keeps what was there", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, `${JSON.stringify({ memory: "good one", user_id: "imp" })}\n{"memory": 42}\n`);

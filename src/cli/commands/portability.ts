@@ -1,6 +1,7 @@
-import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { InvalidInputError } from "../../core/errors.js";
 import type { AddInput, Memory } from "../../core/types.js";
@@ -103,26 +104,21 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       if (o.format !== "jsonl" && o.format !== "json") throw new UsageError("--format must be jsonl or json");
       const store = await ctx.store();
       const user_id = o.user ?? ctx.config().defaultUserId;
-      const out = o.output ? createWriteStream(o.output, { mode: 0o600 }) : process.stdout;
-      const write = async (s: string) => {
-        if (!out.write(s)) await once(out, "drain");
-      };
       const progress = createProgress("exported");
       let n = 0;
-      if (o.format === "json")
-        await write(`{"version":1,"user_id":${JSON.stringify(user_id)},"memories":[\n`);
-      for await (const m of allMemories(store, user_id)) {
-        const line = JSON.stringify(m);
-        await write(o.format === "json" ? `${n > 0 ? ",\n" : ""}${line}` : `${line}\n`);
-        progress.update(++n);
+      async function* document(): AsyncGenerator<string> {
+        if (o.format === "json") yield `{"version":1,"user_id":${JSON.stringify(user_id)},"memories":[\n`;
+        for await (const m of allMemories(store, user_id)) {
+          const line = JSON.stringify(m);
+          yield o.format === "json" ? `${n > 0 ? ",\n" : ""}${line}` : `${line}\n`;
+          progress.update(++n);
+        }
+        if (o.format === "json") yield "\n]}\n";
       }
-      if (o.format === "json") await write("\n]}\n");
+      // pipeline: backpressure, and a file that cannot be opened or written rejects (exit 1).
+      if (o.output) await pipeline(Readable.from(document()), createWriteStream(o.output, { mode: 0o600 }));
+      else await pipeline(Readable.from(document()), process.stdout, { end: false });
       progress.done();
-      if (o.output) {
-        await new Promise<void>((res, rej) =>
-          (out as NodeJS.WritableStream).end((e?: Error) => (e ? rej(e) : res())),
-        );
-      }
       ctx.err(`exported ${n} memories of ${user_id}`);
     });
 
