@@ -1,7 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../core/config.js";
-import { errorMessage } from "../core/errors.js";
+import { errorMessage, isMemoryError } from "../core/errors.js";
+import { silentLogger } from "../core/logger.js";
+import { Mem0MemoryStore } from "../store/mem0/mem0-store.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "./ca.js";
 import { isLoopbackHost } from "./proxy-auth.js";
@@ -181,32 +183,36 @@ export async function checkStore(open: () => Promise<MemoryStore>): Promise<Chec
   }
 }
 
-/** GET {baseUrl}/v1/ping/ with the key; the key itself never appears in the result. */
-export async function checkMem0(config: Config, fetchFn: typeof fetch = fetch): Promise<Check> {
-  const key = config.mem0.apiKey;
-  if (!key) return pass("mem0", "no MEM0_API_KEY: the embedded store is used");
-  const url = `${config.mem0.baseUrl}/v1/ping/`;
+/**
+ * Pings Mem0 (`GET /v1/ping/`) through the same client the Mem0 backend uses,
+ * once, with a short timeout; the key itself never appears in the result.
+ */
+export async function checkMem0(config: Config): Promise<Check> {
+  const base = config.mem0.baseUrl;
+  if (!config.mem0.apiKey) return pass("mem0", "no MEM0_API_KEY: the embedded store is used");
+  const store = new Mem0MemoryStore(
+    { ...config.mem0, timeoutMs: Math.min(config.mem0.timeoutMs ?? 5000, 5000) },
+    silentLogger,
+    { retry: { maxRetries: 0 } },
+  );
   try {
-    const res = await fetchFn(url, {
-      headers: { authorization: `Token ${key}`, accept: "application/json" },
-      signal: AbortSignal.timeout(5000),
-    });
-    await res.body?.cancel();
-    if (res.ok) return pass("mem0", `${config.mem0.baseUrl} accepts MEM0_API_KEY`);
-    if (res.status === 401 || res.status === 403) {
+    const { orgId, projectId } = await store.ping();
+    const scope = orgId || projectId ? ` (org ${orgId ?? "-"}, project ${projectId ?? "-"})` : "";
+    return pass("mem0", `${base} accepts MEM0_API_KEY${scope}`);
+  } catch (e) {
+    const code = isMemoryError(e) ? e.code : "error";
+    if (code === "AUTH_REJECTED") {
       return fail(
         "mem0",
-        `${config.mem0.baseUrl} rejected MEM0_API_KEY (HTTP ${res.status})`,
+        `${base}: ${errorMessage(e)}`,
         "create a key at https://app.mem0.ai and set MEM0_API_KEY in .env",
       );
     }
-    return fail("mem0", `${url} answered HTTP ${res.status}`, "retry later, or check MEM0_BASE_URL");
-  } catch (e) {
-    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    return fail(
-      "mem0",
-      `cannot reach ${config.mem0.baseUrl} (${code})`,
-      "check the network, or MEM0_BASE_URL",
-    );
+    if (code === "UPSTREAM_UNREACHABLE") {
+      return fail("mem0", errorMessage(e), "check the network, or MEM0_BASE_URL");
+    }
+    return fail("mem0", `${base}: ${errorMessage(e)}`, "retry later, or check MEM0_BASE_URL");
+  } finally {
+    await store.close();
   }
 }

@@ -122,12 +122,17 @@ describe("doctor checks", () => {
     const mem0 = await Mem0Stub.start({ apiKey: key });
     try {
       const ok = await checkMem0(validateConfig({ MEM0_API_KEY: key, MEM0_BASE_URL: mem0.url }, dir));
-      expect(ok.ok).toBe(true);
+      expect(ok).toMatchObject({ ok: true, detail: expect.stringContaining("org org-stub") });
+      expect(mem0.served("GET", "/v1/ping/")).toHaveLength(1);
       const rejected = await checkMem0(
         validateConfig({ MEM0_API_KEY: "m0-wrong-key-000000", MEM0_BASE_URL: mem0.url }, dir),
       );
       expect(rejected).toMatchObject({ ok: false, detail: expect.stringContaining("rejected") });
-      expect(JSON.stringify([ok, rejected])).not.toContain("m0-");
+      const down = await checkMem0(
+        validateConfig({ MEM0_API_KEY: key, MEM0_BASE_URL: "http://127.0.0.1:9" }, dir),
+      );
+      expect(down).toMatchObject({ ok: false, detail: expect.stringContaining("Mem0 unreachable") });
+      expect(JSON.stringify([ok, rejected, down])).not.toContain("m0-");
     } finally {
       await mem0.close();
     }
