@@ -193,10 +193,9 @@ export async function checkMem0(config: Config): Promise<Check> {
   const store = new Mem0MemoryStore(
     { ...config.mem0, timeoutMs: Math.min(config.mem0.timeoutMs ?? 5000, 5000) },
     silentLogger,
-    { retry: { maxRetries: 0 } },
   );
   try {
-    const { orgId, projectId } = await store.ping();
+    const { orgId, projectId } = await store.ping({ retries: 0 });
     const scope = orgId || projectId ? ` (org ${orgId ?? "-"}, project ${projectId ?? "-"})` : "";
     return pass("mem0", `${base} accepts MEM0_API_KEY${scope}`);
   } catch (e) {

@@ -116,6 +116,33 @@ describe("start, status and doctor", () => {
   });
 });
 
+describe("start with the Mem0 backend", () => {
+  it("refuses a rejected key before listening, and starts while Mem0 is unreachable", async () => {
+    const key = "m0-start-key-0123456789";
+    const mem0 = await Mem0Stub.start({ apiKey: key });
+    try {
+      const wrong = "m0-wrong-start-key-000";
+      const refused = await runCapture(["--data-dir", dir, "start", "--port", "0"], {
+        ...env,
+        MEM0_API_KEY: wrong,
+        MEM0_BASE_URL: mem0.url,
+      });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("MEM0_API_KEY was rejected");
+      expect(refused.stdout).not.toContain("listening");
+      expect(`${refused.stdout}${refused.stderr}`).not.toContain(wrong);
+      expect(mem0.served("GET", "/v1/ping/").map((r) => r.status)).toEqual([401]);
+    } finally {
+      await mem0.close();
+    }
+    const proxy = await spawnStart(dir, { ...env, MEM0_API_KEY: key, MEM0_BASE_URL: "http://127.0.0.1:9" });
+    proxy.child.kill("SIGTERM");
+    expect(await proxy.exited).toBe(0);
+    expect(proxy.stderr()).toContain("Mem0 does not answer");
+    expect(proxy.stderr()).not.toContain(key);
+  });
+});
+
 describe("doctor checks", () => {
   it("pings Mem0 with the key and never shows it", async () => {
     const key = "m0-secret-key-0123456789";

@@ -8,8 +8,10 @@ import { InvalidArgumentError } from "commander";
 import { type ProxyHandle, startProxy } from "../../capture/proxy-server.js";
 import { displayUrl } from "../../capture/proxy-status.js";
 import type { Config } from "../../core/config.js";
+import { errorMessage, isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Insights } from "../../insights/index.js";
+import type { Mem0MemoryStore } from "../../store/mem0/mem0-store.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { RegisterCommand } from "../context.js";
 
@@ -85,6 +87,23 @@ function reflectionHook(store: MemoryStore, config: Config, logger: Logger): (co
   };
 }
 
+/**
+ * With the Mem0 backend, `GET /v1/ping/` once before listening: a rejected key
+ * stops `start` (every capture would fail); an unreachable Mem0 does not, since
+ * captured turns wait in the outbox until it answers.
+ */
+async function checkMem0Key(store: MemoryStore, logger: Logger): Promise<void> {
+  if (store.backend !== "mem0") return;
+  try {
+    await (store as Mem0MemoryStore).ping({ retries: 0 });
+  } catch (e) {
+    if (isMemoryError(e) && e.code === "AUTH_REJECTED") throw e;
+    logger.warn("Mem0 does not answer; captured turns wait in the outbox until it does", {
+      error: errorMessage(e),
+    });
+  }
+}
+
 function waitForSignal(proxy: ProxyHandle, logger: Logger): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -121,6 +140,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
       };
       const logger = ctx.logger();
       const store = await ctx.store();
+      await checkMem0Key(store, logger);
       const proxy = await startProxy({
         config,
         store,

@@ -30,6 +30,8 @@ export interface Mem0Request {
   idempotent: boolean;
   /** Hand a 404 back to the caller (lookups by id) instead of throwing. */
   allow404?: boolean | undefined;
+  /** Overrides the policy's retry count for this request (0: one attempt). */
+  maxRetries?: number | undefined;
 }
 
 export interface Mem0Answer {
@@ -86,6 +88,7 @@ export class Mem0HttpClient {
     }
     const url = this.url(req);
     const what = `${req.method} ${req.path}`;
+    const maxRetries = req.maxRetries ?? this.policy.maxRetries;
     for (let attempt = 0; ; attempt++) {
       const started = this.now();
       let res: Response;
@@ -95,7 +98,7 @@ export class Mem0HttpClient {
         text = await res.text();
       } catch (e) {
         const err = this.networkError(e);
-        if (req.idempotent && attempt < this.policy.maxRetries) {
+        if (req.idempotent && attempt < maxRetries) {
           const wait = backoffDelay(attempt, this.policy, this.random);
           this.opts.logger.warn("mem0 request failed; retrying", {
             request: what,
@@ -132,7 +135,7 @@ export class Mem0HttpClient {
             `Mem0 asked to retry after ${Math.ceil(retryAfter / 1000)} s (HTTP ${res.status}); try again later`,
           );
         }
-        if (attempt < this.policy.maxRetries) {
+        if (attempt < maxRetries) {
           const wait = retryAfter ?? backoffDelay(attempt, this.policy, this.random);
           this.opts.logger.warn("mem0 busy; retrying", {
             request: what,

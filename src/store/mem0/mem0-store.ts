@@ -109,13 +109,20 @@ export class Mem0MemoryStore implements MemoryStore {
     );
   }
 
-  /** `GET /v1/ping/`: checks the key and reports the organisation and project it belongs to. */
-  async ping(): Promise<{ orgId: string | null; projectId: string | null }> {
+  /**
+   * `GET /v1/ping/`: checks the key and reports the organisation and project
+   * it belongs to. `retries` overrides the retry policy (0: answer at once).
+   */
+  async ping(
+    options: { retries?: number } = {},
+  ): Promise<{ orgId: string | null; projectId: string | null }> {
     this.open();
-    const body = (await this.http.request({ method: "GET", path: "/v1/ping/", idempotent: true })) as Record<
-      string,
-      unknown
-    > | null;
+    const body = (await this.http.request({
+      method: "GET",
+      path: "/v1/ping/",
+      idempotent: true,
+      maxRetries: options.retries,
+    })) as Record<string, unknown> | null;
     if (body?.status !== "ok") {
       throw new MemoryError("AUTH_REJECTED", "MEM0_API_KEY was rejected (ping did not answer ok)");
     }
