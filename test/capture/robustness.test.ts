@@ -49,21 +49,24 @@ describe("robustness", () => {
       stream: true,
       messages: [{ role: "user", content: "bulk" }],
     });
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request(
-        {
-          hostname: u.hostname,
-          port: u.port,
-          method: "POST",
-          path: "/v1/messages",
-          headers: apiHeaders(h.stub.apiKey),
-          agent: false,
-        },
-        resolve,
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+    /** Sends the request and resolves with the response, unread. */
+    const openResponse = () =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.request(
+          {
+            hostname: u.hostname,
+            port: u.port,
+            method: "POST",
+            path: "/v1/messages",
+            headers: apiHeaders(h.stub.apiKey),
+            agent: false,
+          },
+          resolve,
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const res = await openResponse();
     res.pause(); // a client that reads nothing
 
     // Wait for the state a correct proxy reaches: the upstream is paused and the stub's writes block.
@@ -88,21 +91,7 @@ describe("robustness", () => {
 
     // A client that goes away mid-stream: the upstream response is torn down too.
     h.stub.replier = () => ({ content: [], bulkBytes: total });
-    const aborting = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request(
-        {
-          hostname: u.hostname,
-          port: u.port,
-          method: "POST",
-          path: "/v1/messages",
-          headers: apiHeaders(h.stub.apiKey),
-          agent: false,
-        },
-        resolve,
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+    const aborting = await openResponse();
     await new Promise((r) => aborting.once("data", r));
     aborting.destroy();
     const upstreamSide = h.stub.exchanges[1];

@@ -9,6 +9,7 @@ import { createLogger } from "../../src/core/logger.js";
 import { Mem0MemoryStore } from "../../src/store/mem0/mem0-store.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
 import { Mem0Stub } from "../support/mem0-stub.js";
+import { until } from "../support/until.js";
 
 /**
  * Issue scenario: Mem0 is down while the proxy captures 50 turns, then comes
@@ -24,15 +25,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Polls a condition (never a fixed sleep as synchronisation). */
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 it("Mem0 down while the proxy captures 50 turns, then back up: all 50 arrive once, in order", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mmm-mem0-outage-"));
@@ -79,8 +71,12 @@ it("Mem0 down while the proxy captures 50 turns, then back up: all 50 arrive onc
     expect(reply.content[0]).toMatchObject({ type: "text" });
   }
   // Every turn is captured and queued; none reached Mem0, and the worker has tried and failed.
-  await until(() => proxy.stats().turnsQueued === TURNS && proxy.stats().capturing === 0, "50 queued turns");
-  await until(() => logs.some((l) => l.includes("UPSTREAM_UNREACHABLE")), "a failed store attempt");
+  await until(
+    () => proxy.stats().turnsQueued === TURNS && proxy.stats().capturing === 0,
+    "50 queued turns",
+    60_000,
+  );
+  await until(() => logs.some((l) => l.includes("UPSTREAM_UNREACHABLE")), "a failed store attempt", 60_000);
   expect(proxy.stats().turnsStored).toBe(0);
   expect(proxy.stats().outboxDepth).toBe(TURNS);
   expect(mem0.state.records.size).toBe(0);
@@ -89,6 +85,7 @@ it("Mem0 down while the proxy captures 50 turns, then back up: all 50 arrive onc
   await until(
     () => proxy.stats().outboxDepth === 0 && proxy.stats().turnsStored === TURNS,
     "the outbox to drain",
+    60_000,
   );
 
   // Exactly once: 50 memories in Mem0, 50 successful add requests, no duplicates.

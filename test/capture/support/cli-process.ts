@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
-import { cliPath, type RunResult } from "../../support/cli.js";
+import { cliPath, type RunResult, runCli } from "../../support/cli.js";
 
 /** The built CLI (`npm run build`; the vitest global setup rebuilds a stale dist). */
 export function captureCliPath(): string {
@@ -11,25 +11,13 @@ function cleanEnv(env: Record<string, string>, cwd: string): Record<string, stri
   return { PATH: process.env.PATH ?? "", HOME: cwd, ...env };
 }
 
+/** The built CLI with a clean environment (see runCli); `cwd` is also its HOME. */
 export function runCapture(
   args: string[],
   env: Record<string, string> = {},
   cwd = tmpdir(),
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [captureCliPath(), ...args], { env: cleanEnv(env, cwd), cwd });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runCli(args, { env, cwd });
 }
 
 export interface StartedProxy {

@@ -36,12 +36,30 @@ export function tlsOverTunnel(socket: Socket, servername: string, ca: string): P
   });
 }
 
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Reads a whole response: status, headers and the exact body bytes. */
+export function readResponse(res: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+    );
+    res.on("error", reject);
+  });
+}
+
 /** One HTTPS request over an established TLS socket; exact body bytes back. */
 export function requestOver(
   tls: TLSSocket,
   host: string,
   opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     // Plain HTTP/1.1 framing over the already-encrypted socket (no agent: createConnection is used as is).
     const req = http.request(
@@ -52,14 +70,7 @@ export function requestOver(
         headers: opts.headers,
         createConnection: () => tls,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on("error", reject);
-      },
+      (res) => readResponse(res).then(resolve, reject),
     );
     req.on("error", reject);
     req.end(opts.body);

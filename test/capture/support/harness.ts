@@ -10,6 +10,10 @@ import { createLogger, type Logger } from "../../../src/core/logger.js";
 import type { Memory } from "../../../src/core/types.js";
 import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
 import { type AnthropicStub, startAnthropicStub } from "../../support/anthropic-stub.js";
+import { until } from "../../support/until.js";
+import { type RawResponse, readResponse } from "./connect-client.js";
+
+export { until };
 
 /** A stub upstream, a real SQLite store in a temp dir, and the proxy between them. */
 export interface Harness {
@@ -80,16 +84,16 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
     captured: async () => (await store.list({ filters: { user_id: "tester" }, limit: 1000 })).memories,
     waitForStored: async (n) => {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const s = proxy.stats();
-        const mems = await h.captured();
-        if (mems.length >= n && s.outboxDepth === 0 && s.capturing === 0) return mems;
-        if (Date.now() > deadline) {
-          throw new Error(`expected ${n} stored memories, have ${mems.length} (stats ${JSON.stringify(s)})`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      let mems: Memory[] = [];
+      await until(
+        async () => {
+          const s = proxy.stats();
+          mems = await h.captured();
+          return mems.length >= n && s.outboxDepth === 0 && s.capturing === 0;
+        },
+        () => `${n} stored memories, have ${mems.length} (stats ${JSON.stringify(proxy.stats())})`,
+      );
+      return mems;
     },
     close: async () => {
       for (const a of agents) await a.close();
@@ -106,7 +110,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
 export function rawRequest(
   url: string,
   opts: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = http.request(
@@ -118,14 +122,7 @@ export function rawRequest(
         headers: opts.headers,
         agent: false,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on("error", reject);
-      },
+      (res) => readResponse(res).then(resolve, reject),
     );
     req.on("error", reject);
     req.end(opts.body);
@@ -140,17 +137,4 @@ export function apiHeaders(apiKey: string, extra: Record<string, string> = {}): 
     "anthropic-version": "2023-06-01",
     ...extra,
   };
-}
-
-/** Polls `predicate` until true (a condition, not a fixed sleep). */
-export async function until(
-  predicate: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
