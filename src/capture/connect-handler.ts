@@ -23,8 +23,8 @@ export interface ConnectDeps {
   /** Gives a decrypted client socket to the HTTP server. */
   serveIntercepted(socket: TLSSocket, host: string): void;
   count(event: "intercepted" | "tunnelled" | "connectRejected" | "connectFailed"): void;
-  /** Open tunnels, for shutdown. */
-  tunnels: Set<Socket | Duplex>;
+  /** Open CONNECT sockets (tunnelled, intercepted or mid-handshake), for shutdown. */
+  sockets: Set<Duplex>;
 }
 
 const ESTABLISHED = "HTTP/1.1 200 Connection Established\r\n\r\n";
@@ -48,6 +48,8 @@ function reject(socket: Duplex, status: number, reason: string, message: string,
 
 export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer, deps: ConnectDeps): void {
   socket.on("error", () => socket.destroy());
+  deps.sockets.add(socket);
+  socket.once("close", () => deps.sockets.delete(socket));
   if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken)) {
     deps.count("connectRejected");
     reject(
@@ -122,7 +124,6 @@ function tunnel(
     }
     established = true;
     deps.count("tunnelled");
-    deps.tunnels.add(socket);
     socket.write(ESTABLISHED);
     if (head.length > 0) upstream.write(head);
     // Raw bytes both ways; pipe() honours backpressure, and either side closing ends the other.
@@ -149,7 +150,6 @@ function tunnel(
   });
   socket.on("close", () => {
     clearTimeout(timer);
-    deps.tunnels.delete(socket);
     if (!upstream.writableEnded) upstream.destroy();
   });
 }

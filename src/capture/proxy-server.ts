@@ -118,7 +118,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   });
 
   const streams = new Set<ActiveStream>();
-  const tunnels = new Set<Socket | Duplex>();
+  const connectSockets = new Set<Duplex>();
   const interceptedSockets = new WeakMap<Socket, string>();
   let activeRequests = 0;
   let port = 0;
@@ -162,9 +162,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       onExchange: (raw) => pipeline.submit(raw),
     }),
   );
+  let onRequestsDone: (() => void) | null = null;
   server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
     activeRequests++;
-    res.once("close", () => activeRequests--);
+    res.once("close", () => {
+      activeRequests--;
+      if (!closing) return;
+      // Shutting down: a keep-alive connection that just went idle is closed now.
+      server.closeIdleConnections();
+      if (activeRequests === 0) onRequestsDone?.();
+    });
   });
   server.on("connect", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (closing) return void socket.destroy();
@@ -174,7 +181,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       authToken,
       connectTimeoutMs: timeouts.connectMs,
       logger,
-      tunnels,
+      sockets: connectSockets,
       serveIntercepted: (tls, h) => {
         interceptedSockets.set(tls, h);
         server.emit("connection", tls);
@@ -253,14 +260,17 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     const grace = opts.shutdownGraceMs ?? 10_000;
     server.close();
     server.closeIdleConnections();
-    const deadline = Date.now() + grace;
     // Tunnels are opaque (other hosts' traffic, often idle keep-alives): they go once requests are done.
-    while (activeRequests > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      server.closeIdleConnections();
+    if (activeRequests > 0) {
+      let graceTimer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        onRequestsDone = resolve;
+        graceTimer = setTimeout(resolve, grace);
+      });
+      clearTimeout(graceTimer);
     }
     server.closeAllConnections();
-    for (const t of tunnels) t.destroy();
+    for (const socket of connectSockets) socket.destroy();
     clearInterval(statusTimer);
     clearInterval(logTimer);
     await pipeline.settle(2000);

@@ -126,6 +126,15 @@ describe("forward proxy (HTTPS_PROXY + NODE_EXTRA_CA_CERTS) with the official SD
     }
   });
 
+  it("closes CONNECT sockets on shutdown, even one that never started its TLS handshake", async () => {
+    const { status, socket } = await openTunnel(h.proxy.url, "api.anthropic.com:443");
+    expect(status).toBe(200);
+    const closed = new Promise((r) => socket.once("close", r));
+    await h.proxy.close();
+    await closed;
+    expect(socket.destroyed).toBe(true);
+  });
+
   it("survives garbage after CONNECT and a garbage request line, then serves normally", async () => {
     const { socket } = await openTunnel(h.proxy.url, "api.anthropic.com:443");
     const closed = new Promise((r) => socket.once("close", r));
