@@ -39,8 +39,9 @@ export interface MessageAccumulator {
   snapshot(): ReassembledMessage;
 }
 
-export function createMessageAccumulator(): MessageAccumulator {
-  const msg: ReassembledMessage = {
+/** A reply with nothing in it yet (a fresh object each call). */
+export function emptyMessage(): ReassembledMessage {
+  return {
     id: null,
     model: null,
     role: "assistant",
@@ -50,6 +51,10 @@ export function createMessageAccumulator(): MessageAccumulator {
     usage: null,
     complete: false,
   };
+}
+
+export function createMessageAccumulator(): MessageAccumulator {
+  const msg = emptyMessage();
   /** input_json_delta fragments per block index, joined at content_block_stop. */
   const jsonBuffers = new Map<number, string[]>();
   let stopped = false;

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { AddInput } from "../types.js";
 import type { CapturedExchange, ConversationTurn, ReassembledMessage, TurnResult } from "./exchange.js";
+import { emptyMessage } from "./message-accumulator.js";
 import { assistantContentText, truncate, userContentText } from "./message-text.js";
 import { classifyBody, classifyRoute, DEFAULT_NOISE_RULES, type NoiseRules } from "./noise-filter.js";
 import { redact } from "./redaction.js";
@@ -34,22 +35,11 @@ function looksLikeSse(ex: CapturedExchange): boolean {
   return head.startsWith("event:") || head.startsWith("data:") || head.startsWith(":");
 }
 
-const EMPTY_REPLY: ReassembledMessage = {
-  id: null,
-  model: null,
-  role: "assistant",
-  content: [],
-  stop_reason: null,
-  stop_sequence: null,
-  usage: null,
-  complete: false,
-};
-
 /** The reply and whether it arrived whole, taking the proxy's view of the transfer into account. */
 export function reassembleResponse(ex: CapturedExchange): ReassembledMessage {
   if (ex.status === null) {
     return {
-      ...EMPTY_REPLY,
+      ...emptyMessage(),
       error: { type: "no_response", message: "no response arrived from the upstream" },
     };
   }
