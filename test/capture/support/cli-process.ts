@@ -26,7 +26,7 @@ export interface StartedProxy {
   port: number;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the exit code (or the signal name). */
+  /** Resolves with the exit code (or the signal name) once all of its output has been read. */
   exited: Promise<number | string>;
 }
 
@@ -43,7 +43,7 @@ export function spawnStart(
   let out = "";
   let err = "";
   const exited = new Promise<number | string>((resolve) =>
-    child.on("exit", (code, signal) => resolve(code ?? signal ?? -1)),
+    child.on("close", (code, signal) => resolve(code ?? signal ?? -1)),
   );
   return new Promise((resolve, reject) => {
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
