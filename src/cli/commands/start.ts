@@ -148,10 +148,12 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         allowRemote: flags.allowRemote,
         onMemoriesStored: reflectionHook(store, config, logger),
       });
+      // Handlers first: whoever reads the line below may signal at once.
+      const stopped = waitForSignal(proxy, logger);
       ctx.out(
         `capture proxy listening on ${proxy.url} (store: ${store.backend}, upstream: ${displayUrl(config.proxy.upstreamUrl)})`,
       );
       ctx.out(environmentLines(proxy, Boolean(config.proxy.authToken)));
-      await waitForSignal(proxy, logger);
+      await stopped;
     });
 };
