@@ -8,6 +8,12 @@ export interface WeightedTerm {
   idf: number;
 }
 
+/** A text to match and how much its words count (1 for the memory itself, less for its neighbours). */
+export interface WeightedText {
+  text: string;
+  weight: number;
+}
+
 /** BM25 constants (the usual ones; SQLite's bm25() uses the same). */
 const K1 = 1.2;
 const B = 0.75;
@@ -27,48 +33,102 @@ export interface TermMatch {
   bm25: number;
 }
 
-/** Matches `terms` against the words of `text` by stem (Porter keeps first letters, so most words are skipped unstemmed). */
-export function matchTerms(terms: readonly WeightedTerm[], text: string, avgTokens: number): TermMatch {
+/** How often each stem occurs in a text (only stems that can be query terms), and the text's length in tokens. */
+export type StemCounter = (text: string) => readonly [counts: ReadonlyMap<string, number>, length: number];
+
+/**
+ * Counts for the terms of one query, memoised per text: a memory is scored
+ * once as a hit and again as context of its neighbours.
+ */
+export function stemCounter(terms: readonly WeightedTerm[]): StemCounter {
+  // Porter keeps first letters, so most words are skipped unstemmed.
   const firstLetters = new Set(terms.map((t) => t.stem[0]));
-  const counts = new Map<string, number>();
-  const tokens = wordTokens(text);
-  for (const token of tokens) {
-    if (!firstLetters.has(token[0])) continue;
-    const s = stem(token);
-    counts.set(s, (counts.get(s) ?? 0) + 1);
+  const seen = new Map<string, readonly [Map<string, number>, number]>();
+  return (text) => {
+    const hit = seen.get(text);
+    if (hit) return hit;
+    const counts = new Map<string, number>();
+    const tokens = wordTokens(text);
+    for (const token of tokens) {
+      if (!firstLetters.has(token[0])) continue;
+      const s = stem(token);
+      counts.set(s, (counts.get(s) ?? 0) + 1);
+    }
+    const result = [counts, tokens.length] as const;
+    seen.set(text, result);
+    return result;
+  };
+}
+
+/**
+ * BM25F over weighted texts: each text's term counts are length-normalised
+ * on their own (against `avgTokens`), weighted, summed, then saturated once.
+ * A word counts towards coverage in proportion to the weight of the texts it
+ * occurs in (capped at 1), so a word found only in a neighbour counts less.
+ */
+export function matchFields(
+  terms: readonly WeightedTerm[],
+  fields: readonly WeightedText[],
+  avgTokens: number,
+  count: StemCounter = stemCounter(terms),
+): TermMatch {
+  const weightedTf = new Map<string, number>();
+  const presence = new Map<string, number>();
+  for (const field of fields) {
+    if (field.weight <= 0) continue;
+    const [counts, length] = count(field.text);
+    const lengthNorm = 1 - B + (B * length) / Math.max(avgTokens, 1);
+    for (const [s, n] of counts) {
+      weightedTf.set(s, (weightedTf.get(s) ?? 0) + (field.weight * n) / lengthNorm);
+      presence.set(s, (presence.get(s) ?? 0) + field.weight);
+    }
   }
-  const lengthNorm = 1 - B + (B * tokens.length) / Math.max(avgTokens, 1);
   let covered = 0;
   let total = 0;
   let bm25 = 0;
   for (const term of terms) {
     total += term.idf;
-    const tf = counts.get(term.stem) ?? 0;
+    const tf = weightedTf.get(term.stem) ?? 0;
     if (tf === 0) continue;
-    covered += term.idf;
-    bm25 += (term.idf * tf * (K1 + 1)) / (tf + K1 * lengthNorm);
+    covered += term.idf * Math.min(1, presence.get(term.stem) ?? 0);
+    bm25 += (term.idf * tf * (K1 + 1)) / (tf + K1);
   }
   return { coverage: total > 0 ? covered / total : 0, bm25 };
 }
 
+/** Matches `terms` against the words of one text by stem. */
+export function matchTerms(terms: readonly WeightedTerm[], text: string, avgTokens: number): TermMatch {
+  return matchFields(terms, [{ text, weight: 1 }], avgTokens);
+}
+
 /**
- * Scores in (0, 1], higher is better, comparable across queries and store
- * sizes: mostly the IDF-weighted share of query words a memory contains, the
- * rest its BM25 relative to the best hit. (SQLite's raw bm25() is not usable
- * as a score: it clamps IDF to ~0 in small stores, so a perfect match in a
- * store of two memories would score ~1e-6 and any threshold would drop it.)
+ * Scores in (0, 1] from matches of one query, higher is better, comparable
+ * across queries and store sizes: mostly the IDF-weighted share of query
+ * words a memory contains, the rest its BM25 relative to the best match.
  */
-export function lexicalScores(
-  terms: readonly WeightedTerm[],
-  texts: readonly string[],
-  avgTokens: number,
-): number[] {
-  const matches = texts.map((text) => matchTerms(terms, text, avgTokens));
+export function scoreMatches(matches: readonly TermMatch[], termCount: number): number[] {
   const best = Math.max(0, ...matches.map((m) => m.bm25));
-  const floor = 0.5 / Math.max(terms.length, 1);
+  const floor = 0.5 / Math.max(termCount, 1);
   return matches.map((m) => {
     const relative = best > 0 ? m.bm25 / best : 1;
     const score = Math.max(m.coverage, floor) * (COVERAGE_WEIGHT + (1 - COVERAGE_WEIGHT) * relative);
     return Math.min(1, Math.max(score, Number.MIN_VALUE));
   });
+}
+
+/**
+ * `scoreMatches` for plain texts. (SQLite's raw bm25() is not usable as a
+ * score: it clamps IDF to ~0 in small stores, so a perfect match in a store
+ * of two memories would score ~1e-6 and any threshold would drop it.)
+ */
+export function lexicalScores(
+  terms: readonly WeightedTerm[],
+  texts: readonly string[],
+  avgTokens: number,
+  count: StemCounter = stemCounter(terms),
+): number[] {
+  return scoreMatches(
+    texts.map((text) => matchFields(terms, [{ text, weight: 1 }], avgTokens, count)),
+    terms.length,
+  );
 }

@@ -1,14 +1,23 @@
 import type Database from "better-sqlite3";
 import { buildFtsQuery } from "../../core/search/fts-query.js";
-import { inverseDocumentFrequency, lexicalScores } from "../../core/search/lexical-score.js";
+import {
+  inverseDocumentFrequency,
+  lexicalScores,
+  type StemCounter,
+  stemCounter,
+  type WeightedTerm,
+} from "../../core/search/lexical-score.js";
+import { rankScores } from "../../core/search/memory-ranking.js";
 import {
   BM25_MATCH_BUDGET,
   type CandidateQuery,
   planCandidateQueries,
 } from "../../core/search/search-plan.js";
+import { queryTimeIntent } from "../../core/search/time-intent.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { filtersToSql, type SqlFragment } from "./filters-sql.js";
 import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
+import { type Candidate, SEARCH_COLUMNS, type SearchRow, SessionNeighbours } from "./session-neighbours.js";
 import type { StatementCache } from "./statement-cache.js";
 import { TermStatistics } from "./term-statistics.js";
 import type { CheckedFilters } from "./validate-input.js";
@@ -18,22 +27,45 @@ export function candidatePool(limit: number): number {
   return Math.min(Math.max(limit * 4, 40), 1000);
 }
 
+/** Hits whose session neighbours join the candidates: the best by their own words (bounded work). */
+export function expandedHits(limit: number): number {
+  return Math.max(limit * 2, 20);
+}
+
 /** "Newest" lookups look at most this many matches (all users) before filtering: bounded work. */
 const NEWEST_SCAN_LIMIT = 20_000;
 
+/** Only the user (and the session, which neighbours share) is filtered: every neighbour passes. */
+function onlyScopeFilters(f: CheckedFilters): boolean {
+  return (
+    f.agent_id === null &&
+    f.app_id === null &&
+    f.categories === null &&
+    f.metadata.length === 0 &&
+    f.created_after === null &&
+    f.created_before === null
+  );
+}
+
 /**
- * Full-text search: the query becomes safe FTS5 terms, a plan picks lookups
- * whose cost stays bounded at any store size (see planCandidateQueries), and
- * the merged candidates are scored in (0, 1] by IDF-weighted coverage and BM25.
+ * Full-text search in three steps with bounded work at any store size:
+ * 1. the query becomes safe FTS5 terms and a plan of lookups finds hits
+ *    (see planCandidateQueries);
+ * 2. the best hits by their own words bring their session neighbours along
+ *    (session-neighbours.ts);
+ * 3. every candidate is scored in (0, 1] on its own words, its neighbours'
+ *    words with less weight, and the query's time signals (memory-ranking.ts).
  */
 export class MemorySearch {
   private readonly terms: TermStatistics;
+  private readonly sessions: SessionNeighbours;
 
   constructor(
     db: Database.Database,
     private readonly statements: StatementCache,
   ) {
     this.terms = new TermStatistics(db);
+    this.sessions = new SessionNeighbours(statements);
   }
 
   search(query: string, filters: CheckedFilters, limit: number, threshold: number): ScoredMemory[] {
@@ -45,41 +77,91 @@ export class MemorySearch {
       corpus.docs,
       BM25_MATCH_BUDGET,
     );
-    const plan = planCandidateQueries(fts.terms.map((term, i) => ({ term, docs: docs[i] ?? 0 })));
-    const where = filtersToSql(filters);
-    const pool = candidatePool(limit);
-    const candidates = new Map<number, MemoryRow>();
-    for (const lookup of plan) {
-      for (const row of this.lookup(lookup, where, pool))
-        if (!candidates.has(row.pk)) candidates.set(row.pk, row);
-    }
-    const rows = [...candidates.values()];
-    const weighted = fts.stems.map((stem, i) => ({
+    const terms: WeightedTerm[] = fts.stems.map((stem, i) => ({
       stem,
       idf: inverseDocumentFrequency(corpus.docs, docs[i] ?? 0),
     }));
-    const scores = lexicalScores(
-      weighted,
-      rows.map((r) => r.memory),
+    const plan = planCandidateQueries(fts.terms.map((term, i) => ({ term, docs: docs[i] ?? 0 })));
+    const where = filtersToSql(filters);
+    const hits = new Map<number, SearchRow>();
+    for (const lookup of plan) {
+      for (const row of this.lookup(lookup, where, candidatePool(limit))) {
+        if (!hits.has(row.pk)) hits.set(row.pk, row);
+      }
+    }
+    const count = stemCounter(terms);
+    const candidates = this.candidates(hits, terms, count, corpus.avgTokens, limit, filters, where);
+    const scores = rankScores(
+      terms,
+      queryTimeIntent(query),
+      candidates.map((c) => ({ text: c.row.memory, createdAt: c.row.created_at, neighbours: c.neighbours })),
       corpus.avgTokens,
+      count,
     );
-    return rows
-      .map((row, i) => ({ row, score: scores[i] ?? 0 }))
+    const best = candidates
+      .map(({ row }, i) => ({ pk: row.pk, score: scores[i] ?? 0 }))
       .filter((hit) => hit.score >= threshold)
-      .sort((a, b) => b.score - a.score || b.row.pk - a.row.pk)
-      .slice(0, limit)
-      .map(({ row, score }) => ({ ...toMemory(row), score }));
+      .sort((a, b) => b.score - a.score || b.pk - a.pk)
+      .slice(0, limit);
+    const rows = this.fullRows(best.map((b) => b.pk));
+    return best.flatMap(({ pk, score }) => {
+      const row = rows.get(pk);
+      return row ? [{ ...toMemory(row), score }] : [];
+    });
   }
 
-  private lookup(lookup: CandidateQuery, where: SqlFragment, pool: number): MemoryRow[] {
+  /** The best hits by their own words, and their session neighbours that the filters allow. */
+  private candidates(
+    hits: ReadonlyMap<number, SearchRow>,
+    terms: readonly WeightedTerm[],
+    count: StemCounter,
+    avgTokens: number,
+    limit: number,
+    filters: CheckedFilters,
+    where: SqlFragment,
+  ): Candidate[] {
+    const rows = [...hits.values()];
+    const own = lexicalScores(
+      terms,
+      rows.map((r) => r.memory),
+      avgTokens,
+      count,
+    );
+    const best = rows
+      .map((row, i) => ({ row, score: own[i] ?? 0 }))
+      .sort((a, b) => b.score - a.score || b.row.pk - a.row.pk)
+      .slice(0, expandedHits(limit))
+      .map(({ row }) => row);
+    const found = [...this.sessions.expand(best).values()];
+    const extra = found.filter((c) => !hits.has(c.row.pk)).map((c) => c.row.pk);
+    if (extra.length === 0 || onlyScopeFilters(filters)) return found;
+    // Neighbours the filters exclude gave context to the hits; they are not results.
+    const allowed = new Set(
+      this.statements
+        .get(`SELECT m.pk FROM memories AS m WHERE m.pk IN (SELECT value FROM json_each(?)) AND ${where.sql}`)
+        .pluck()
+        .all(JSON.stringify(extra), ...where.params) as number[],
+    );
+    return found.filter((c) => hits.has(c.row.pk) || allowed.has(c.row.pk));
+  }
+
+  private fullRows(pks: readonly number[]): Map<number, MemoryRow> {
+    if (pks.length === 0) return new Map();
+    const rows = this.statements
+      .get(`SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.pk IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(pks)) as MemoryRow[];
+    return new Map(rows.map((r) => [r.pk, r]));
+  }
+
+  private lookup(lookup: CandidateQuery, where: SqlFragment, pool: number): SearchRow[] {
     // CROSS JOIN keeps the full-text index as the outer loop: never scan a user's rows to probe it.
     const sql =
       lookup.order === "bm25"
-        ? `SELECT ${MEMORY_COLUMNS} FROM memories_fts CROSS JOIN memories AS m ON m.pk = memories_fts.rowid
+        ? `SELECT ${SEARCH_COLUMNS} FROM memories_fts CROSS JOIN memories AS m ON m.pk = memories_fts.rowid
            WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts) LIMIT ?`
-        : `SELECT ${MEMORY_COLUMNS} FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?
+        : `SELECT ${SEARCH_COLUMNS} FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?
              ORDER BY rowid DESC LIMIT ${NEWEST_SCAN_LIMIT}) AS f
            CROSS JOIN memories AS m ON m.pk = f.rowid WHERE ${where.sql} LIMIT ?`;
-    return this.statements.get(sql).all(lookup.match, ...where.params, pool) as MemoryRow[];
+    return this.statements.get(sql).all(lookup.match, ...where.params, pool) as SearchRow[];
   }
 }

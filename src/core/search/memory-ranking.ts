@@ -1,0 +1,93 @@
+/**
+ * Ranks candidate memories for one query: lexical match of the memory and,
+ * with less weight, of its neighbours in the same session (a reply is about
+ * what was said just before it), then two time signals (see time-intent.ts).
+ * Pure: the store fetches the candidates and their neighbours.
+ */
+import {
+  matchFields,
+  type StemCounter,
+  scoreMatches,
+  stemCounter,
+  type WeightedTerm,
+  type WeightedText,
+} from "./lexical-score.js";
+import { inWindow, mentionsTime, type TimeIntent } from "./time-intent.js";
+
+/** The memories just before and after one memory in its session, nearest first. */
+export interface Neighbours {
+  before: readonly string[];
+  after: readonly string[];
+}
+
+export interface RankCandidate {
+  text: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  neighbours: Neighbours;
+}
+
+/**
+ * How much the words of the neighbours count, nearest first (the memory's own
+ * words count 1). Measured on LoCoMo (bench:locomo): the turn before matters
+ * more than the turn after, and a question just before counts extra, since
+ * what answers it is about it.
+ */
+export const NEIGHBOUR_WEIGHTS = { before: [0.5, 0.3], after: [0.3, 0.2], questionBefore: 0.4 } as const;
+/** How many neighbours on each side feed a memory's context. */
+export const NEIGHBOURS_PER_SIDE = 2;
+/** Only the start of a long neighbour is context. */
+export const NEIGHBOUR_MAX_CHARS = 500;
+/** A "when" question: memories that state a time score this much higher. */
+export const STATES_TIME_BOOST = 0.4;
+/** A query naming a date: memories written around that date score this much higher. */
+export const NAMED_DATE_BOOST = 1;
+
+/** The memory's own text and its neighbours' beginnings, with their weights. */
+export function weightedTexts(candidate: RankCandidate): WeightedText[] {
+  const fields: WeightedText[] = [{ text: candidate.text, weight: 1 }];
+  const side = (texts: readonly string[], weights: readonly number[], isBefore: boolean) => {
+    texts.slice(0, weights.length).forEach((full, i) => {
+      const text = full.length > NEIGHBOUR_MAX_CHARS ? full.slice(0, NEIGHBOUR_MAX_CHARS) : full;
+      const asks = isBefore && i === 0 && text.includes("?");
+      fields.push({ text, weight: (weights[i] ?? 0) + (asks ? NEIGHBOUR_WEIGHTS.questionBefore : 0) });
+    });
+  };
+  side(candidate.neighbours.before, NEIGHBOUR_WEIGHTS.before, true);
+  side(candidate.neighbours.after, NEIGHBOUR_WEIGHTS.after, false);
+  return fields;
+}
+
+/** Multiplier in [1, maxBoost(intent)] from the time signals. */
+function timeBoost(candidate: RankCandidate, intent: TimeIntent): number {
+  let boost = 1;
+  if (intent.asksWhen && mentionsTime(candidate.text)) boost *= 1 + STATES_TIME_BOOST;
+  if (intent.window && inWindow(candidate.createdAt, intent.window)) boost *= 1 + NAMED_DATE_BOOST;
+  return boost;
+}
+
+function maxBoost(intent: TimeIntent): number {
+  return (intent.asksWhen ? 1 + STATES_TIME_BOOST : 1) * (intent.window ? 1 + NAMED_DATE_BOOST : 1);
+}
+
+/**
+ * Scores in (0, 1], one per candidate. Without time signals a memory with
+ * every query word scores at least 0.7 and the best match 1; with them, the
+ * score is divided by the largest boost the query allows, so it stays in range.
+ */
+export function rankScores(
+  terms: readonly WeightedTerm[],
+  intent: TimeIntent,
+  candidates: readonly RankCandidate[],
+  avgTokens: number,
+  count: StemCounter = stemCounter(terms),
+): number[] {
+  const lexical = scoreMatches(
+    candidates.map((c) => matchFields(terms, weightedTexts(c), avgTokens, count)),
+    terms.length,
+  );
+  const top = maxBoost(intent);
+  return candidates.map((c, i) =>
+    Math.max(((lexical[i] ?? 0) * timeBoost(c, intent)) / top, Number.MIN_VALUE),
+  );
+}
