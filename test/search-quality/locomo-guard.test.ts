@@ -20,7 +20,7 @@ const CONVERSATION = "conv-30";
  * conv-30 recall@5 reached by the search (npm run bench:locomo, per-conversation
  * table); it was 61.9 before session context and time signals.
  */
-const REACHED_R5 = 74.7;
+const REACHED_R5 = 72.8;
 /** Recall@5 may fall at most this many points below REACHED_R5. */
 const TOLERANCE = 2;
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildFtsQuery } from "../../src/core/search/fts-query.js";
 import { matchFields, matchTerms, type WeightedTerm } from "../../src/core/search/lexical-score.js";
 import {
+  ENDS_WITH_QUESTION_PENALTY,
   NEIGHBOUR_MAX_CHARS,
   NEIGHBOUR_WEIGHTS,
   type RankCandidate,
@@ -86,6 +87,14 @@ describe("rankScores", () => {
     expect(asked[0]).toBeGreaterThan(asked[1]!);
     const notAsked = rankScores(t, queryTimeIntent("Caroline support group"), [timed, untimed], 9);
     expect(notAsked[0]).toBeCloseTo(notAsked[1]!, 5);
+  });
+
+  it("ranks a memory that ends by asking below one that tells, other things equal", () => {
+    const t = terms("favourite dance style");
+    const asks = alone("Gina: my favourite dance style, what is yours?");
+    const tells = alone("Gina: my favourite dance style, it is contemporary.");
+    const [a, b] = rankScores(t, queryTimeIntent("favourite dance style"), [asks, tells], 8);
+    expect(a).toBeCloseTo(b! * (1 - ENDS_WITH_QUESTION_PENALTY), 5);
   });
 
   it("prefers memories written around a date the query names", () => {

@@ -58,7 +58,8 @@ describe("search with session context", () => {
     const texts = (await store.search("test runner for billing", { filters: { user_id: "dev" } })).map(
       (r) => r.memory,
     );
-    expect(texts.slice(0, 2)).toEqual([TALK[0], TALK[1]]);
+    // The reply states the answer; the question, which ends by asking, comes right after it.
+    expect(texts.slice(0, 2)).toEqual([TALK[1], TALK[0]]);
   });
 
   it("returns a neighbour only if it passes the filters", async () => {
@@ -90,8 +91,8 @@ describe("search with session context", () => {
     });
     expect(rest).toEqual([]);
     expect(best).toMatchObject({
-      memory: TALK[0],
-      metadata: { turn: 0 },
+      memory: TALK[1],
+      metadata: { turn: 1 },
       agent_id: "claude-code",
       run_id: "s1",
     });

@@ -38,6 +38,13 @@ export const NEIGHBOUR_WEIGHTS = { before: [0.5, 0.3], after: [0.3, 0.2], questi
 export const NEIGHBOURS_PER_SIDE = 2;
 /** Only the start of a long neighbour is context. */
 export const NEIGHBOUR_MAX_CHARS = 500;
+/**
+ * A memory that ends by asking something scores this much lower: it hands the
+ * topic to the reply, which is what states the facts (and which has the
+ * question's words as context). LoCoMo: a quarter of the turns, an eighth of
+ * the evidence.
+ */
+export const ENDS_WITH_QUESTION_PENALTY = 0.2;
 /** A "when" question: memories that state a time score this much higher. */
 export const STATES_TIME_BOOST = 0.4;
 /** A query naming a date: memories written around that date score this much higher. */
@@ -58,12 +65,12 @@ export function weightedTexts(candidate: RankCandidate): WeightedText[] {
   return fields;
 }
 
-/** Multiplier in [1, maxBoost(intent)] from the time signals. */
-function timeBoost(candidate: RankCandidate, intent: TimeIntent): number {
-  let boost = 1;
-  if (intent.asksWhen && mentionsTime(candidate.text)) boost *= 1 + STATES_TIME_BOOST;
-  if (intent.window && inWindow(candidate.createdAt, intent.window)) boost *= 1 + NAMED_DATE_BOOST;
-  return boost;
+/** Multiplier in (0, maxBoost(intent)]: the time signals, and whether the memory ends by asking. */
+function signals(candidate: RankCandidate, intent: TimeIntent): number {
+  let factor = candidate.text.trimEnd().endsWith("?") ? 1 - ENDS_WITH_QUESTION_PENALTY : 1;
+  if (intent.asksWhen && mentionsTime(candidate.text)) factor *= 1 + STATES_TIME_BOOST;
+  if (intent.window && inWindow(candidate.createdAt, intent.window)) factor *= 1 + NAMED_DATE_BOOST;
+  return factor;
 }
 
 function maxBoost(intent: TimeIntent): number {
@@ -72,8 +79,9 @@ function maxBoost(intent: TimeIntent): number {
 
 /**
  * Scores in (0, 1], one per candidate. Without time signals a memory with
- * every query word scores at least 0.7 and the best match 1; with them, the
- * score is divided by the largest boost the query allows, so it stays in range.
+ * every query word scores at least 0.56 (0.7 unless it ends with a question)
+ * and the best match up to 1; with them, the score is divided by the largest
+ * boost the query allows, so it stays in range.
  */
 export function rankScores(
   terms: readonly WeightedTerm[],
@@ -87,7 +95,5 @@ export function rankScores(
     terms.length,
   );
   const top = maxBoost(intent);
-  return candidates.map((c, i) =>
-    Math.max(((lexical[i] ?? 0) * timeBoost(c, intent)) / top, Number.MIN_VALUE),
-  );
+  return candidates.map((c, i) => Math.max(((lexical[i] ?? 0) * signals(c, intent)) / top, Number.MIN_VALUE));
 }
