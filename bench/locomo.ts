@@ -3,7 +3,8 @@
  *
  * Retrieval quality of the SQLite memory store on LoCoMo (see
  * ../shared/bench/locomo/README.md): recall@1/5/10/25 of the evidence turns per
- * question category and overall, search latency p50/p99 and ingest time.
+ * question category and overall, search latency p50/p99 and ingest time; next
+ * to bare FTS5 BM25 on the same turns, measured in the same run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -15,9 +16,11 @@ import {
   byCategory,
   type ConversationResult,
   evaluateConversation,
+  type QuestionResult,
   type RecallSummary,
   summarise,
 } from "./lib/locomo-eval.js";
+import { ftsBaseline } from "./lib/locomo-fts-baseline.js";
 import { percentile } from "./lib/percentile.js";
 import { fmt, formatTable } from "./lib/table.js";
 
@@ -35,14 +38,21 @@ function repoRoot(): string {
   return here.includes(`${"dist-bench"}`) ? resolve(here, "..", "..") : resolve(here, "..");
 }
 
-const row = (name: string, s: RecallSummary) => [
+const row = (name: string, s: RecallSummary, base?: RecallSummary) => [
   name,
   fmt(s.questions),
   fmt(s["r@1"], 1),
   fmt(s["r@5"], 1),
   fmt(s["r@10"], 1),
   fmt(s["r@25"], 1),
+  ...(base ? [fmt(base["r@5"], 1), fmt(base["r@10"], 1)] : []),
 ];
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+const latency = (results: readonly QuestionResult[]) => {
+  const ms = results.map((q) => q.searchMs);
+  return { p50: round3(percentile(ms, 50)), p99: round3(percentile(ms, 99)) };
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -64,10 +74,12 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), "bench-locomo-"));
   const results: ConversationResult[] = [];
+  const baseline: QuestionResult[] = [];
   try {
     for (const conv of conversations) {
       process.stderr.write(`${conv.id}: ${conv.turns.length} turns, ${conv.questions.length} questions...\n`);
       results.push(await evaluateConversation(conv, { dir }));
+      baseline.push(...ftsBaseline(conv));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -76,11 +88,9 @@ async function main(): Promise<void> {
   const questions = results.flatMap((r) => r.questions);
   const overall = summarise(questions);
   const categories = byCategory(questions);
-  const latencies = questions.map((q) => q.searchMs);
-  const searchMs = {
-    p50: Math.round(percentile(latencies, 50) * 1000) / 1000,
-    p99: Math.round(percentile(latencies, 99) * 1000) / 1000,
-  };
+  const searchMs = latency(questions);
+  const baselineMs = latency(baseline);
+  const baselineCategories = byCategory(baseline);
   const memories = results.reduce((n, r) => n + r.memories, 0);
   const ingestMs = results.reduce((n, r) => n + r.ingestMs, 0);
 
@@ -92,15 +102,18 @@ async function main(): Promise<void> {
   );
   console.log(
     formatTable(
-      ["category", "questions", "R@1", "R@5", "R@10", "R@25"],
+      ["category", "questions", "R@1", "R@5", "R@10", "R@25", "FTS5 R@5", "FTS5 R@10"],
       [
-        ...Object.entries(categories).map(([k, s]) => row(`${k} ${CATEGORY_NAMES[k] ?? ""}`.trim(), s)),
-        row("overall", overall),
+        ...Object.entries(categories).map(([k, s]) =>
+          row(`${k} ${CATEGORY_NAMES[k] ?? ""}`.trim(), s, baselineCategories[k]),
+        ),
+        row("overall", overall, summarise(baseline)),
       ],
     ),
   );
   console.log(
-    `\nsearch p50 ${fmt(searchMs.p50, 2)} ms, p99 ${fmt(searchMs.p99, 2)} ms; ` +
+    `\nsearch p50 ${fmt(searchMs.p50, 2)} ms, p99 ${fmt(searchMs.p99, 2)} ms ` +
+      `(bare FTS5 p50 ${fmt(baselineMs.p50, 2)} ms, p99 ${fmt(baselineMs.p99, 2)} ms); ` +
       `ingest ${fmt(ingestMs)} ms (${fmt(memories / (ingestMs / 1000))} memories/s)`,
   );
   const perConversation = results.map((r) => [r.id, summarise(r.questions)] as const);
@@ -123,6 +136,7 @@ async function main(): Promise<void> {
       memories,
       questions: questions.length,
       by_conversation: Object.fromEntries(perConversation.map(([id, { questions: _q, ...s }]) => [id, s])),
+      fts5_baseline: { overall: summarise(baseline), search_ms: baselineMs },
     };
     writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
     console.log(`wrote ${values.json}`);
