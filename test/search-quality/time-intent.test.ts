@@ -23,6 +23,8 @@ describe("queryTimeIntent", () => {
     expect(namedDate("What happened on June 3rd, 2023")).toEqual(day);
     expect(namedDate("the 3rd of June 2023")).toEqual(day);
     expect(namedDate("notes from 2023-06-03")).toEqual(day);
+    expect(namedDate("the picture shared on June 3,2023")).toEqual(day);
+    expect(namedDate("3 June,2023")).toEqual(day);
   });
 
   it("reads a named month as that month, a day of slack on each side", () => {
@@ -37,7 +39,16 @@ describe("queryTimeIntent", () => {
   });
 
   it("finds no date where there is none, or a bad one", () => {
-    for (const text of ["What did she paint?", "may I ask", "2023", "on 45 June 2023", "2023-13-40", ""]) {
+    for (const text of [
+      "What did she paint?",
+      "may I ask",
+      "2023",
+      "on 45 June 2023",
+      "2023-13-40",
+      "maybe 2023 is the year",
+      "marching 2023",
+      "",
+    ]) {
       expect(namedDate(text), text).toBeNull();
     }
   });

@@ -29,11 +29,18 @@ const TIME_WORDS =
 const MENTIONS_TIME = new RegExp(`\\b(${TIME_WORDS}|(1[89]|20)\\d\\d)\\b`, "i");
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const MONTH = "(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\\.?";
+const MONTH =
+  "(january|jan|february|feb|march|mar|april|apr|may|june|jun|july|jul|august|aug|september|sept|sep|" +
+  "october|oct|november|nov|december|dec)\\.?";
 const ORDINAL = "(?:st|nd|rd|th)?";
-const DAY_MONTH_YEAR = new RegExp(`\\b(\\d{1,2})${ORDINAL}\\s+(?:of\\s+)?${MONTH},?\\s+(\\d{4})\\b`, "i");
-const MONTH_DAY_YEAR = new RegExp(`\\b${MONTH}\\s+(\\d{1,2})${ORDINAL},?\\s+(\\d{4})\\b`, "i");
-const MONTH_YEAR = new RegExp(`\\b${MONTH},?\\s+(\\d{4})\\b`, "i");
+/** Between a month or day and the year: a comma and/or spaces ("May 2023", "8 May, 2023", "May 8,2023"). */
+const BEFORE_YEAR = "(?:\\s*,\\s*|\\s+)";
+const DAY_MONTH_YEAR = new RegExp(
+  `\\b(\\d{1,2})${ORDINAL}\\s+(?:of\\s+)?${MONTH}${BEFORE_YEAR}(\\d{4})\\b`,
+  "i",
+);
+const MONTH_DAY_YEAR = new RegExp(`\\b${MONTH}\\s+(\\d{1,2})${ORDINAL}${BEFORE_YEAR}(\\d{4})\\b`, "i");
+const MONTH_YEAR = new RegExp(`\\b${MONTH}${BEFORE_YEAR}(\\d{4})\\b`, "i");
 const ISO_DATE = /\b(\d{4})-(\d{2})-(\d{2})\b/;
 
 const DAY_MS = 86_400_000;
