@@ -81,6 +81,13 @@ describe("search with session context", () => {
     expect(answers.map((r) => r.memory)).toEqual([]);
   });
 
+  it("returns every hit up to the limit, beyond those whose neighbours it reads", async () => {
+    const notes = Array.from({ length: 300 }, (_, i) => `note ${i} about the flaky checkout test`);
+    await store.addMany(notes.map((memory, i) => ({ user_id: "dev", run_id: `s${i % 7}`, memory })));
+    const found = await store.search("flaky checkout", { filters: { user_id: "dev" }, limit: 300 });
+    expect(new Set(found.map((r) => r.memory))).toEqual(new Set(notes));
+  });
+
   it("keeps a limit and returns full memories with their metadata", async () => {
     await store.addMany(
       session("dev", "s1", TALK).map((m, i) => ({ ...m, metadata: { turn: i }, agent_id: "claude-code" })),

@@ -27,9 +27,13 @@ export function candidatePool(limit: number): number {
   return Math.min(Math.max(limit * 4, 40), 1000);
 }
 
-/** Hits whose session neighbours join the candidates: the best by their own words (bounded work). */
+/**
+ * Hits whose session neighbours join the candidates: the best by their own
+ * words (two indexed lookups each, so bounded). The other hits stay
+ * candidates, scored on their own words.
+ */
 export function expandedHits(limit: number): number {
-  return Math.max(limit * 2, 20);
+  return Math.min(Math.max(limit * 2, 20), 200);
 }
 
 /** "Newest" lookups look at most this many matches (all users) before filtering: bounded work. */
@@ -110,7 +114,7 @@ export class MemorySearch {
     });
   }
 
-  /** The best hits by their own words, and their session neighbours that the filters allow. */
+  /** Every hit; the best by their own words with their session neighbours that the filters allow. */
   private candidates(
     hits: ReadonlyMap<number, SearchRow>,
     terms: readonly WeightedTerm[],
@@ -127,12 +131,15 @@ export class MemorySearch {
       avgTokens,
       count,
     );
-    const best = rows
+    const ranked = rows
       .map((row, i) => ({ row, score: own[i] ?? 0 }))
       .sort((a, b) => b.score - a.score || b.row.pk - a.row.pk)
-      .slice(0, expandedHits(limit))
       .map(({ row }) => row);
-    const found = [...this.sessions.expand(best).values()];
+    const expanded = this.sessions.expand(ranked.slice(0, expandedHits(limit)));
+    for (const row of ranked) {
+      if (!expanded.has(row.pk)) expanded.set(row.pk, { row, neighbours: { before: [], after: [] } });
+    }
+    const found = [...expanded.values()];
     const extra = found.filter((c) => !hits.has(c.row.pk)).map((c) => c.row.pk);
     if (extra.length === 0 || onlyScopeFilters(filters)) return found;
     // Neighbours the filters exclude gave context to the hits; they are not results.
