@@ -1,24 +1,14 @@
 import { InvalidInputError } from "../../core/errors.js";
 import type { AddInput, MemoryFilters, Metadata, UpdatePatch } from "../../core/types.js";
 import { memoryHash } from "./memory-hash.js";
+import type { MemoryRow } from "./row-mapping.js";
 
 /** Longest memory text accepted (characters). */
 export const MAX_MEMORY_CHARS = 1_000_000;
 const MAX_ID_CHARS = 200;
 
 /** A memory as it is written to the `memories` table. */
-export interface MemoryValues {
-  id: string;
-  user_id: string;
-  agent_id: string | null;
-  app_id: string | null;
-  run_id: string | null;
-  memory: string;
-  hash: string;
-  metadata: string;
-  categories: string;
-  created_at: string;
-  updated_at: string;
+export interface MemoryValues extends Omit<MemoryRow, "pk"> {
   /** The same metadata and categories as values (what `add` returns). */
   metadataValue: Metadata;
   categoriesValue: string[];
