@@ -169,11 +169,13 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
   return checks;
 }
 
-export async function checkStore(open: () => Promise<MemoryStore>): Promise<Check> {
+export async function checkStore(open: () => Promise<MemoryStore>, userId: string): Promise<Check> {
   try {
     const store = await open();
-    const s = await store.stats();
-    return pass("store", `${s.backend}: ${s.memories} memories, ${s.users} users`);
+    // One page read: cheap on every backend (Mem0's stats() walks every memory's history).
+    const page = await store.list({ filters: { user_id: userId }, limit: 100 });
+    const n = page.next_cursor ? "100+" : String(page.memories.length);
+    return pass("store", `${store.backend}: opens and answers (${n} memories of ${userId})`);
   } catch (e) {
     return fail(
       "store",

@@ -97,6 +97,8 @@ describe("start, status and doctor", () => {
       expect(report.checks.map((c: { name: string }) => c.name)).toEqual(
         expect.arrayContaining(["ca", "ca key", ".env", "proxy", "shell", "store", "mem0"]),
       );
+      const storeCheck = report.checks.find((c: { name: string }) => c.name === "store");
+      expect(JSON.stringify(storeCheck)).toContain("sqlite: opens and answers (0 memories of me)");
 
       // ...and from one that is not routed, with a world-readable .env: fails, saying what to run.
       chmodSync(join(dir, ".env"), 0o644);

@@ -44,7 +44,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         checkEnvFile(process.cwd()),
         checkProxy(probe),
         ...checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
-        await checkStore(() => ctx.store()),
+        await checkStore(() => ctx.store(), config.defaultUserId),
         await checkMem0(config),
       ];
       const failed = checks.filter((c) => !c.ok);

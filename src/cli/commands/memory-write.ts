@@ -82,10 +82,12 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
       if (!o.yes) {
         if (!process.stdin.isTTY)
           throw new UsageError("forget asks for confirmation; pass --yes to run it unattended");
-        const { memories } = await store.stats(o.user);
+        // One page read is enough to tell the person what is at stake, on every backend.
+        const page = await store.list({ filters: { user_id: o.user }, limit: 1000 });
+        const count = page.next_cursor ? "more than 1000" : String(page.memories.length);
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         const answer = await rl.question(
-          `Delete all ${memories} memories of "${o.user}" and their history? This cannot be undone. Type the user id to confirm: `,
+          `Delete all ${count} memories of "${o.user}" and their history? This cannot be undone. Type the user id to confirm: `,
         );
         rl.close();
         if (answer.trim() !== o.user) {
