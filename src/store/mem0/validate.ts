@@ -1,29 +1,12 @@
 import { InvalidInputError } from "../../core/errors.js";
 import type { AddInput, UpdatePatch } from "../../core/types.js";
+import { checkId, checkTimestamp, MAX_MEMORY_CHARS } from "../validate-args.js";
 import { assertNoReservedKeys } from "./metadata-keys.js";
 
 /** Argument checks with the same rules and messages as the SQLite store, so both backends refuse alike. */
 
-const MAX_ID_CHARS = 200;
-export const MAX_MEMORY_CHARS = 1_000_000;
-
-export function checkId(value: unknown, field = "id"): string {
-  if (typeof value !== "string" || value.trim() === "" || value.length > MAX_ID_CHARS) {
-    throw new InvalidInputError(`${field} must be a non-empty string of at most ${MAX_ID_CHARS} characters`);
-  }
-  return value;
-}
-
 function checkOptionalId(value: unknown, field: string): void {
   if (value !== undefined && value !== null) checkId(value, field);
-}
-
-export function checkTimestamp(value: unknown, field: string): string {
-  const date = typeof value === "string" ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 0 || date.getUTCFullYear() > 9999) {
-    throw new InvalidInputError(`${field} must be an ISO-8601 time such as 2025-01-31T12:00:00Z`);
-  }
-  return date.toISOString();
 }
 
 export function checkMetadata(value: unknown, field = "metadata"): void {
@@ -73,18 +56,4 @@ export function checkPatch(patch: UpdatePatch): void {
   checkCategories(patch.categories);
 }
 
-export function checkLimit(value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidInputError(`limit must be a whole number from 1 to ${max}`);
-  }
-  return value;
-}
-
-export function checkThreshold(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0 || value > 1) {
-    throw new InvalidInputError("threshold must be a number from 0 to 1");
-  }
-  return value;
-}
+export { checkId, checkLimit, checkThreshold } from "../validate-args.js";

@@ -1,11 +1,14 @@
 import { InvalidInputError } from "../../core/errors.js";
 import type { AddInput, MemoryFilters, Metadata, UpdatePatch } from "../../core/types.js";
+import {
+  checkId,
+  checkLimit,
+  checkTimestamp,
+  MAX_MEMORY_CHARS,
+  checkThreshold as optionalThreshold,
+} from "../validate-args.js";
 import { memoryHash } from "./memory-hash.js";
 import type { MemoryRow } from "./row-mapping.js";
-
-/** Longest memory text accepted (characters). */
-export const MAX_MEMORY_CHARS = 1_000_000;
-const MAX_ID_CHARS = 200;
 
 /** A memory as it is written to the `memories` table. */
 export interface MemoryValues extends Omit<MemoryRow, "pk"> {
@@ -31,13 +34,6 @@ function label(field: string, index?: number): string {
   return index === undefined ? field : `${field} (item ${index})`;
 }
 
-export function checkId(value: unknown, field = "id"): string {
-  if (typeof value !== "string" || value.trim() === "" || value.length > MAX_ID_CHARS) {
-    throw new InvalidInputError(`${field} must be a non-empty string of at most ${MAX_ID_CHARS} characters`);
-  }
-  return value;
-}
-
 function optionalId(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;
   return checkId(value, field);
@@ -55,15 +51,6 @@ export function checkMemoryText(value: unknown, index?: number): string {
     throw new InvalidInputError(`${label("memory", index)} is longer than ${MAX_MEMORY_CHARS} characters`);
   }
   return value;
-}
-
-/** Normalises an ISO-8601 time to the stored form (`Date#toISOString`, UTC, milliseconds). */
-export function checkTimestamp(value: unknown, field: string): string {
-  const date = typeof value === "string" ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 0 || date.getUTCFullYear() > 9999) {
-    throw new InvalidInputError(`${field} must be an ISO-8601 time such as 2025-01-31T12:00:00Z`);
-  }
-  return date.toISOString();
 }
 
 export function metadataJson(value: unknown, field = "metadata"): string {
@@ -158,25 +145,16 @@ export function checkFilters(filters: MemoryFilters | undefined): CheckedFilters
   };
 }
 
-export function checkLimit(value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidInputError(`limit must be a whole number from 1 to ${max}`);
-  }
-  return value;
-}
-
-export function checkThreshold(value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0 || value > 1) {
-    throw new InvalidInputError("threshold must be a number from 0 to 1");
-  }
-  return value;
-}
-
 export function checkPatch(patch: UpdatePatch): void {
   if (typeof patch !== "object" || patch === null) throw new InvalidInputError("update needs a patch object");
   if (patch.memory === undefined && patch.metadata === undefined && patch.categories === undefined) {
     throw new InvalidInputError("nothing to update: give memory, metadata or categories");
   }
+}
+
+export { checkId, checkLimit, checkTimestamp };
+
+/** A search threshold in 0..1; 0 (keep everything) when none was given. */
+export function checkThreshold(value: unknown): number {
+  return optionalThreshold(value) ?? 0;
 }
