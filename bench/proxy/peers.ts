@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
 import { join } from "node:path";
-import { EC_SIGN, generateEcKeyPair, privateKeyToPem, randomSerial, x509 } from "../../src/capture/x509.js";
+import { createTestServerIdentity } from "../lib/tls-identity.js";
 
 export interface Child {
   proc: ChildProcess;
@@ -22,47 +22,15 @@ export interface Child {
 export async function writeUpstreamIdentity(
   dir: string,
 ): Promise<{ caFile: string; certFile: string; keyFile: string }> {
-  const caKeys = await generateEcKeyPair();
-  const day = 86_400_000;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: "CN=bench upstream CA",
-    notBefore: new Date(Date.now() - day),
-    notAfter: new Date(Date.now() + day),
-    keys: caKeys,
-    signingAlgorithm: EC_SIGN,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
-    ],
-  });
-  const keys = await generateEcKeyPair();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: "CN=localhost",
-    issuer: ca.subject,
-    notBefore: new Date(Date.now() - day),
-    notAfter: new Date(Date.now() + day),
-    publicKey: keys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: EC_SIGN,
-    extensions: [
-      new x509.BasicConstraintsExtension(false),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: "dns", value: "localhost" },
-        { type: "ip", value: "127.0.0.1" },
-      ]),
-    ],
-  });
+  const id = await createTestServerIdentity(["localhost", "127.0.0.1"], "bench upstream CA");
   const out = {
     caFile: join(dir, "upstream-ca.pem"),
     certFile: join(dir, "upstream.pem"),
     keyFile: join(dir, "upstream-key.pem"),
   };
-  writeFileSync(out.caFile, ca.toString("pem"));
-  writeFileSync(out.certFile, `${cert.toString("pem")}\n${ca.toString("pem")}`);
-  writeFileSync(out.keyFile, await privateKeyToPem(keys.privateKey));
+  writeFileSync(out.caFile, id.caPem);
+  writeFileSync(out.certFile, `${id.certPem}\n${id.caPem}`);
+  writeFileSync(out.keyFile, id.keyPem);
   return out;
 }
 
