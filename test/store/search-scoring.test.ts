@@ -60,7 +60,7 @@ describe("planCandidateQueries", () => {
         { term: "a1", docs: 10 },
         { term: "b2", docs: 20 },
       ]),
-    ).toEqual([{ match: '"a1" OR "b2"', order: "bm25", sufficient: true }]);
+    ).toEqual([{ match: '"a1" OR "b2"', order: "bm25" }]);
   });
 
   it("bounds the work when words are common: BM25 on rare words, newest for the rest", () => {
@@ -76,7 +76,7 @@ describe("planCandidateQueries", () => {
       ["newest", '"user" OR "vitest" OR "prefers"'],
     ]);
     expect(planCandidateQueries([{ term: "user", docs: BM25_MATCH_BUDGET + 1 }])).toEqual([
-      { match: '"user"', order: "newest", sufficient: true },
+      { match: '"user"', order: "newest" },
     ]);
   });
 

@@ -14,8 +14,6 @@ export interface TermFrequency {
 export interface CandidateQuery {
   match: string;
   order: "bm25" | "newest";
-  /** When this lookup alone fills the candidate pool, the lookups after it can only find worse matches. */
-  sufficient: boolean;
 }
 
 /** BM25-ranking is used for at most this many matching memories (summed over terms) per query. */
@@ -47,13 +45,13 @@ export function planCandidateQueries(terms: readonly TermFrequency[]): Candidate
     spent += t.docs;
   }
   const all = terms.map((t) => t.term);
-  if (selective.length === all.length) return [{ match: anyOf(all), order: "bm25", sufficient: true }];
+  if (selective.length === all.length) return [{ match: anyOf(all), order: "bm25" }];
   const plan: CandidateQuery[] = [];
-  if (selective.length > 0) plan.push({ match: anyOf(selective), order: "bm25", sufficient: false });
-  if (all.length > 1) plan.push({ match: allOf(all), order: "newest", sufficient: true });
+  if (selective.length > 0) plan.push({ match: anyOf(selective), order: "bm25" });
+  if (all.length > 1) plan.push({ match: allOf(all), order: "newest" });
   if (all.length > 2 && all.length <= MAX_TERMS_FOR_NEAR_ALL) {
-    plan.push({ match: allButOneOf(all), order: "newest", sufficient: true });
+    plan.push({ match: allButOneOf(all), order: "newest" });
   }
-  plan.push({ match: anyOf(all), order: "newest", sufficient: true });
+  plan.push({ match: anyOf(all), order: "newest" });
   return plan;
 }
