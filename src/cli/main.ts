@@ -36,7 +36,7 @@ const COMMANDS: RegisterCommand[] = [
   registerSuggestCommand,
 ];
 
-export function buildProgram(): { program: Command; ctx: CliContext; closeStore: () => Promise<void> } {
+function buildProgram(): { program: Command; closeStore: () => Promise<void> } {
   const program = new Command()
     .name("mcp-mitm-mem0")
     .description("Long-term memory for Claude: capture proxy, memory store, MCP server")
@@ -81,7 +81,7 @@ export function buildProgram(): { program: Command; ctx: CliContext; closeStore:
   const closeStore = async () => {
     if (store) await (await store.catch(() => null))?.close();
   };
-  return { program, ctx, closeStore };
+  return { program, closeStore };
 }
 
 export async function main(argv: string[]): Promise<number> {

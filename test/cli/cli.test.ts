@@ -38,6 +38,9 @@ describe("cli: help and usage", () => {
     const badLimit = await runCli(["search", "x", "--limit", "0", "--data-dir", dir]);
     expect(badLimit.code).toBe(2);
     expect(badLimit.stderr).toContain("--limit must be a whole number");
+    const blank = await runCli(["search", "   ", "--data-dir", dir]);
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain("search needs a non-empty query");
     const noText = await runCli(["update", "some-id", "--data-dir", dir]);
     expect(noText.code).toBe(2);
   });

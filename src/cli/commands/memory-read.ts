@@ -24,8 +24,10 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .addOption(jsonOption())
     .action(
       async (words: string[], o: FilterFlags & { limit: number; threshold?: number; json?: boolean }) => {
+        const query = words.join(" ");
+        if (query.trim() === "") throw new UsageError("search needs a non-empty query");
         const store = await ctx.store();
-        const results = await store.search(words.join(" "), {
+        const results = await store.search(query, {
           filters: filtersFrom(ctx, o),
           limit: o.limit,
           threshold: o.threshold,
@@ -105,11 +107,4 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
       for (const u of s.by_user) lines.push(`  ${u.user_id}: ${u.memories}`);
       ctx.out(lines.join("\n"));
     });
-
-  // Guard against `search` with an empty query after trimming.
-  program.hook("preAction", (_this, action) => {
-    if (action.name() === "search" && action.args.join(" ").trim() === "") {
-      throw new UsageError("search needs a non-empty query");
-    }
-  });
 };
