@@ -97,8 +97,13 @@ export function matchFields(
 }
 
 /** Matches `terms` against the words of one text by stem. */
-export function matchTerms(terms: readonly WeightedTerm[], text: string, avgTokens: number): TermMatch {
-  return matchFields(terms, [{ text, weight: 1 }], avgTokens);
+export function matchTerms(
+  terms: readonly WeightedTerm[],
+  text: string,
+  avgTokens: number,
+  count: StemCounter = stemCounter(terms),
+): TermMatch {
+  return matchFields(terms, [{ text, weight: 1 }], avgTokens, count);
 }
 
 /**
@@ -128,7 +133,7 @@ export function lexicalScores(
   count: StemCounter = stemCounter(terms),
 ): number[] {
   return scoreMatches(
-    texts.map((text) => matchFields(terms, [{ text, weight: 1 }], avgTokens, count)),
+    texts.map((text) => matchTerms(terms, text, avgTokens, count)),
     terms.length,
   );
 }
