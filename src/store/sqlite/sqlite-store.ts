@@ -15,6 +15,7 @@ import type {
   UpdatePatch,
 } from "../../core/types.js";
 import type { MemoryStore } from "../memory-store.js";
+import { checkId, checkLimit, checkThreshold } from "../validate-args.js";
 import { MemoryReads } from "./memory-reads.js";
 import { MemorySearch } from "./memory-search.js";
 import { MemoryWrites, nowIso, type PendingAdd } from "./memory-writes.js";
@@ -23,14 +24,7 @@ import { openDatabase } from "./open-database.js";
 import { toStoreError } from "./sqlite-errors.js";
 import { StatementCache } from "./statement-cache.js";
 import { uuidV7 } from "./uuid-v7.js";
-import {
-  checkAddInput,
-  checkFilters,
-  checkId,
-  checkLimit,
-  checkThreshold,
-  checkUserId,
-} from "./validate-input.js";
+import { checkAddInput, checkFilters, checkUserId } from "./validate-input.js";
 
 /** Memories written per transaction by `addMany`. */
 export const ADD_BATCH_SIZE = 1000;
@@ -118,7 +112,7 @@ export class SqliteMemoryStore implements MemoryStore {
       if (typeof query !== "string") throw new InvalidInputError("query must be a string");
       const filters = checkFilters(options?.filters);
       const limit = checkLimit(options.limit, 10, 1000);
-      return this.searcher.search(query, filters, limit, checkThreshold(options.threshold));
+      return this.searcher.search(query, filters, limit, checkThreshold(options.threshold) ?? 0);
     });
   }
 

@@ -1,12 +1,6 @@
 import { InvalidInputError } from "../../core/errors.js";
 import type { AddInput, MemoryFilters, Metadata, UpdatePatch } from "../../core/types.js";
-import {
-  checkId,
-  checkLimit,
-  checkTimestamp,
-  MAX_MEMORY_CHARS,
-  checkThreshold as optionalThreshold,
-} from "../validate-args.js";
+import { checkId, checkTimestamp, MAX_MEMORY_CHARS } from "../validate-args.js";
 import { memoryHash } from "./memory-hash.js";
 import type { MemoryRow } from "./row-mapping.js";
 
@@ -65,12 +59,17 @@ export function metadataJson(value: unknown, field = "metadata"): string {
   }
 }
 
-export function categoriesJson(value: unknown, field = "categories"): string {
-  if (value === undefined || value === null) return "[]";
+/** Distinct categories, in order (none when absent). */
+function checkCategories(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || c.trim() === "")) {
     throw new InvalidInputError(`${field} must be an array of non-empty strings`);
   }
-  return JSON.stringify([...new Set(value as string[])]);
+  return [...new Set(value as string[])];
+}
+
+export function categoriesJson(value: unknown, field = "categories"): string {
+  return JSON.stringify(checkCategories(value, field));
 }
 
 export function checkAddInput(
@@ -86,7 +85,7 @@ export function checkAddInput(
   const created_at =
     input.created_at === undefined ? now : checkTimestamp(input.created_at, label("created_at", index));
   const metadata = metadataJson(input.metadata, label("metadata", index));
-  const categories = categoriesJson(input.categories, label("categories", index));
+  const categoriesValue = checkCategories(input.categories, label("categories", index));
   return {
     id: input.id === undefined ? newId() : checkId(input.id, label("id", index)),
     user_id: checkUserId(input.user_id, index),
@@ -96,9 +95,9 @@ export function checkAddInput(
     memory,
     hash: memoryHash(memory),
     metadata,
-    categories,
+    categories: JSON.stringify(categoriesValue),
     metadataValue: JSON.parse(metadata) as Metadata,
-    categoriesValue: JSON.parse(categories) as string[],
+    categoriesValue,
     created_at,
     updated_at:
       input.updated_at === undefined
@@ -127,10 +126,8 @@ export function checkFilters(filters: MemoryFilters | undefined): CheckedFilters
       metadata.push([key, value]);
     }
   }
-  let categories: string[] | null = null;
-  if (filters.categories !== undefined) {
-    categories = JSON.parse(categoriesJson(filters.categories, "filters.categories")) as string[];
-  }
+  const categories =
+    filters.categories === undefined ? null : checkCategories(filters.categories, "filters.categories");
   return {
     user_id: checkUserId(filters.user_id),
     agent_id: optionalId(filters.agent_id, "filters.agent_id"),
@@ -150,11 +147,4 @@ export function checkPatch(patch: UpdatePatch): void {
   if (patch.memory === undefined && patch.metadata === undefined && patch.categories === undefined) {
     throw new InvalidInputError("nothing to update: give memory, metadata or categories");
   }
-}
-
-export { checkId, checkLimit, checkTimestamp };
-
-/** A search threshold in 0..1; 0 (keep everything) when none was given. */
-export function checkThreshold(value: unknown): number {
-  return optionalThreshold(value) ?? 0;
 }
