@@ -135,12 +135,8 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       let created = 0;
       let skipped = 0;
       const flush = async () => {
-        const fresh: AddInput[] = [];
-        for (const input of batch) {
-          if (input.id && (await store.get(input.id))) skipped++;
-          else fresh.push(input);
-        }
-        const results = await store.addMany(fresh);
+        // The store answers "duplicate" for a text, or an id, the user already has: re-import adds nothing.
+        const results = await store.addMany(batch);
         for (const r of results) {
           if (r.status === "duplicate") skipped++;
           else created++;
