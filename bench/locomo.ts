@@ -8,10 +8,9 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadLocomo } from "./lib/locomo-data.js";
+import { defaultLocomoPath, loadLocomo } from "./lib/locomo-data.js";
 import {
   byCategory,
   type ConversationResult,
@@ -21,7 +20,7 @@ import {
   summarise,
 } from "./lib/locomo-eval.js";
 import { ftsBaseline } from "./lib/locomo-fts-baseline.js";
-import { percentile } from "./lib/percentile.js";
+import { percentile, round3 } from "./lib/percentile.js";
 import { fmt, formatTable } from "./lib/table.js";
 
 const CATEGORY_NAMES: Record<string, string> = {
@@ -31,12 +30,6 @@ const CATEGORY_NAMES: Record<string, string> = {
   "4": "single-hop",
   "5": "adversarial",
 };
-
-/** The repository root: dist-bench/bench/locomo.js or bench/locomo.ts, two or one levels up. */
-function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.includes(`${"dist-bench"}`) ? resolve(here, "..", "..") : resolve(here, "..");
-}
 
 const row = (name: string, s: RecallSummary, base?: RecallSummary) => [
   name,
@@ -48,7 +41,6 @@ const row = (name: string, s: RecallSummary, base?: RecallSummary) => [
   ...(base ? [fmt(base["r@5"], 1), fmt(base["r@10"], 1)] : []),
 ];
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const latency = (results: readonly QuestionResult[]) => {
   const ms = results.map((q) => q.searchMs);
   return { p50: round3(percentile(ms, 50)), p99: round3(percentile(ms, 99)) };
@@ -62,9 +54,7 @@ async function main(): Promise<void> {
       conversations: { type: "string" },
     },
   });
-  const dataPath = resolve(
-    values.data ?? join(repoRoot(), "..", "shared", "bench", "locomo", "locomo-dev.json"),
-  );
+  const dataPath = resolve(values.data ?? defaultLocomoPath());
   let conversations = loadLocomo(dataPath);
   if (values.conversations) {
     const wanted = new Set(values.conversations.split(","));

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildFtsQuery } from "../src/core/search/fts-query.js";
 import { ADD_BATCH_SIZE, SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
-import { elapsedMs, percentile } from "./lib/percentile.js";
+import { elapsedMs, percentile, round3 } from "./lib/percentile.js";
 import { RawSqliteBaseline } from "./lib/raw-sqlite-baseline.js";
 import { SeededRng } from "./lib/seeded-rng.js";
 import { syntheticMemories, syntheticQueries } from "./lib/synthetic-memories.js";
@@ -77,16 +77,14 @@ async function measure(size: number, queryCount: number, dir: string): Promise<S
 
   return {
     ingest_per_s: Math.round(ingestPerS),
-    search_p50_ms: round(percentile(latencies, 50)),
-    search_p99_ms: round(percentile(latencies, 99)),
+    search_p50_ms: round3(percentile(latencies, 50)),
+    search_p99_ms: round3(percentile(latencies, 99)),
     baseline_ingest_per_s: Math.round(baselineIngest),
-    baseline_search_p50_ms: round(percentile(rawLatencies, 50)),
-    baseline_search_p99_ms: round(percentile(rawLatencies, 99)),
-    mean_results: round(results / queries.length),
+    baseline_search_p50_ms: round3(percentile(rawLatencies, 50)),
+    baseline_search_p99_ms: round3(percentile(rawLatencies, 99)),
+    mean_results: round3(results / queries.length),
   };
 }
-
-const round = (n: number) => Math.round(n * 1000) / 1000;
 
 function report(results: Record<string, SizeResult>): string {
   const rows = Object.entries(results).map(([size, r]) => [

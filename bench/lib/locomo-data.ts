@@ -6,6 +6,8 @@
  * `"D30:05"` → `D30:5`; ids with no turn number are dropped).
  */
 import { readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface LocomoTurn {
   diaId: string;
@@ -138,4 +140,15 @@ export function parseLocomo(json: unknown): LocomoConversation[] {
 
 export function loadLocomo(path: string): LocomoConversation[] {
   return parseLocomo(JSON.parse(readFileSync(path, "utf8")));
+}
+
+/**
+ * The development split: in the shared folder next to the repository root
+ * (the data's licence keeps it out of the repository), as CI has it.
+ */
+export function defaultLocomoPath(): string {
+  // bench/lib/locomo-data.ts, or dist-bench/bench/lib/locomo-data.js once compiled.
+  const twoUp = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const root = basename(twoUp) === "dist-bench" ? dirname(twoUp) : twoUp;
+  return join(root, "..", "shared", "bench", "locomo", "locomo-dev.json");
 }

@@ -10,3 +10,8 @@ export function percentile(samples: readonly number[], p: number): number {
 export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+/** Rounded to three decimals (a millisecond figure to the microsecond). */
+export function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

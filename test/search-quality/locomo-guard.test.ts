@@ -1,20 +1,16 @@
 /**
  * Guard against search-quality regressions: the LoCoMo benchmark
  * (bench/locomo.ts) on one development conversation, through the real SQLite
- * store. The data lives outside the repository (licence): in the shared
- * folder next to the repository root, as CI has it.
+ * store. The data lives outside the repository (see defaultLocomoPath).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadLocomo } from "../../bench/lib/locomo-data.js";
+import { defaultLocomoPath, loadLocomo } from "../../bench/lib/locomo-data.js";
 import { byCategory, evaluateConversation, summarise } from "../../bench/lib/locomo-eval.js";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DATA =
-  process.env.LOCOMO_DEV_PATH ?? join(REPO_ROOT, "..", "shared", "bench", "locomo", "locomo-dev.json");
+const DATA = process.env.LOCOMO_DEV_PATH ?? defaultLocomoPath();
 const CONVERSATION = "conv-30";
 /**
  * conv-30 recall@5 reached by the search (npm run bench:locomo, per-conversation
