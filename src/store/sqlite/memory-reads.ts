@@ -3,7 +3,14 @@ import type Database from "better-sqlite3";
 import type { HistoryEvent, Memory, MemoryPage, StoreStats } from "../../core/types.js";
 import { filtersToSql } from "./filters-sql.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
-import { type HistoryRow, MEMORY_COLUMNS, type MemoryRow, toHistoryEvent, toMemory } from "./row-mapping.js";
+import {
+  type HistoryRow,
+  MEMORY_BY_ID,
+  MEMORY_COLUMNS,
+  type MemoryRow,
+  toHistoryEvent,
+  toMemory,
+} from "./row-mapping.js";
 import type { StatementCache } from "./statement-cache.js";
 import type { CheckedFilters } from "./validate-input.js";
 
@@ -15,9 +22,7 @@ export class MemoryReads {
   ) {}
 
   get(id: string, userId?: string): Memory | null {
-    const row = this.statements.get(`SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.id = ?`).get(id) as
-      | MemoryRow
-      | undefined;
+    const row = this.statements.get(MEMORY_BY_ID).get(id) as MemoryRow | undefined;
     if (!row || (userId !== undefined && row.user_id !== userId)) return null;
     return toMemory(row);
   }

@@ -3,7 +3,7 @@ import { MemoryError, NotFoundError } from "../../core/errors.js";
 import type { AddResult, HistoryEventType, Memory, UpdatePatch } from "../../core/types.js";
 import { filtersToSql } from "./filters-sql.js";
 import { memoryHash } from "./memory-hash.js";
-import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
+import { MEMORY_BY_ID, MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
 import type { StatementCache } from "./statement-cache.js";
 import { uuidV7 } from "./uuid-v7.js";
 import {
@@ -21,7 +21,6 @@ const INSERT_MEMORY = `INSERT INTO memories
   ON CONFLICT (user_id, hash) DO NOTHING`;
 const INSERT_HISTORY = `INSERT INTO memory_history
   (id, memory_id, user_id, event, old_memory, new_memory, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
-const BY_ID = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.id = ?`;
 const BY_HASH = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.user_id = ? AND m.hash = ?`;
 
 /** The Memory just written, without parsing back the JSON it was written from. */
@@ -88,7 +87,7 @@ export class MemoryWrites {
   }
 
   private byId(id: string): MemoryRow | undefined {
-    return this.statements.get(BY_ID).get(id) as MemoryRow | undefined;
+    return this.statements.get(MEMORY_BY_ID).get(id) as MemoryRow | undefined;
   }
 
   private record(

@@ -4,6 +4,9 @@ import type { HistoryEvent, HistoryEventType, Memory, Metadata } from "../../cor
 export const MEMORY_COLUMNS =
   "m.pk, m.id, m.user_id, m.agent_id, m.app_id, m.run_id, m.memory, m.hash, m.metadata, m.categories, m.created_at, m.updated_at";
 
+/** One memory by its id (ids are unique across users). */
+export const MEMORY_BY_ID = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.id = ?`;
+
 export interface MemoryRow {
   pk: number;
   id: string;
