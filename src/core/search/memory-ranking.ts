@@ -46,9 +46,9 @@ export const NEIGHBOUR_MAX_CHARS = 500;
  */
 export const ENDS_WITH_QUESTION_PENALTY = 0.2;
 /** A "when" question: memories that state a time score this much higher. */
-export const STATES_TIME_BOOST = 0.4;
+const STATES_TIME_BOOST = 0.4;
 /** A query naming a date: memories written around that date score this much higher. */
-export const NAMED_DATE_BOOST = 1;
+const NAMED_DATE_BOOST = 1;
 
 /** The memory's own text and its neighbours' beginnings, with their weights. */
 export function weightedTexts(candidate: RankCandidate): WeightedText[] {

@@ -9,7 +9,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Longest token kept; longer runs (base64 blobs, random noise) cannot be useful search terms. */
-export const MAX_TOKEN_CHARS = 128;
+const MAX_TOKEN_CHARS = 128;
 
 /** Case-folded, diacritic-free words of `text`, in order, duplicates kept. */
 export function wordTokens(text: string): string[] {

@@ -23,7 +23,7 @@ import { TermStatistics } from "./term-statistics.js";
 import type { CheckedFilters } from "./validate-input.js";
 
 /** Candidates fetched per lookup: a few times `limit`, so scoring can reorder them. */
-export function candidatePool(limit: number): number {
+function candidatePool(limit: number): number {
   return Math.min(Math.max(limit * 4, 40), 1000);
 }
 
@@ -32,7 +32,7 @@ export function candidatePool(limit: number): number {
  * words (two indexed lookups each, so bounded). The other hits stay
  * candidates, scored on their own words.
  */
-export function expandedHits(limit: number): number {
+function expandedHits(limit: number): number {
   return Math.min(Math.max(limit * 2, 20), 200);
 }
 
