@@ -1,3 +1,4 @@
+import { normaliseMemoryText } from "../../src/store/sqlite/memory-hash.js";
 import type { SeededRng } from "./seeded-rng.js";
 
 /**
@@ -219,14 +220,14 @@ export function memoryText(rng: SeededRng): string {
   return text;
 }
 
-/** `count` distinct memories (normalised text), deterministic for a seed. */
+/** `count` memories the store will not merge as duplicates, deterministic for a seed. */
 export function syntheticMemories(rng: SeededRng, count: number): SyntheticMemory[] {
   const seen = new Set<string>();
   const out: SyntheticMemory[] = [];
   const categories = ["preferences", "project", "commands", "bugs", "decisions", "people"];
   while (out.length < count) {
     const memory = memoryText(rng);
-    const key = memory.toLowerCase().replace(/\s+/g, " ").trim();
+    const key = normaliseMemoryText(memory);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push({
