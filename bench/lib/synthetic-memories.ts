@@ -1,4 +1,4 @@
-import { normaliseMemoryText } from "../../src/store/sqlite/memory-hash.js";
+import { normaliseMemoryText } from "../../src/store/memory-hash.js";
 import type { SeededRng } from "./seeded-rng.js";
 
 /**

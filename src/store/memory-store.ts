@@ -12,17 +12,25 @@ import type {
   UpdatePatch,
 } from "../core/types.js";
 
+/** What `health()` found: the backend and a line a person can read (no secrets). */
+export interface StoreHealth {
+  backend: string;
+  detail: string;
+}
+
 /**
- * The one interface every caller (capture pipeline, MCP server, CLI, web,
- * reflection) uses. Implemented by the SQLite store (default) and the Mem0
- * Platform client. Every method is async so that both fit.
+ * The one interface every caller (capture pipeline, MCP server, CLI,
+ * reflection) uses. Implemented by the SQLite store (default), the Mem0
+ * Platform client and PostgreSQL. Every method is async so that all fit.
+ * Backends extend `CheckedMemoryStore` (checked-store.ts), which checks every
+ * argument against this contract once, the same way for all of them.
  *
  * Errors: `NotFoundError` (code NOT_FOUND) for unknown ids,
  * `InvalidInputError` for bad arguments, `MemoryError` with
  * STORE_UNAVAILABLE / AUTH_REJECTED / UPSTREAM_UNREACHABLE for backend failures.
  */
 export interface MemoryStore {
-  /** A short name: `sqlite` or `mem0`. */
+  /** A short name: `sqlite`, `mem0` or `postgres`. */
   readonly backend: string;
 
   /** Stores one memory. The same text (normalised) for the same user is not stored twice. */
@@ -56,6 +64,13 @@ export interface MemoryStore {
   history(id: string): Promise<HistoryEvent[]>;
 
   stats(userId?: string): Promise<StoreStats>;
+
+  /**
+   * One cheap round trip that proves the backend answers (and, for Mem0, that
+   * the key is accepted), without retries. Throws the MemoryError a real call
+   * would (AUTH_REJECTED, UPSTREAM_UNREACHABLE, STORE_UNAVAILABLE, ...).
+   */
+  health(): Promise<StoreHealth>;
 
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { InvalidInputError } from "../core/errors.js";
 
 /**
  * Argument checks every backend applies with the same rules and messages, so
- * that the SQLite store and the Mem0 client refuse bad input alike.
+ * that every backend refuses bad input alike (used by validate-input.ts).
  */
 
 /** Longest id accepted (user, agent, app, run and memory ids). */

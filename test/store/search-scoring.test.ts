@@ -8,7 +8,7 @@ import {
   type WeightedTerm,
 } from "../../src/core/search/lexical-score.js";
 import { allButOneOf, BM25_MATCH_BUDGET, planCandidateQueries } from "../../src/core/search/search-plan.js";
-import { uuidV7 } from "../../src/store/sqlite/uuid-v7.js";
+import { uuidV7 } from "../../src/store/uuid-v7.js";
 
 const weighted = (query: string, idf: (stem: string) => number = () => 1): WeightedTerm[] =>
   buildFtsQuery(query)!.stems.map((stem) => ({ stem, idf: idf(stem) }));

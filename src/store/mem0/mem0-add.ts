@@ -1,13 +1,12 @@
 import type { Logger } from "../../core/logger.js";
-import type { AddInput, AddResult, Memory, Metadata } from "../../core/types.js";
+import type { AddResult, Memory, Metadata } from "../../core/types.js";
+import type { CheckedAdd } from "../validate-input.js";
 import { addFailure, type PollOptions, parseAddAnswer, pollAddEvent } from "./add-events.js";
 import type { Mem0Endpoints } from "./api-version.js";
 import { hashFilter } from "./filters.js";
 import type { Mem0HttpClient } from "./http-client.js";
-import { memoryHash } from "./memory-hash.js";
-import { META } from "./metadata-keys.js";
+import { assertNoReservedKeys, META } from "./metadata-keys.js";
 import { resultsOf, toMemory } from "./normalise.js";
-import { checkAddInput, checkCategories } from "./validate.js";
 
 export interface AddSettings {
   endpoints: Mem0Endpoints;
@@ -29,10 +28,15 @@ export class Mem0Adder {
     private readonly logger: Logger,
   ) {}
 
-  async add(input: AddInput): Promise<AddResult> {
-    checkAddInput(input);
+  /** Reserved metadata keys are refused before anything is sent (see metadata-keys.ts). */
+  check(input: CheckedAdd): void {
+    assertNoReservedKeys(input.metadata, "metadata");
+  }
+
+  async add(input: CheckedAdd): Promise<AddResult> {
+    this.check(input);
     const { infer } = this.settings;
-    const hash = memoryHash(input.memory);
+    const hash = input.hash;
     if (!infer) {
       const existing = await this.findByHash(input.user_id, hash);
       if (existing) return { status: "duplicate", memory: existing };
@@ -58,14 +62,13 @@ export class Mem0Adder {
     return { status: "created", memory: await this.fetch(first, input.user_id) };
   }
 
-  private body(input: AddInput, hash: string | null): Record<string, unknown> {
-    const metadata: Metadata = { ...(input.metadata ?? {}) };
+  private body(input: CheckedAdd, hash: string | null): Record<string, unknown> {
+    const metadata: Metadata = { ...input.metadata };
     if (hash) metadata[META.hash] = hash;
     if (input.agent_id) metadata[META.agentId] = input.agent_id;
     if (input.app_id) metadata[META.appId] = input.app_id;
     if (input.run_id) metadata[META.runId] = input.run_id;
-    const categories = checkCategories(input.categories);
-    if (categories.length > 0) metadata[META.categories] = categories;
+    if (input.categories.length > 0) metadata[META.categories] = input.categories;
     const messages =
       this.settings.infer && input.messages && input.messages.length > 0
         ? input.messages.map((m) => ({ role: m.role, content: m.content }))
@@ -77,7 +80,7 @@ export class Mem0Adder {
       metadata,
       infer: this.settings.infer,
     };
-    if (input.created_at !== undefined) {
+    if (input.created_at !== null) {
       const ms = Date.parse(input.created_at);
       body.timestamp = Math.floor(ms / 1000);
       metadata[META.createdAt] = new Date(ms).toISOString();

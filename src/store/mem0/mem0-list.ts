@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logger.js";
-import type { Memory, MemoryFilters, MemoryPage } from "../../core/types.js";
+import type { Memory, MemoryPage } from "../../core/types.js";
+import type { CheckedFilters } from "../validate-input.js";
 import { MAX_PAGE_SIZE } from "./api-version.js";
 import { toMem0Filters } from "./filters.js";
 import type { Mem0HttpClient } from "./http-client.js";
@@ -43,11 +44,11 @@ export class Mem0Lister {
   }
 
   /** Every memory matching `filters`, newest first. */
-  async all(filters: MemoryFilters): Promise<Memory[]> {
+  async all(filters: CheckedFilters): Promise<Memory[]> {
     return this.scan(toMem0Filters(filters), filters.user_id);
   }
 
-  async list(filters: MemoryFilters, limit: number, cursor: string | undefined): Promise<MemoryPage> {
+  async list(filters: CheckedFilters, limit: number, cursor: string | undefined): Promise<MemoryPage> {
     const position = cursor === undefined ? null : decodeCursor(cursor);
     const seen = new Set(position?.seen ?? []);
     const tree = toMem0Filters(filters) as { AND: unknown[] };

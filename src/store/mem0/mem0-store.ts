@@ -1,20 +1,23 @@
-import { ConfigError, InvalidInputError, MemoryError, NotFoundError } from "../../core/errors.js";
+import { ConfigError, MemoryError, NotFoundError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type {
-  AddInput,
   AddResult,
   HistoryEvent,
-  ListOptions,
   Memory,
-  MemoryFilters,
   MemoryPage,
-  Scope,
   ScoredMemory,
-  SearchOptions,
   StoreStats,
-  UpdatePatch,
 } from "../../core/types.js";
-import type { MemoryStore } from "../memory-store.js";
+import { CheckedMemoryStore } from "../checked-store.js";
+import type { StoreHealth } from "../memory-store.js";
+import {
+  type CheckedAdd,
+  type CheckedFilters,
+  type CheckedList,
+  type CheckedPatch,
+  type CheckedSearch,
+  onlyUser,
+} from "../validate-input.js";
 import {
   endpointsFor,
   MAX_PAGE_SIZE,
@@ -26,12 +29,10 @@ import { toMem0Filters } from "./filters.js";
 import { Mem0HttpClient } from "./http-client.js";
 import { Mem0Adder } from "./mem0-add.js";
 import { Mem0Lister } from "./mem0-list.js";
-import { memoryHash } from "./memory-hash.js";
-import { META, splitMetadata } from "./metadata-keys.js";
+import { assertNoReservedKeys, META, splitMetadata } from "./metadata-keys.js";
 import { clampScore, resultsOf, toHistory, toMemory, toScoredMemory } from "./normalise.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import { computeStats } from "./stats.js";
-import { checkCategories, checkId, checkLimit, checkPatch, checkThreshold } from "./validate.js";
 
 /** `Config.mem0` (src/core/config.ts). */
 export interface Mem0Settings {
@@ -62,23 +63,27 @@ export interface Mem0StoreOptions {
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The Mem0 Platform behind `MemoryStore`: same shapes and errors as the SQLite store. */
-export class Mem0MemoryStore implements MemoryStore {
+export class Mem0MemoryStore extends CheckedMemoryStore {
   readonly backend = "mem0";
+  protected override readonly maxSearchLimit = MAX_TOP_K;
   readonly apiVersion: Mem0ApiVersion;
   private readonly http: Mem0HttpClient;
   private readonly adder: Mem0Adder;
   private readonly lister: Mem0Lister;
   private readonly endpoints: Mem0Endpoints;
   private closed = false;
+  private readonly baseUrl: string;
 
   constructor(settings: Mem0Settings, logger: Logger, options: Mem0StoreOptions = {}) {
+    super();
     if (!settings.apiKey) throw new ConfigError("MEM0_API_KEY is not set");
     this.apiVersion = settings.apiVersion ?? "v3";
+    this.baseUrl = settings.baseUrl.replace(/\/+$/, "");
     this.endpoints = endpointsFor(this.apiVersion);
     const sleep = options.sleep ?? realSleep;
     const now = options.now ?? Date.now;
     this.http = new Mem0HttpClient({
-      baseUrl: settings.baseUrl.replace(/\/+$/, ""),
+      baseUrl: this.baseUrl,
       apiKey: settings.apiKey,
       orgId: settings.orgId,
       projectId: settings.projectId,
@@ -130,18 +135,25 @@ export class Mem0MemoryStore implements MemoryStore {
     return { orgId: id(body.org_id), projectId: id(body.project_id) };
   }
 
-  async add(input: AddInput): Promise<AddResult> {
+  /** `ping` once, without retries. */
+  async health(): Promise<StoreHealth> {
+    const { orgId, projectId } = await this.ping({ retries: 0 });
+    const scope = orgId || projectId ? ` (org ${orgId ?? "-"}, project ${projectId ?? "-"})` : "";
+    return { backend: this.backend, detail: `${this.baseUrl} accepts MEM0_API_KEY${scope}` };
+  }
+
+  protected async addChecked(input: CheckedAdd): Promise<AddResult> {
     this.open();
     return this.adder.add(input);
   }
 
   /** One add after another, in order (the outbox relies on the order). */
-  async addMany(
-    inputs: AddInput[],
+  protected async addManyChecked(
+    inputs: CheckedAdd[],
     onProgress?: (done: number, total: number) => void,
   ): Promise<AddResult[]> {
     this.open();
-    if (!Array.isArray(inputs)) throw new InvalidInputError("addMany needs an array of memories");
+    for (const input of inputs) this.adder.check(input);
     const results: AddResult[] = [];
     for (const input of inputs) {
       results.push(await this.adder.add(input));
@@ -150,69 +162,57 @@ export class Mem0MemoryStore implements MemoryStore {
     return results;
   }
 
-  async search(query: string, options: SearchOptions): Promise<ScoredMemory[]> {
+  protected async searchChecked(s: CheckedSearch): Promise<ScoredMemory[]> {
     this.open();
-    if (typeof query !== "string") throw new InvalidInputError("query must be a string");
-    const filters = toMem0Filters(requireFilters(options?.filters));
-    const limit = checkLimit(options.limit, 10, MAX_TOP_K);
-    const threshold = checkThreshold(options.threshold);
+    const filters = toMem0Filters(s.filters);
     // Mem0 refuses an empty query, and NUL cannot be stored in its database.
-    const text = query.replace(/\u0000/g, " ").trim();
+    const text = s.query.replace(/\u0000/g, " ").trim();
     if (text === "") return [];
-    const body: Record<string, unknown> = { query: text, filters, top_k: limit };
-    if (threshold !== undefined) body.threshold = threshold;
+    const body: Record<string, unknown> = { query: text, filters, top_k: s.limit };
+    if (s.hasThreshold) body.threshold = s.threshold;
     const answer = await this.http.request({
       method: "POST",
       path: this.endpoints.searchPath,
       body,
       idempotent: true,
     });
-    const userId = options.filters.user_id;
+    const userId = s.filters.user_id;
     return resultsOf(answer)
       .map((r, rank) => ({ m: toScoredMemory(r, userId), rank }))
-      .filter(
-        ({ m }) => m.user_id === userId && (threshold === undefined || m.score >= clampScore(threshold)),
-      )
+      .filter(({ m }) => m.user_id === userId && (!s.hasThreshold || m.score >= clampScore(s.threshold)))
       .sort((a, b) => b.m.score - a.m.score || a.rank - b.rank)
-      .slice(0, limit)
+      .slice(0, s.limit)
       .map(({ m }) => m);
   }
 
   /** Newest first; the cursor survives memories added between pages. */
-  async list(options: ListOptions): Promise<MemoryPage> {
+  protected async listChecked(l: CheckedList): Promise<MemoryPage> {
     this.open();
-    const filters = requireFilters(options?.filters);
-    const limit = checkLimit(options.limit, 50, 1000);
-    if (options.cursor !== undefined && typeof options.cursor !== "string") {
-      throw new InvalidInputError("cursor must be a string");
-    }
-    return this.lister.list(filters, limit, options.cursor);
+    return this.lister.list(l.filters, l.limit, l.cursor);
   }
 
-  async get(id: string, userId?: string): Promise<Memory | null> {
+  protected async getChecked(id: string, userId: string | undefined): Promise<Memory | null> {
     this.open();
-    const raw = await this.getRaw(checkId(id));
+    const raw = await this.getRaw(id);
     if (raw === null) return null;
     const memory = toMemory(raw);
     return userId !== undefined && memory.user_id !== userId ? null : memory;
   }
 
-  async update(id: string, patch: UpdatePatch): Promise<Memory> {
+  protected async updateChecked(id: string, patch: CheckedPatch): Promise<Memory> {
     this.open();
-    checkId(id);
-    checkPatch(patch);
+    if (patch.metadata) assertNoReservedKeys(patch.metadata.value, "metadata");
     const raw = await this.getRaw(id);
     if (raw === null) throw new NotFoundError("memory", id);
     const current = splitMetadata((raw as Record<string, unknown>).metadata);
-    const metadata = { ...(patch.metadata ?? current.user), ...current.reserved };
-    if (patch.memory !== undefined) metadata[META.hash] = memoryHash(patch.memory);
+    const metadata = { ...(patch.metadata?.value ?? current.user), ...current.reserved };
+    if (patch.memory !== undefined) metadata[META.hash] = patch.memory.hash;
     if (patch.categories !== undefined) {
-      const categories = checkCategories(patch.categories);
-      if (categories.length > 0) metadata[META.categories] = categories;
+      if (patch.categories.length > 0) metadata[META.categories] = patch.categories;
       else delete metadata[META.categories];
     }
     const body: Record<string, unknown> = { metadata };
-    if (patch.memory !== undefined) body.text = patch.memory;
+    if (patch.memory !== undefined) body.text = patch.memory.text;
     const answer = await this.http.send({
       method: "PUT",
       path: memoryPath(id),
@@ -226,11 +226,11 @@ export class Mem0MemoryStore implements MemoryStore {
     return toMemory(updated);
   }
 
-  async delete(id: string): Promise<void> {
+  protected async deleteChecked(id: string): Promise<void> {
     this.open();
     const answer = await this.http.send({
       method: "DELETE",
-      path: memoryPath(checkId(id)),
+      path: memoryPath(id),
       idempotent: true,
       allow404: true,
     });
@@ -243,14 +243,11 @@ export class Mem0MemoryStore implements MemoryStore {
    * delete the matching memories one by one so each leaves a DELETE in its
    * history. Returns how many were deleted.
    */
-  async deleteAll(scope: Scope): Promise<number> {
+  protected async deleteAllChecked(scope: CheckedFilters): Promise<number> {
     this.open();
-    if (typeof scope !== "object" || scope === null) throw new InvalidInputError("deleteAll needs a scope");
-    const { user_id, agent_id, app_id, run_id } = scope;
-    const filters: MemoryFilters = { user_id, agent_id, app_id, run_id };
-    toMem0Filters(filters); // validates
-    const ids = (await this.lister.all(filters)).map((m) => m.id);
-    if (agent_id === undefined && app_id === undefined && run_id === undefined) {
+    const user_id = scope.user_id;
+    const ids = (await this.lister.all(scope)).map((m) => m.id);
+    if (onlyUser(scope)) {
       await this.http.request({
         method: "DELETE",
         path: "/v1/memories/",
@@ -280,23 +277,22 @@ export class Mem0MemoryStore implements MemoryStore {
   }
 
   /** Oldest first; an unknown id has no history. */
-  async history(id: string): Promise<HistoryEvent[]> {
+  protected async historyChecked(id: string): Promise<HistoryEvent[]> {
     this.open();
     const answer = await this.http.send({
       method: "GET",
-      path: `${memoryPath(checkId(id))}history/`,
+      path: `${memoryPath(id)}history/`,
       idempotent: true,
       allow404: true,
     });
     return answer.status === 404 ? [] : toHistory(answer.body, id);
   }
 
-  async stats(userId?: string): Promise<StoreStats> {
+  protected async statsChecked(userId: string | undefined): Promise<StoreStats> {
     this.open();
-    if (userId !== undefined) checkId(userId, "user_id");
     return computeStats(
       (page) => this.lister.rawPage({ AND: [{ user_id: userId ?? "*" }] }, page, MAX_PAGE_SIZE),
-      (id) => this.history(id),
+      (id) => this.historyChecked(id),
     );
   }
 
@@ -321,10 +317,4 @@ export class Mem0MemoryStore implements MemoryStore {
 
 function memoryPath(id: string): string {
   return `/v1/memories/${encodeURIComponent(id)}/`;
-}
-
-function requireFilters(filters: MemoryFilters | undefined): MemoryFilters {
-  if (typeof filters !== "object" || filters === null)
-    throw new InvalidInputError("filters with a user_id are required");
-  return filters;
 }

@@ -1,6 +1,6 @@
 import { MemoryError } from "../../core/errors.js";
 import type { HistoryEvent, HistoryEventType, Memory, ScoredMemory } from "../../core/types.js";
-import { memoryHash } from "./memory-hash.js";
+import { memoryHash } from "../memory-hash.js";
 import { META, splitMetadata } from "./metadata-keys.js";
 
 /**

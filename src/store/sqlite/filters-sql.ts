@@ -1,4 +1,4 @@
-import type { CheckedFilters, MetadataMatch } from "./validate-input.js";
+import type { CheckedFilters, MetadataMatch } from "../validate-input.js";
 
 /** A WHERE fragment over table alias `m` and its positional parameters. */
 export interface SqlFragment {

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import type Database from "better-sqlite3";
 import type { HistoryEvent, Memory, MemoryPage, StoreStats } from "../../core/types.js";
+import type { CheckedFilters } from "../validate-input.js";
 import { filtersToSql } from "./filters-sql.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import {
@@ -12,7 +13,6 @@ import {
   toMemory,
 } from "./row-mapping.js";
 import type { StatementCache } from "./statement-cache.js";
-import type { CheckedFilters } from "./validate-input.js";
 
 export class MemoryReads {
   constructor(

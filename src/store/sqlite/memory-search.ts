@@ -15,12 +15,12 @@ import {
 } from "../../core/search/search-plan.js";
 import { queryTimeIntent } from "../../core/search/time-intent.js";
 import type { ScoredMemory } from "../../core/types.js";
+import type { CheckedFilters } from "../validate-input.js";
 import { filtersToSql, type SqlFragment } from "./filters-sql.js";
 import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
 import { type Candidate, SEARCH_COLUMNS, type SearchRow, SessionNeighbours } from "./session-neighbours.js";
 import type { StatementCache } from "./statement-cache.js";
 import { TermStatistics } from "./term-statistics.js";
-import type { CheckedFilters } from "./validate-input.js";
 
 /** Candidates fetched per lookup: a few times `limit`, so scoring can reorder them. */
 function candidatePool(limit: number): number {

@@ -1,19 +1,11 @@
 import type Database from "better-sqlite3";
 import { MemoryError, NotFoundError } from "../../core/errors.js";
-import type { AddResult, HistoryEventType, Memory, UpdatePatch } from "../../core/types.js";
+import type { AddResult, HistoryEventType, Memory } from "../../core/types.js";
+import { uuidV7 } from "../uuid-v7.js";
+import { type CheckedAdd, type CheckedFilters, type CheckedPatch, onlyUser } from "../validate-input.js";
 import { filtersToSql } from "./filters-sql.js";
-import { memoryHash } from "./memory-hash.js";
 import { MEMORY_BY_ID, MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
 import type { StatementCache } from "./statement-cache.js";
-import { uuidV7 } from "./uuid-v7.js";
-import {
-  type CheckedFilters,
-  categoriesJson,
-  checkMemoryText,
-  checkPatch,
-  type MemoryValues,
-  metadataJson,
-} from "./validate-input.js";
 
 const INSERT_MEMORY = `INSERT INTO memories
   (id, user_id, agent_id, app_id, run_id, memory, hash, metadata, categories, created_at, updated_at)
@@ -23,35 +15,30 @@ const INSERT_HISTORY = `INSERT INTO memory_history
   (id, memory_id, user_id, event, old_memory, new_memory, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
 const BY_HASH = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.user_id = ? AND m.hash = ?`;
 
-/** The Memory just written, without parsing back the JSON it was written from. */
-function pendingMemory(v: MemoryValues): Memory {
+/** The Memory about to be written: ids and times assigned, nothing parsed back from JSON. */
+export function newMemory(v: CheckedAdd, now: string, newId: () => string = uuidV7): Memory {
+  const created_at = v.created_at ?? now;
   return {
-    id: v.id,
+    id: v.id ?? newId(),
     memory: v.memory,
     user_id: v.user_id,
     agent_id: v.agent_id,
     app_id: v.app_id,
     run_id: v.run_id,
-    metadata: v.metadataValue,
-    categories: v.categoriesValue,
+    metadata: v.metadata,
+    categories: v.categories,
     hash: v.hash,
-    created_at: v.created_at,
-    updated_at: v.updated_at,
+    created_at,
+    updated_at: v.updated_at ?? created_at,
   };
 }
 
 export const nowIso = (): string => new Date().toISOString();
 
-/** A memory to add, validated, and whether its id came from the caller (import). */
-export interface PendingAdd {
-  values: MemoryValues;
-  explicitId: boolean;
-}
-
 /** Every write, each in one `BEGIN IMMEDIATE` transaction so concurrent writers queue on busy_timeout. */
 export class MemoryWrites {
-  private readonly addBatchTx: (batch: PendingAdd[]) => AddResult[];
-  private readonly updateTx: (id: string, patch: UpdatePatch) => Memory;
+  private readonly addBatchTx: (batch: CheckedAdd[], now: string) => AddResult[];
+  private readonly updateTx: (id: string, patch: CheckedPatch) => Memory;
   private readonly deleteTx: (id: string) => void;
   private readonly deleteScopeTx: (scope: CheckedFilters) => number;
 
@@ -63,18 +50,19 @@ export class MemoryWrites {
       const tx = db.transaction(fn);
       return (...args: A): R => tx.immediate(...args);
     };
-    this.addBatchTx = immediate((batch: PendingAdd[]) => batch.map((item) => this.insertOne(item)));
-    this.updateTx = immediate((id: string, patch: UpdatePatch) => this.updateOne(id, patch));
+    this.addBatchTx = immediate((batch: CheckedAdd[], now: string) =>
+      batch.map((item) => this.insertOne(item, now)),
+    );
+    this.updateTx = immediate((id: string, patch: CheckedPatch) => this.updateOne(id, patch));
     this.deleteTx = immediate((id: string) => this.deleteOne(id));
     this.deleteScopeTx = immediate((scope: CheckedFilters) => this.deleteInScope(scope));
   }
 
-  addBatch(batch: PendingAdd[]): AddResult[] {
-    return this.addBatchTx(batch);
+  addBatch(batch: CheckedAdd[], now: string): AddResult[] {
+    return this.addBatchTx(batch, now);
   }
 
-  update(id: string, patch: UpdatePatch): Memory {
-    checkPatch(patch);
+  update(id: string, patch: CheckedPatch): Memory {
     return this.updateTx(id, patch);
   }
 
@@ -100,15 +88,15 @@ export class MemoryWrites {
     this.statements.get(INSERT_HISTORY).run(uuidV7(), memory.id, memory.user_id, event, old, next, at);
   }
 
-  private insertOne({ values, explicitId }: PendingAdd): AddResult {
-    if (explicitId) {
-      const existing = this.byId(values.id);
-      if (existing && existing.user_id === values.user_id)
+  private insertOne(checked: CheckedAdd, now: string): AddResult {
+    if (checked.id !== null) {
+      const existing = this.byId(checked.id);
+      if (existing && existing.user_id === checked.user_id)
         return { status: "duplicate", memory: toMemory(existing) };
       if (existing)
-        throw new MemoryError("CONFLICT", `memory id ${values.id} already belongs to another user`);
+        throw new MemoryError("CONFLICT", `memory id ${checked.id} already belongs to another user`);
     }
-    const v = values;
+    const v = newMemory(checked, now);
     const info = this.statements
       .get(INSERT_MEMORY)
       .run(
@@ -119,24 +107,24 @@ export class MemoryWrites {
         v.run_id,
         v.memory,
         v.hash,
-        v.metadata,
-        v.categories,
+        checked.metadataJson,
+        JSON.stringify(v.categories),
         v.created_at,
         v.updated_at,
       );
     if (info.changes === 0) {
-      const same = this.statements.get(BY_HASH).get(values.user_id, values.hash) as MemoryRow;
+      const same = this.statements.get(BY_HASH).get(v.user_id, v.hash) as MemoryRow;
       return { status: "duplicate", memory: toMemory(same) };
     }
-    this.record(values, "ADD", null, values.memory, values.created_at);
-    return { status: "created", memory: pendingMemory(values) };
+    this.record(v, "ADD", null, v.memory, v.created_at);
+    return { status: "created", memory: v };
   }
 
-  private updateOne(id: string, patch: UpdatePatch): Memory {
+  private updateOne(id: string, patch: CheckedPatch): Memory {
     const row = this.byId(id);
     if (!row) throw new NotFoundError("memory", id);
-    const memory = patch.memory === undefined ? row.memory : checkMemoryText(patch.memory);
-    const hash = memoryHash(memory);
+    const memory = patch.memory?.text ?? row.memory;
+    const hash = patch.memory?.hash ?? row.hash;
     if (hash !== row.hash) {
       const twin = this.statements.get(BY_HASH).get(row.user_id, hash) as MemoryRow | undefined;
       if (twin) throw new MemoryError("CONFLICT", `memory ${twin.id} of this user already has this text`);
@@ -145,8 +133,8 @@ export class MemoryWrites {
       ...row,
       memory,
       hash,
-      metadata: patch.metadata === undefined ? row.metadata : metadataJson(patch.metadata),
-      categories: patch.categories === undefined ? row.categories : categoriesJson(patch.categories),
+      metadata: patch.metadata?.json ?? row.metadata,
+      categories: patch.categories === undefined ? row.categories : JSON.stringify(patch.categories),
       updated_at: nowIso(),
     };
     this.statements
@@ -167,7 +155,7 @@ export class MemoryWrites {
 
   /** Only a user named: the user is forgotten, history included. Narrower scopes keep an audit trail. */
   private deleteInScope(scope: CheckedFilters): number {
-    if (scope.agent_id === null && scope.app_id === null && scope.run_id === null) {
+    if (onlyUser(scope)) {
       const deleted = this.statements
         .get("DELETE FROM memories WHERE user_id = ?")
         .run(scope.user_id).changes;

@@ -2,9 +2,9 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { MemoryError } from "../../core/errors.js";
+import { uuidV7 } from "../uuid-v7.js";
 import { migrate, refuseNewerSchema, SCHEMA_VERSION, schemaVersion } from "./migrations.js";
 import { toStoreError } from "./sqlite-errors.js";
-import { uuidV7 } from "./uuid-v7.js";
 
 /** Page cache per connection: random-key indexes (dedup hashes) stay in memory through bulk imports. */
 const CACHE_KIB = 16 * 1024;
