@@ -2,8 +2,6 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../core/config.js";
 import { errorMessage, isMemoryError } from "../core/errors.js";
-import { silentLogger } from "../core/logger.js";
-import { Mem0MemoryStore } from "../store/mem0/mem0-store.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "./ca.js";
 import { isLoopbackHost } from "./proxy-auth.js";
@@ -169,51 +167,38 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
   return checks;
 }
 
-export async function checkStore(open: () => Promise<MemoryStore>, userId: string): Promise<Check> {
-  try {
-    const store = await open();
-    // One page read: cheap on every backend (Mem0's stats() walks every memory's history).
-    const page = await store.list({ filters: { user_id: userId }, limit: 100 });
-    const n = page.next_cursor ? "100+" : String(page.memories.length);
-    return pass("store", `${store.backend}: opens and answers (${n} memories of ${userId})`);
-  } catch (e) {
-    return fail(
-      "store",
-      `the store does not open: ${errorMessage(e)}`,
-      "check MEMORY_DATA_DIR (or --data-dir) is writable; for Mem0 check MEM0_API_KEY / MEM0_BASE_URL",
-    );
+/** What to run when the store's check fails, by backend and error code. */
+function storeFix(backend: string | undefined, code: string): string {
+  if (code === "AUTH_REJECTED") return "create a key at https://app.mem0.ai and set MEM0_API_KEY in .env";
+  if (code === "SCHEMA_TOO_NEW") return "upgrade mcp-mitm-mem0 to the release that wrote this store";
+  if (backend === "mem0" || code === "UPSTREAM_UNREACHABLE") {
+    return code === "UPSTREAM_UNREACHABLE"
+      ? "check the network, or MEM0_BASE_URL"
+      : "retry later, or check MEM0_BASE_URL";
   }
+  if (backend === "postgres") return "check DATABASE_URL and that the PostgreSQL server is running";
+  return "check MEMORY_DATA_DIR (or --data-dir) is writable; for Mem0 check MEM0_API_KEY / MEM0_BASE_URL";
 }
 
 /**
- * Pings Mem0 (`GET /v1/ping/`) through the same client the Mem0 backend uses,
- * once, with a short timeout; the key itself never appears in the result.
+ * Opens the configured store and runs its health check (for Mem0, a ping that
+ * checks the key; never shown), then reads one page (cheap on every backend:
+ * Mem0's stats() walks every memory's history).
  */
-export async function checkMem0(config: Config): Promise<Check> {
-  const base = config.mem0.baseUrl;
-  if (!config.mem0.apiKey) return pass("mem0", "no MEM0_API_KEY: the embedded store is used");
-  const store = new Mem0MemoryStore(
-    { ...config.mem0, timeoutMs: Math.min(config.mem0.timeoutMs ?? 5000, 5000) },
-    silentLogger,
-  );
+export async function checkStore(open: () => Promise<MemoryStore>, userId: string): Promise<Check> {
+  let store: MemoryStore | undefined;
   try {
-    const { orgId, projectId } = await store.ping({ retries: 0 });
-    const scope = orgId || projectId ? ` (org ${orgId ?? "-"}, project ${projectId ?? "-"})` : "";
-    return pass("mem0", `${base} accepts MEM0_API_KEY${scope}`);
+    store = await open();
+    const health = await store.health();
+    const page = await store.list({ filters: { user_id: userId }, limit: 100 });
+    const n = page.next_cursor ? "100+" : String(page.memories.length);
+    return pass(
+      "store",
+      `${store.backend}: opens and answers (${n} memories of ${userId}), ${health.detail}`,
+    );
   } catch (e) {
     const code = isMemoryError(e) ? e.code : "error";
-    if (code === "AUTH_REJECTED") {
-      return fail(
-        "mem0",
-        `${base}: ${errorMessage(e)}`,
-        "create a key at https://app.mem0.ai and set MEM0_API_KEY in .env",
-      );
-    }
-    if (code === "UPSTREAM_UNREACHABLE") {
-      return fail("mem0", errorMessage(e), "check the network, or MEM0_BASE_URL");
-    }
-    return fail("mem0", `${base}: ${errorMessage(e)}`, "retry later, or check MEM0_BASE_URL");
-  } finally {
-    await store.close();
+    const what = store ? `the ${store.backend} store does not answer` : "the store does not open";
+    return fail("store", `${what}: ${errorMessage(e)}`, storeFix(store?.backend, code));
   }
 }

@@ -2,8 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { checkMem0, checkShellRouting } from "../../src/capture/doctor-checks.js";
+import { checkShellRouting, checkStore } from "../../src/capture/doctor-checks.js";
 import { validateConfig } from "../../src/core/config.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { openStore } from "../../src/store/open-store.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
 import { Mem0Stub } from "../support/mem0-stub.js";
 import { runCapture, spawnStart } from "./support/cli-process.js";
@@ -95,7 +97,7 @@ describe("start, status and doctor", () => {
       expect(report.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
       expect(good.code).toBe(0);
       expect(report.checks.map((c: { name: string }) => c.name)).toEqual(
-        expect.arrayContaining(["ca", "ca key", ".env", "proxy", "shell", "store", "mem0"]),
+        expect.arrayContaining(["ca", "ca key", ".env", "proxy", "shell", "store"]),
       );
       const storeCheck = report.checks.find((c: { name: string }) => c.name === "store");
       expect(JSON.stringify(storeCheck)).toContain("sqlite: opens and answers (0 memories of me)");
@@ -146,27 +148,32 @@ describe("start with the Mem0 backend", () => {
 });
 
 describe("doctor checks", () => {
-  it("pings Mem0 with the key and never shows it", async () => {
+  it("checks the store through its health check: pings Mem0 with the key and never shows it", async () => {
     const key = "m0-secret-key-0123456789";
     const mem0 = await Mem0Stub.start({ apiKey: key });
+    const check = (env: Record<string, string>) => {
+      const config = validateConfig({ MEMORY_DATA_DIR: dir, ...env }, dir);
+      return checkStore(() => openStore(config, silentLogger), "u");
+    };
     try {
-      const ok = await checkMem0(validateConfig({ MEM0_API_KEY: key, MEM0_BASE_URL: mem0.url }, dir));
+      const ok = await check({ MEM0_API_KEY: key, MEM0_BASE_URL: mem0.url });
       expect(ok).toMatchObject({ ok: true, detail: expect.stringContaining("org org-stub") });
       expect(mem0.served("GET", "/v1/ping/")).toHaveLength(1);
-      const rejected = await checkMem0(
-        validateConfig({ MEM0_API_KEY: "m0-wrong-key-000000", MEM0_BASE_URL: mem0.url }, dir),
-      );
-      expect(rejected).toMatchObject({ ok: false, detail: expect.stringContaining("rejected") });
-      const down = await checkMem0(
-        validateConfig({ MEM0_API_KEY: key, MEM0_BASE_URL: "http://127.0.0.1:9" }, dir),
-      );
+      const rejected = await check({ MEM0_API_KEY: "m0-wrong-key-000000", MEM0_BASE_URL: mem0.url });
+      expect(rejected).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining("rejected"),
+        fix: expect.stringContaining("app.mem0.ai"),
+      });
+      const down = await check({ MEM0_API_KEY: key, MEM0_BASE_URL: "http://127.0.0.1:9" });
       expect(down).toMatchObject({ ok: false, detail: expect.stringContaining("Mem0 unreachable") });
       expect(JSON.stringify([ok, rejected, down])).not.toContain("m0-");
     } finally {
       await mem0.close();
     }
-    const none = await checkMem0(validateConfig({}, dir));
-    expect(none.ok).toBe(true);
+    const embedded = await check({});
+    expect(embedded).toMatchObject({ ok: true, detail: expect.stringContaining("sqlite: ") });
+    expect(embedded.detail).toContain("schema v");
   });
 
   it("knows both ways of routing and the NO_PROXY trap", () => {

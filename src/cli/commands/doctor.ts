@@ -1,14 +1,14 @@
 /**
  * `doctor`: checks the CA, `.env` permissions, the proxy, this shell's
- * routing variables, the store and the Mem0 key. Each check passes or says
- * what to run; any failure makes the command fail (non-zero exit).
+ * routing variables and the store's health (for Mem0, that the key is
+ * accepted). Each check passes or says what to run; any failure makes the
+ * command fail (non-zero exit).
  */
 import { caPaths } from "../../capture/ca.js";
 import {
   type Check,
   checkCa,
   checkEnvFile,
-  checkMem0,
   checkProxy,
   checkShellRouting,
   checkStore,
@@ -45,7 +45,6 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         checkProxy(probe),
         ...checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
         await checkStore(() => ctx.store(), config.defaultUserId),
-        await checkMem0(config),
       ];
       const failed = checks.filter((c) => !c.ok);
       ctx.out(o.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));

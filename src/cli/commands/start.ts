@@ -11,7 +11,6 @@ import type { Config } from "../../core/config.js";
 import { errorMessage, isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Insights } from "../../insights/index.js";
-import type { Mem0MemoryStore } from "../../store/mem0/mem0-store.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { RegisterCommand } from "../context.js";
 
@@ -88,17 +87,18 @@ function reflectionHook(store: MemoryStore, config: Config, logger: Logger): (co
 }
 
 /**
- * With the Mem0 backend, `GET /v1/ping/` once before listening: a rejected key
- * stops `start` (every capture would fail); an unreachable Mem0 does not, since
- * captured turns wait in the outbox until it answers.
+ * The store's health check once before listening: a rejected key or a
+ * database from a newer release stops `start` (every capture would fail); an
+ * unreachable store does not, since captured turns wait in the outbox until it
+ * answers.
  */
-async function checkMem0Key(store: MemoryStore, logger: Logger): Promise<void> {
-  if (store.backend !== "mem0") return;
+async function checkStoreHealth(store: MemoryStore, logger: Logger): Promise<void> {
   try {
-    await (store as Mem0MemoryStore).ping({ retries: 0 });
+    await store.health();
   } catch (e) {
-    if (isMemoryError(e) && e.code === "AUTH_REJECTED") throw e;
-    logger.warn("Mem0 does not answer; captured turns wait in the outbox until it does", {
+    if (isMemoryError(e) && (e.code === "AUTH_REJECTED" || e.code === "SCHEMA_TOO_NEW")) throw e;
+    const name = store.backend === "mem0" ? "Mem0" : `The ${store.backend} store`;
+    logger.warn(`${name} does not answer; captured turns wait in the outbox until it does`, {
       error: errorMessage(e),
     });
   }
@@ -140,7 +140,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
       };
       const logger = ctx.logger();
       const store = await ctx.store();
-      await checkMem0Key(store, logger);
+      await checkStoreHealth(store, logger);
       const proxy = await startProxy({
         config,
         store,
