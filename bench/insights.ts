@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { turnToMemory } from "../src/core/capture/turn-extractor.js";
+import { turnToMemory } from "../src/core/capture/legacy-turn.js";
 import { validateConfig } from "../src/core/config.js";
 import { silentLogger } from "../src/core/logger.js";
 import type { AddInput } from "../src/core/types.js";

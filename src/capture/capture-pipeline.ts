@@ -1,45 +1,54 @@
-import {
-  type CapturedExchange,
-  type ConversationTurn,
-  type ExtractTurnOptions,
-  extractTurn,
-} from "../core/capture/index.js";
+import { type CapturedExchange, type InterpretOptions, interpretExchange } from "../core/capture/index.js";
 import type { Logger } from "../core/logger.js";
 import type { Counters } from "./capture-stats.js";
 import { decodeBody } from "./decode-body.js";
+import {
+  DEFAULT_EPISODE_IDLE_MS,
+  type EpisodeTracker,
+  type EpisodeUpdate,
+  type TrackResult,
+} from "./episode-tracker.js";
 import type { RawExchange } from "./forward.js";
-import type { Outbox } from "./outbox.js";
 import type { OutboxWorker } from "./outbox-worker.js";
 
 /**
  * What happens after an exchange ends, off the hot path: decode the capture
- * copies, extract the turn (pure; it redacts), write it to the outbox and
- * wake the worker. A turn that cannot be written (full disk, locked file) is
- * held in memory and written on the next attempt. Failures are counted and
- * logged without content; the client's traffic never waits for any of this.
+ * copies, read the episode the request and reply hold (pure; it redacts),
+ * let the tracker queue whole episodes to the outbox and keep the one in
+ * progress, and wake the worker. An update that cannot be written (full
+ * disk, locked file) is held in memory and written on the next attempt.
+ * Failures are counted and logged without content; the client's traffic
+ * never waits for any of this.
  */
 
-/** Turns held in memory while the outbox cannot be written. */
-export const HELD_TURNS_MAX = 1000;
-/** Keys of recently queued turns, remembered to spare the outbox a write for a resent turn. */
-const RECENT_KEYS_MAX = 4096;
+/** Updates held in memory while the outbox cannot be written. */
+export const HELD_UPDATES_MAX = 1000;
 
 export interface CapturePipelineOptions {
-  outbox: Outbox;
+  tracker: EpisodeTracker;
   worker: OutboxWorker;
   logger: Logger;
   counters: Counters;
-  extract: ExtractTurnOptions;
+  extract: InterpretOptions;
+  /** How often to look for abandoned episodes (default: a quarter of the idle time, at most 30 s). */
+  sweepEveryMs?: number | undefined;
+  idleMs?: number | undefined;
 }
 
 export class CapturePipeline {
   private inFlight = 0;
-  private readonly held: ConversationTurn[] = [];
+  private readonly held: EpisodeUpdate[] = [];
   private idle: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
-  private readonly recentKeys = new Set<string>();
+  private readonly sweepTimer: NodeJS.Timeout;
 
-  constructor(private readonly o: CapturePipelineOptions) {}
+  constructor(private readonly opts: CapturePipelineOptions) {
+    const idleMs = opts.idleMs ?? DEFAULT_EPISODE_IDLE_MS;
+    const every = opts.sweepEveryMs ?? Math.max(1000, Math.min(30_000, Math.floor(idleMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), every).unref();
+    // Episodes left in progress by a previous run may have gone idle meanwhile.
+    setImmediate(() => this.sweep());
+  }
 
   /** Hands over a finished exchange; returns at once. */
   submit(raw: RawExchange): void {
@@ -47,8 +56,8 @@ export class CapturePipeline {
     setImmediate(() => {
       this.process(raw)
         .catch((e: unknown) => {
-          this.o.counters.captureFailures++;
-          this.o.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
+          this.opts.counters.captureFailures++;
+          this.opts.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
         })
         .finally(() => {
           raw.requestBody.release();
@@ -64,7 +73,7 @@ export class CapturePipeline {
     return this.inFlight;
   }
 
-  /** Turns held in memory because the outbox could not be written. */
+  /** Updates held in memory because the outbox could not be written. */
   heldCount(): number {
     return this.held.length;
   }
@@ -84,8 +93,20 @@ export class CapturePipeline {
   }
 
   stop(): void {
+    clearInterval(this.sweepTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+  }
+
+  /** Queues episodes in progress that went idle. */
+  sweep(now = Date.now()): void {
+    try {
+      this.account(this.opts.tracker.sweep(now), true);
+    } catch (e) {
+      this.opts.logger.warn("could not check for abandoned episodes; will retry", {
+        code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
+      });
+    }
   }
 
   private async process(raw: RawExchange): Promise<void> {
@@ -94,8 +115,8 @@ export class CapturePipeline {
       decodeBody(raw.responseBody.bytes(), raw.responseHeaders["content-encoding"]),
     ]);
     if (!reqBody.ok || !resBody.ok) {
-      this.o.counters.captureFailures++;
-      this.o.logger.warn("could not decode a captured body", {
+      this.opts.counters.captureFailures++;
+      this.opts.logger.warn("could not decode a captured body", {
         reason: !reqBody.ok ? reqBody.reason : !resBody.ok ? resBody.reason : "",
       });
       return;
@@ -114,57 +135,51 @@ export class CapturePipeline {
       startedAt: raw.startedAt.toISOString(),
       endedAt: raw.endedAt.toISOString(),
     };
-    const result = extractTurn(exchange, this.o.extract);
+    const result = interpretExchange(exchange, this.opts.extract);
     if (result.kind === "skip") {
-      this.o.counters.skippedNoise++;
-      this.o.logger.debug("exchange not stored", { reason: result.reason, status: raw.status });
+      this.opts.counters.skippedNoise++;
+      this.opts.logger.debug("exchange not stored", { reason: result.reason, status: raw.status });
       return;
     }
-    this.queue(result.turn);
+    this.track(result);
   }
 
-  private remember(key: string): void {
-    this.recentKeys.add(key);
-    if (this.recentKeys.size > RECENT_KEYS_MAX) {
-      const oldest = this.recentKeys.values().next().value;
-      if (oldest !== undefined) this.recentKeys.delete(oldest);
+  private account(result: TrackResult, fromSweep = false): void {
+    const fresh = result.queued.length - result.duplicates;
+    this.opts.counters.turnsQueued += fresh;
+    this.opts.counters.duplicates += result.duplicates;
+    for (const ep of result.queued) {
+      if (!ep.complete) this.opts.counters.episodesAbandoned++;
+      this.opts.logger.debug(fromSweep ? "idle episode queued as incomplete" : "episode queued", {
+        complete: ep.complete,
+        requests: ep.requests,
+      });
     }
+    if (result.queued.length > 0) this.opts.worker.notify();
   }
 
-  private queue(turn: ConversationTurn): void {
-    if (this.recentKeys.has(turn.key)) {
-      // Queued (and kept in the outbox) already: a resent request.
-      this.o.counters.duplicates++;
-      return;
-    }
+  private track(update: EpisodeUpdate): void {
     this.writeHeld();
     if (this.held.length > 0) {
-      this.hold(turn);
+      this.hold(update);
       return;
     }
     try {
-      if (this.o.outbox.enqueue(turn)) {
-        this.o.counters.turnsQueued++;
-        this.o.logger.debug("turn queued", { complete: turn.complete, model: turn.model });
-        this.o.worker.notify();
-      } else {
-        this.o.counters.duplicates++;
-      }
-      this.remember(turn.key);
+      this.account(this.opts.tracker.observe(update));
     } catch (e) {
-      this.o.logger.error("could not write a turn to the outbox; holding it in memory", {
+      this.opts.logger.error("could not write an episode to the outbox; holding it in memory", {
         code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
       });
-      this.hold(turn);
+      this.hold(update);
     }
   }
 
-  private hold(turn: ConversationTurn): void {
-    this.held.push(turn);
-    if (this.held.length > HELD_TURNS_MAX) {
+  private hold(update: EpisodeUpdate): void {
+    this.held.push(update);
+    if (this.held.length > HELD_UPDATES_MAX) {
       this.held.shift();
-      this.o.counters.captureFailures++;
-      this.o.logger.error("dropped a captured turn: the outbox has been unwritable for too long", {
+      this.opts.counters.captureFailures++;
+      this.opts.logger.error("dropped a captured exchange: the outbox has been unwritable for too long", {
         held: this.held.length,
       });
     }
@@ -179,18 +194,16 @@ export class CapturePipeline {
     }, 2000).unref();
   }
 
-  /** Writes held turns, oldest first, until one fails. */
+  /** Writes held updates, oldest first, until one fails. */
   private writeHeld(): void {
     while (this.held.length > 0) {
-      const turn = this.held[0] as ConversationTurn;
+      const update = this.held[0] as EpisodeUpdate;
       try {
-        if (this.o.outbox.enqueue(turn)) this.o.counters.turnsQueued++;
-        else this.o.counters.duplicates++;
+        this.account(this.opts.tracker.observe(update));
       } catch {
         return;
       }
       this.held.shift();
-      this.o.worker.notify();
     }
   }
 }

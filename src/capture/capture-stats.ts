@@ -13,11 +13,13 @@ export const COUNTER_NAMES = [
   "intercepted",
   /** CONNECT sessions tunnelled without decryption. */
   "tunnelled",
-  /** Turns written to the outbox. */
+  /** Episodes written to the outbox. */
   "turnsQueued",
-  /** Turns the store accepted (created). */
+  /** Episodes queued as incomplete: interrupted, or idle too long. */
+  "episodesAbandoned",
+  /** Episodes the store accepted (created). */
   "turnsStored",
-  /** Turns the store already had, or that were already queued. */
+  /** Episodes the store already had, or that were already queued. */
   "duplicates",
   /** Exchanges that are not conversation turns (probes, side requests, other paths). */
   "skippedNoise",
@@ -45,6 +47,8 @@ export interface ProxyStats extends Counters {
   startedAt: string;
   /** Pending turns in the outbox (plus any held in memory while it cannot be written). */
   outboxDepth: number;
+  /** Episodes waiting for the reply that ends them (or for the idle time). */
+  episodesInProgress: number;
   /** Finished exchanges whose capture (decode, extract, queue) is still running. */
   capturing: number;
   streams: StreamStats;

@@ -1,4 +1,5 @@
-import { turnToMemory } from "../core/capture/index.js";
+import { isConversationTurn, turnToMemory } from "../core/capture/index.js";
+import { type Episode, episodeToMemory } from "../core/episodes/index.js";
 import { isMemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
@@ -133,7 +134,10 @@ export class OutboxWorker {
   private async process(row: OutboxRow): Promise<boolean> {
     const attempts = row.attempts + 1;
     try {
-      const result = await this.o.store.add(turnToMemory(row.turn));
+      const payload = row.payload;
+      const input = isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
+      const result = await this.o.store.add(input);
+      if (!isConversationTurn(payload) && payload.complete) await this.replaceIncomplete(payload);
       this.o.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
       if (result.status === "duplicate") this.o.counters.duplicates++;
       else {
@@ -166,6 +170,22 @@ export class OutboxWorker {
         outboxId: row.id,
       });
       return false;
+    }
+  }
+
+  /**
+   * A complete episode replaces the incomplete version stored earlier (the
+   * idle time passed while a tool waited for permission, say). Replayed
+   * after a crash, it finds nothing left to replace.
+   */
+  private async replaceIncomplete(ep: Episode): Promise<void> {
+    if (ep.incomplete_key === ep.key) return;
+    const page = await this.o.store.list({
+      filters: { user_id: ep.user_id, metadata: { episode_key: ep.incomplete_key } },
+      limit: 20,
+    });
+    for (const m of page.memories) {
+      if (m.metadata.kind === "episode" && m.metadata.complete === false) await this.o.store.delete(m.id);
     }
   }
 

@@ -2,21 +2,37 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import type { ConversationTurn } from "../core/capture/index.js";
+import type { Episode } from "../core/episodes/index.js";
 
 /**
  * The durable outbox between capture and the memory store
- * (`<dataDir>/outbox.db`, SQLite in WAL mode). Only redacted turns are
- * written here, never raw bodies or headers. A turn's key is unique, so a
- * turn is queued once however often the client resends it; rows move from
- * `pending` to `done` (payload dropped, key kept for dedup) or, for input
- * the store rejects for good, `failed`.
+ * (`<dataDir>/outbox.db`, SQLite in WAL mode). Only redacted episodes are
+ * written here, never raw bodies or headers. An episode's key is unique, so
+ * it is queued once however often the client resends its request; rows move
+ * from `pending` to `done` (payload dropped, key kept for dedup) or, for
+ * input the store rejects for good, `failed`.
+ *
+ * Episodes still in progress (their last reply asked for a tool) wait in
+ * `pending_episodes`, one per conversation, so that a restart, even after
+ * kill -9, finishes or abandons them instead of losing them.
  */
+
+/** What a row carries: an episode, or a turn queued by a release before episodes. */
+export type OutboxPayload = Episode | ConversationTurn;
 
 export interface OutboxRow {
   id: number;
   key: string;
-  turn: ConversationTurn;
+  payload: OutboxPayload;
   attempts: number;
+}
+
+/** An episode in progress, waiting for the reply that ends it. */
+export interface PendingEpisode {
+  conversation: string;
+  identity: string;
+  episode: Episode;
+  updatedAt: number;
 }
 
 export type OutboxState = "pending" | "done" | "failed";
@@ -45,7 +61,30 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_episodes (
+  conversation TEXT PRIMARY KEY,
+  identity TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_episodes_idle ON pending_episodes (updated_at);
 `;
+
+interface PendingRow {
+  conversation: string;
+  identity: string;
+  payload: string;
+  updated_at: number;
+}
+
+function toPending(r: PendingRow): PendingEpisode {
+  return {
+    conversation: r.conversation,
+    identity: r.identity,
+    episode: JSON.parse(r.payload) as Episode,
+    updatedAt: r.updated_at,
+  };
+}
 
 export function outboxPath(dataDir: string): string {
   return join(dataDir, "outbox.db");
@@ -59,6 +98,10 @@ export class Outbox {
   private readonly retry: Database.Statement;
   private readonly fail: Database.Statement;
   private readonly addCounter: Database.Statement;
+  private readonly getPending: Database.Statement;
+  private readonly putPending: Database.Statement;
+  private readonly dropPending: Database.Statement;
+  private readonly idlePending: Database.Statement;
 
   private constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -79,6 +122,16 @@ export class Outbox {
     );
     this.addCounter = db.prepare(
       "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+    );
+    this.getPending = db.prepare(
+      "SELECT conversation, identity, payload, updated_at FROM pending_episodes WHERE conversation = ?",
+    );
+    this.putPending = db.prepare(
+      "INSERT INTO pending_episodes (conversation, identity, payload, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(conversation) DO UPDATE SET identity = excluded.identity, payload = excluded.payload, updated_at = excluded.updated_at",
+    );
+    this.dropPending = db.prepare("DELETE FROM pending_episodes WHERE conversation = ?");
+    this.idlePending = db.prepare(
+      "SELECT conversation, identity, payload, updated_at FROM pending_episodes WHERE updated_at < ? ORDER BY updated_at LIMIT ?",
     );
   }
 
@@ -104,9 +157,37 @@ export class Outbox {
     return new Outbox(db);
   }
 
-  /** Queues a (redacted) turn; false when its key was already queued or stored. */
-  enqueue(turn: ConversationTurn, now = Date.now()): boolean {
-    return this.insert.run(turn.key, JSON.stringify(turn), now, now).changes === 1;
+  /** Queues a (redacted) episode; false when its key was already queued or stored. */
+  enqueue(item: OutboxPayload, now = Date.now()): boolean {
+    return this.insert.run(item.key, JSON.stringify(item), now, now).changes === 1;
+  }
+
+  /** Runs `fn` in one transaction (all of it is written, or none). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The episode in progress in a conversation, if any. */
+  pendingEpisode(conversation: string): PendingEpisode | null {
+    const r = this.getPending.get(conversation) as PendingRow | undefined;
+    return r ? toPending(r) : null;
+  }
+
+  savePendingEpisode(p: PendingEpisode): void {
+    this.putPending.run(p.conversation, p.identity, JSON.stringify(p.episode), p.updatedAt);
+  }
+
+  deletePendingEpisode(conversation: string): void {
+    this.dropPending.run(conversation);
+  }
+
+  /** Episodes in progress with no request since `before` (ms epoch), oldest first. */
+  idlePendingEpisodes(before: number, limit = 100): PendingEpisode[] {
+    return (this.idlePending.all(before, limit) as PendingRow[]).map(toPending);
+  }
+
+  pendingEpisodeCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM pending_episodes").get() as { n: number }).n;
   }
 
   due(now: number, limit: number): OutboxRow[] {
@@ -119,7 +200,7 @@ export class Outbox {
     return rows.map((r) => ({
       id: r.id,
       key: r.turn_key,
-      turn: JSON.parse(r.payload) as ConversationTurn,
+      payload: JSON.parse(r.payload) as OutboxPayload,
       attempts: r.attempts,
     }));
   }

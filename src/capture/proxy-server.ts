@@ -15,6 +15,7 @@ import {
   zeroCounters,
 } from "./capture-stats.js";
 import { handleConnect } from "./connect-handler.js";
+import { EpisodeTracker } from "./episode-tracker.js";
 import type { ActiveStream, ForwardTimeouts } from "./forward.js";
 import { createLeafCertCache } from "./leaf-certs.js";
 import { Outbox, outboxPath } from "./outbox.js";
@@ -41,6 +42,8 @@ export interface StartProxyOptions {
   /** Longest wait for streams in flight at close() before they are cut. */
   shutdownGraceMs?: number | undefined;
   backoff?: BackoffPolicy | undefined;
+  /** Overrides `config.proxy.episodeIdleMs` (tests). */
+  episodeIdleMs?: number | undefined;
   capBytes?: number | undefined;
   /** How often proxy-status.json is refreshed. */
   statusIntervalMs?: number | undefined;
@@ -110,7 +113,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     backoff: opts.backoff,
   });
   const pipeline = new CapturePipeline({
-    outbox,
+    tracker: new EpisodeTracker(outbox, opts.episodeIdleMs ?? config.proxy.episodeIdleMs),
+    idleMs: opts.episodeIdleMs ?? config.proxy.episodeIdleMs,
     worker,
     logger,
     counters,
@@ -132,8 +136,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       bufferedBytes += s.buffered();
     }
     let outboxDepth = pipeline.heldCount();
+    let episodesInProgress = 0;
     try {
       outboxDepth += outbox.counts().pending;
+      episodesInProgress = outbox.pendingEpisodeCount();
     } catch {
       // closed or unreadable: report what is held in memory
     }
@@ -141,6 +147,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       ...counters,
       startedAt,
       outboxDepth,
+      episodesInProgress,
       capturing: pipeline.inFlightCount(),
       streams: { active: streams.size, paused, bufferedBytes },
     };

@@ -64,6 +64,8 @@ export const envSchema = z.object({
   INTERCEPT_HOSTS: hostList.default(["api.anthropic.com"]),
   PROXY_AUTH_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
   REFLECTION_EVERY: positiveInt.default(5),
+  /** Minutes without a request after which an unfinished episode is stored as incomplete. */
+  EPISODE_IDLE_MINUTES: positiveInt.default(5),
   REFLECTION_MODEL: z.string().trim().min(1).optional(),
   /** Where the opt-in model reflection sends its Messages API request (default: UPSTREAM_URL). */
   REFLECTION_BASE_URL: url.optional(),
@@ -96,6 +98,8 @@ export interface Config {
     upstreamCaFile?: string | undefined;
     interceptHosts: string[];
     authToken?: string | undefined;
+    /** An unfinished episode with no request for this long is stored as incomplete. */
+    episodeIdleMs: number;
   };
   mcp: { name: string; httpPort: number; httpToken?: string | undefined };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
@@ -157,6 +161,7 @@ export function validateConfig(raw: Record<string, string | undefined>, defaultD
       upstreamCaFile: env.UPSTREAM_CA_FILE,
       interceptHosts: env.INTERCEPT_HOSTS,
       authToken: env.PROXY_AUTH_TOKEN,
+      episodeIdleMs: env.EPISODE_IDLE_MINUTES * 60_000,
     },
     mcp: { name: env.MCP_NAME, httpPort: env.MCP_HTTP_PORT, httpToken: env.MCP_HTTP_TOKEN },
     logLevel: env.LOG_LEVEL ?? (env.DEBUG ? "debug" : "info"),

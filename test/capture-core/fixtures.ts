@@ -1,6 +1,6 @@
 /**
- * Test helper: the real Claude Code requests in shared/fixtures/claude-code
- * (read from there, never copied into the repo), turned into
+ * Test helper: the real Claude Code requests in test/fixtures/claude-code
+ * (copied from the recordings, see its README), turned into
  * CapturedExchanges with a stand-in reply encoded as SSE.
  */
 import { readFileSync } from "node:fs";
@@ -9,8 +9,10 @@ import { fileURLToPath } from "node:url";
 import type { CapturedExchange } from "../../src/core/capture/exchange.js";
 import { encodeSse, stubReplyMessage } from "./sse-encoder.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const FIXTURE_DIR = path.resolve(repoRoot, "../shared/fixtures/claude-code");
+export const FIXTURE_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../fixtures/claude-code",
+);
 
 export interface FixtureRecord {
   seq: number;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CapturedExchange, TurnResult } from "../../src/core/capture/exchange.js";
+import type { CapturedExchange } from "../../src/core/capture/exchange.js";
+import { type ExchangeResult, interpretExchange } from "../../src/core/capture/exchange-episode.js";
 import { classifyRequest } from "../../src/core/capture/noise-filter.js";
 import { createSseReassembler } from "../../src/core/capture/sse-reassembler.js";
-import { extractTurn, turnToMemory } from "../../src/core/capture/turn-extractor.js";
+import { episodeToMemory } from "../../src/core/episodes/index.js";
 import { fixtureExchange, loadFixture } from "./fixtures.js";
 import { seededRandom } from "./sse-encoder.js";
 
@@ -65,20 +66,22 @@ function mutate(value: unknown, rate: number): unknown {
   return value;
 }
 
-function expectWellFormed(result: TurnResult) {
+function expectWellFormed(result: ExchangeResult) {
   if (result.kind === "skip") {
     expect(typeof result.reason).toBe("string");
     expect(result.reason.length).toBeGreaterThan(0);
-    // The last-resort catch in extractTurn must not be what kept it from throwing.
+    // The last-resort catch in interpretExchange must not be what kept it from throwing.
     expect(result.reason).not.toMatch(/^extraction failed/);
     return;
   }
-  const t = result.turn;
-  expect(t.key).toMatch(/^[0-9a-f]{64}$/);
-  expect(typeof t.user_text).toBe("string");
-  expect(typeof t.assistant_text).toBe("string");
-  expect(t.user_text !== "" || t.assistant_text !== "").toBe(true);
-  const memory = turnToMemory(t);
+  const ep = result.episode;
+  expect(ep.key).toMatch(/^[0-9a-f]{64}$/);
+  expect(typeof ep.words).toBe("string");
+  expect(ep.words).not.toBe("");
+  expect(typeof ep.answer).toBe("string");
+  expect(result.ends).toBe(ep.complete);
+  for (const step of ep.steps) expect(["tool", "note", "user"]).toContain(step.kind);
+  const memory = episodeToMemory(ep);
   expect(typeof memory.memory).toBe("string");
   expect(JSON.parse(JSON.stringify(memory))).toBeTruthy();
 }
@@ -110,9 +113,9 @@ describe("capture core never throws on garbage", () => {
         responseComplete: rand() < 0.5,
         truncated: rand() < 0.2,
       };
-      const result = extractTurn(ex, OPTS);
+      const result = interpretExchange(ex, OPTS);
       expectWellFormed(result);
-      // extractTurn applies the same noise filter: a request it refuses, it skips for the same reason.
+      // interpretExchange applies the same noise filter: a request it refuses, it skips for the same reason.
       const c = classifyRequest(ex);
       if (!c.capture) expect(result).toEqual({ kind: "skip", reason: c.reason });
     }
@@ -125,11 +128,11 @@ describe("capture core never throws on garbage", () => {
       const body = mutate(rec.body, pick([0.002, 0.01, 0.05]));
       const ex = fixtureExchange({ ...rec, body: body as Record<string, unknown> });
       if (rand() < 0.3) ex.requestHeaders = mutate(ex.requestHeaders, 0.3) as Record<string, string>;
-      const result = extractTurn(ex, OPTS);
+      const result = interpretExchange(ex, OPTS);
       expectWellFormed(result);
       const c = classifyRequest(ex);
       if (!c.capture) expect(result).toEqual({ kind: "skip", reason: c.reason });
-      if (result.kind === "turn") turns++;
+      if (result.kind === "episode") turns++;
     }
     // Light mutation leaves most main requests intact: the fuzz reaches the extraction code, not just the parser.
     expect(turns).toBeGreaterThan(50);
@@ -142,7 +145,7 @@ describe("capture core never throws on garbage", () => {
       const res = Buffer.from(ex.responseBody);
       for (let k = int(5); k > 0; k--) if (req.length) req[int(req.length)] = int(256);
       for (let k = int(5); k > 0; k--) if (res.length) res[int(res.length)] = int(256);
-      const result = extractTurn(
+      const result = interpretExchange(
         {
           ...ex,
           requestBody: rand() < 0.3 ? req.subarray(0, int(req.length)) : req,

@@ -6,14 +6,12 @@ import type { StubReply } from "../support/anthropic-stub.js";
 import { type Harness, rawRequest, startHarness } from "./support/harness.js";
 
 /**
- * Real requests Claude Code 2.1.197 sent (recorded in /work/shared, read in
- * place, never copied into the repository), replayed through the proxy in
- * reverse mode against the strict stub, which answers what the recording's
- * stand-in answered.
+ * Real requests Claude Code 2.1.197 sent (test/fixtures/claude-code, see its
+ * README), replayed through the proxy in reverse mode against the strict
+ * stub, which answers what the recording's stand-in answered.
  */
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const FIXTURES = resolve(repoRoot, "../shared/fixtures/claude-code");
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), "../fixtures/claude-code");
 
 interface Recorded {
   seq: number;
@@ -70,7 +68,7 @@ describe("replaying real Claude Code traffic", () => {
     ).toEqual(["interactive-with-title.jsonl", "print-mode-mcp-tool-use.jsonl", "print-mode-text.jsonl"]);
   });
 
-  it("stores the two print-mode turns and skips the HEAD probes", async () => {
+  it("stores the two print-mode questions as two episodes and skips the HEAD probes", async () => {
     await replay("print-mode-text.jsonl");
     const mems = (await h.waitForStored(2)).filter((m) => m.memory.includes("557581d7"));
     expect(mems).toHaveLength(2);
@@ -88,22 +86,26 @@ describe("replaying real Claude Code traffic", () => {
     ]);
   });
 
-  it("stores the tool call turn and the tool result turn of the MCP session", async () => {
+  it("a recall session with this project's MCP search adds one episode and no copy of the result", async () => {
     const before = (await h.captured()).length;
     await replay("print-mode-mcp-tool-use.jsonl");
-    const mems = (await h.waitForStored(before + 2)).filter(
+    const mems = (await h.waitForStored(before + 1)).filter(
       (m) => m.run_id === "c4060e28-b785-4bcd-8741-c5b6d1e0dca5",
     );
-    expect(mems).toHaveLength(2);
-    const call = mems.find((m) => m.metadata.stop_reason === "tool_use");
-    expect(call?.memory).toContain("User: What are my editor preferences?");
-    expect(call?.memory).toContain("Let me check my memory.");
-    expect(call?.memory).toMatch(
-      /\[tool_use mcp__memory__search_memories \{"query":"editor preferences 557581d7"\}\]/,
-    );
-    expect(call?.memory).not.toContain("look them up"); // thinking is not stored
-    const result = mems.find((m) => m.metadata.stop_reason === "end_turn");
-    expect(result?.memory).toContain("FIXTURE-MEMORY-7f3a");
+    expect(mems).toHaveLength(1);
+    const ep = mems[0];
+    expect(ep?.memory).toMatch(/^User: What are my editor preferences\?\nAssistant: /);
+    expect(ep?.memory).toContain("Trace:\n- recalled: editor preferences 557581d7");
+    expect(ep?.memory).not.toContain("look them up"); // thinking is not stored
+    expect(ep?.metadata).toMatchObject({
+      kind: "episode",
+      requests: 2,
+      tools: ["mcp__memory__search_memories"],
+    });
+    // The result block is never stored; only the recorded stand-in's answer, which echoes it, is.
+    expect(ep?.memory.split("\n").filter((l) => l.includes("FIXTURE-MEMORY-7f3a"))).toEqual([
+      expect.stringMatching(/^Assistant: TOOL_RESULT/),
+    ]);
   });
 
   it("skips the session-title side request of the interactive UI", async () => {
@@ -120,6 +122,6 @@ describe("replaying real Claude Code traffic", () => {
     expect(mems.some((m) => m.memory.includes("Stub session"))).toBe(false);
     // HEAD probe + title request.
     expect(h.proxy.stats().skippedNoise - skippedBefore).toBe(2);
-    expect(await h.captured()).toHaveLength(6);
+    expect(await h.captured()).toHaveLength(5);
   });
 });

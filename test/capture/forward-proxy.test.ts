@@ -23,7 +23,10 @@ const THINKING_TOOL: StubReply = {
 };
 
 describe("forward proxy (HTTPS_PROXY + NODE_EXTRA_CA_CERTS) with the official SDK", () => {
-  it("intercepts api.anthropic.com with a leaf from the project CA and stores the turn", async () => {
+  it("intercepts api.anthropic.com with a leaf from the project CA and stores the episodes", async () => {
+    // The tool call is never followed up: with a short idle time it is stored as incomplete.
+    await h.close();
+    h = await startHarness({ proxy: { episodeIdleMs: 1 } });
     const client = h.forwardClient();
     const msg = await client.messages.create({
       model: "claude-opus-4-1",
@@ -51,13 +54,16 @@ describe("forward proxy (HTTPS_PROXY + NODE_EXTRA_CA_CERTS) with the official SD
     const mems = await h.waitForStored(2);
     expect(mems.some((m) => m.memory.includes("Through the forward proxy please"))).toBe(true);
     const cal = mems.find((m) => m.memory.includes("Am I free tomorrow?"));
-    expect(cal?.memory).toContain("[tool_use calendar_lookup");
+    expect(cal?.memory).toContain("- calendar_lookup: 2026-11-26");
+    expect(cal?.metadata).toMatchObject({ complete: false, tools: ["calendar_lookup"] });
     // undici may open a second tunnel; every one of them was intercepted, none tunnelled.
     expect(h.proxy.stats()).toMatchObject({ tunnelled: 0, exchanges: 2 });
     expect(h.proxy.stats().intercepted).toBeGreaterThanOrEqual(1);
   });
 
   it("gives a raw TLS client the upstream's exact bytes, under a certificate the project CA issued", async () => {
+    await h.close();
+    h = await startHarness({ proxy: { episodeIdleMs: 1 } });
     h.stub.replier = () => ({ ...THINKING_TOOL, faults: { splitBytes: 11 } });
     const { status, socket } = await openTunnel(h.proxy.url, "api.anthropic.com:443");
     expect(status).toBe(200);

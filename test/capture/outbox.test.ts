@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BodyTee } from "../../src/capture/body-tee.js";
 import { CapturePipeline } from "../../src/capture/capture-pipeline.js";
 import { zeroCounters } from "../../src/capture/capture-stats.js";
+import { EpisodeTracker } from "../../src/capture/episode-tracker.js";
 import type { RawExchange } from "../../src/capture/forward.js";
 import { Outbox } from "../../src/capture/outbox.js";
 import { backoffDelay, OutboxWorker } from "../../src/capture/outbox-worker.js";
@@ -236,7 +237,7 @@ describe("capture pipeline", () => {
     const counters = zeroCounters();
     const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 5 });
     const pipeline = new CapturePipeline({
-      outbox,
+      tracker: new EpisodeTracker(outbox),
       worker,
       logger: silentLogger,
       counters,

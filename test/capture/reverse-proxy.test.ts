@@ -74,7 +74,7 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     });
   });
 
-  it("streams thinking and tool use through unchanged and stores text plus a tool summary", async () => {
+  it("streams thinking and tool use through unchanged and stores one episode with the call traced", async () => {
     h.stub.replier = () => TOOL_REPLY;
     const client = h.reverseClient();
     const stream = client.messages.stream({
@@ -118,16 +118,19 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     });
     expect(followUp.stop_reason).toBe("end_turn");
 
-    const mems = await h.waitForStored(2);
-    const first = mems.find((m) => m.memory.includes("What's the weather in Lisbon?"));
-    expect(first?.memory).toContain("Let me look that up.");
-    expect(first?.memory).toMatch(/\[tool_use get_weather \{.*"city":"Lisbon".*\}\]/);
-    expect(first?.memory).not.toContain("The user wants the weather");
-    const second = mems.find((m) => m.memory.includes("21 degrees, sunny"));
-    expect(second).toBeDefined();
+    const mems = await h.waitForStored(1);
+    expect(mems.map((m) => m.memory)).toEqual([
+      "User: What's the weather in Lisbon?\nAssistant: It is sunny in Lisbon.\nTrace:\n- get_weather: Lisbon",
+    ]);
+    expect(mems[0]?.metadata).toMatchObject({ requests: 2, tools: ["get_weather"], complete: true });
+    // Thinking, filler between calls and the tool result's body are not stored.
+    expect(JSON.stringify(mems)).not.toMatch(/The user wants the weather|Let me look that up|21 degrees/);
   });
 
   it("gives a raw client exactly the bytes the upstream sent (SSE and gzip JSON)", async () => {
+    // The tool call below is never followed up: with a short idle time it is stored as incomplete.
+    await h.close();
+    h = await startHarness({ proxy: { episodeIdleMs: 1 } });
     h.stub.replier = () => ({ ...TOOL_REPLY, faults: { splitBytes: 7 } });
     const sse = await rawRequest(h.proxy.url, {
       path: "/v1/messages",
@@ -154,6 +157,8 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     // Capture decoded the gzip copy.
     const mems = await h.waitForStored(2);
     expect(mems.some((m) => m.memory.includes("Assistant: compressed reply"))).toBe(true);
+    const abandoned = mems.find((m) => m.memory.startsWith("User: stream me"));
+    expect(abandoned?.metadata).toMatchObject({ complete: false, tools: ["get_weather"] });
   });
 
   it("stores a turn once even when the client sends it twice", async () => {
@@ -172,7 +177,9 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     expect(await h.captured()).toHaveLength(1);
   });
 
-  it("records a stream cut mid-way and an error event after 200 as incomplete", async () => {
+  it("records a stream cut mid-way and an error event after 200 as incomplete once abandoned", async () => {
+    await h.close();
+    h = await startHarness({ proxy: { episodeIdleMs: 1 } });
     const client = h.reverseClient();
     h.stub.replier = () => ({
       content: [{ type: "text", text: "this reply will be cut off" }],
@@ -199,9 +206,10 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     const cut = mems.find((m) => m.memory.includes("cut me"));
     const errored = mems.find((m) => m.memory.includes("error me"));
     expect(cut?.metadata.complete).toBe(false);
-    expect(cut?.memory).toContain("[reply incomplete");
+    expect(cut?.memory).toContain("[episode incomplete: abandoned: no request for");
+    expect(String(cut?.metadata.incomplete_reason)).toMatch(/^abandoned: .*\((no_response|interrupted): /);
     expect(errored?.metadata.complete).toBe(false);
-    expect(String(errored?.metadata.error)).toContain("overloaded_error");
+    expect(String(errored?.metadata.incomplete_reason)).toContain("overloaded_error");
   });
 
   it("tolerates an unknown SSE event and answers 502 with Anthropic error JSON when the upstream is down", async () => {
@@ -253,13 +261,19 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     expect(probe.status).toBe(200);
     const good = await h.reverseClient().messages.create(messagesBody("a real one") as never);
     expect(good.type).toBe("message");
-    // Malformed JSON, the HEAD probe and the max_tokens=1 probe are noise; a request the API
-    // refused has no reply and is skipped too (the client retries it or shows the error).
+    // Malformed JSON, the HEAD probe and the max_tokens=1 probe are noise. A request the API
+    // refused has no reply: its words wait in progress (a retry continues them; idle, they are
+    // stored as incomplete), never stored as an answered question.
     const mems = await h.waitForStored(1);
     expect(mems).toHaveLength(1);
     expect(mems[0]?.memory).toContain("a real one");
     expect(mems[0]?.metadata.complete).toBe(true);
-    expect(h.proxy.stats()).toMatchObject({ exchanges: 5, skippedNoise: 4, turnsStored: 1 });
+    expect(h.proxy.stats()).toMatchObject({
+      exchanges: 5,
+      skippedNoise: 3,
+      turnsStored: 1,
+      episodesInProgress: 1,
+    });
   });
 });
 

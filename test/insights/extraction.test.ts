@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { turnToMemory } from "../../src/core/capture/turn-extractor.js";
+import { turnToMemory } from "../../src/core/capture/legacy-turn.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { statePath } from "../../src/insights/extraction-state.js";
 import { createInsights, type Insights } from "../../src/insights/index.js";

@@ -1,8 +1,8 @@
 /**
  * The shapes that flow through capture: what the proxy hands over (a
- * `CapturedExchange`), what a response reassembles into (a
- * `ReassembledMessage`, the Messages API message shape), and what gets
- * stored (a `ConversationTurn`). Types only: no logic, no I/O.
+ * `CapturedExchange`), and what a response reassembles into (a
+ * `ReassembledMessage`, the Messages API message shape). Types only: no
+ * logic, no I/O.
  */
 
 /** One request/response pair as the proxy saw it. */
@@ -61,31 +61,3 @@ export interface ReassembledMessage {
   complete: boolean;
   error?: ResponseError | undefined;
 }
-
-/** One stored conversation turn: the latest user message and the reply to it. */
-export interface ConversationTurn {
-  /** sha256 of run_id + user text + assistant text: the dedup key. */
-  key: string;
-  user_id: string;
-  agent_id: string;
-  /** The project: the working directory named in the system prompt. */
-  app_id: string | null;
-  /** The session. */
-  run_id: string | null;
-  /** Latest user message: text and tool_result text, `<system-reminder>` blocks stripped, redacted. */
-  user_text: string;
-  /** Reply text; tool calls summarised as `[tool_use NAME {...}]`; thinking not stored; redacted. */
-  assistant_text: string;
-  model: string | null;
-  stop_reason: string | null;
-  usage: Record<string, number> | null;
-  /** false for cut or errored responses: they are recorded as such, not dropped. */
-  complete: boolean;
-  error: string | null;
-  started_at: string;
-  ended_at: string;
-  /** e.g. `claude-cli/2.1.197`. */
-  client: string | null;
-}
-
-export type TurnResult = { kind: "skip"; reason: string } | { kind: "turn"; turn: ConversationTurn };

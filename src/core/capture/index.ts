@@ -1,12 +1,12 @@
-/** Pure capture logic: reassembly, noise filter, redaction, turn extraction. */
-export type {
-  CapturedExchange,
-  ContentBlock,
-  ConversationTurn,
-  ReassembledMessage,
-  ResponseError,
-  TurnResult,
-} from "./exchange.js";
+/** Pure capture logic: reassembly, noise filter, redaction, exchange → episode. */
+export type { CapturedExchange, ContentBlock, ReassembledMessage, ResponseError } from "./exchange.js";
+export {
+  type ExchangeResult,
+  type InterpretOptions,
+  interpretExchange,
+  SUBAGENT_HEADER,
+} from "./exchange-episode.js";
+export { type ConversationTurn, isConversationTurn, turnToMemory } from "./legacy-turn.js";
 export {
   type Classification,
   classifyBody,
@@ -18,12 +18,5 @@ export {
   type SideRequestMarker,
 } from "./noise-filter.js";
 export { redact } from "./redaction.js";
+export { numericUsage, reassembleResponse } from "./reply.js";
 export { createSseReassembler, parseJsonResponse, type SseReassembler } from "./sse-reassembler.js";
-export {
-  type ExtractTurnOptions,
-  extractTurn,
-  MEMORY_TEXT_MAX_CHARS,
-  reassembleResponse,
-  TURN_TEXT_MAX_CHARS,
-  turnToMemory,
-} from "./turn-extractor.js";
