@@ -1,10 +1,22 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { StubBlock } from "../../support/anthropic-stub.js";
+import type { AnthropicStub, StubBlock } from "../../support/anthropic-stub.js";
 import type { RawResponse } from "./connect-client.js";
 import { openTunnel, requestOver, tlsOverTunnel } from "./connect-client.js";
 import { type Harness, rawRequest } from "./harness.js";
+
+/** Where to send: a proxy in front of the stub (an in-process harness or a spawned `start`). */
+export interface ReplayTarget {
+  stub: AnthropicStub;
+  url: string;
+  /** The proxy's CA, for forward mode. */
+  caPem(): string;
+}
+
+export function harnessTarget(h: Harness): ReplayTarget {
+  return { stub: h.stub, url: h.proxy.url, caPem: () => h.caPem() };
+}
 
 /**
  * Whole Claude Code sessions recorded with the real CLI 2.1.197
@@ -46,7 +58,12 @@ function headersFor(r: RecordedRequest, apiKey: string): Record<string, string> 
 }
 
 /** Sends one recorded request through the proxy; the stub answers its recorded reply. */
-export async function sendRecorded(h: Harness, r: RecordedRequest, mode: ReplayMode): Promise<RawResponse> {
+export async function sendRecorded(
+  target: Harness | ReplayTarget,
+  r: RecordedRequest,
+  mode: ReplayMode,
+): Promise<RawResponse> {
+  const h = "proxy" in target ? harnessTarget(target) : target;
   const reply = r.reply;
   if (reply && !reply.generic && reply.content) {
     const content = reply.content;
@@ -55,8 +72,8 @@ export async function sendRecorded(h: Harness, r: RecordedRequest, mode: ReplayM
   }
   const headers = headersFor(r, h.stub.apiKey);
   const body = r.body ? JSON.stringify(r.body) : undefined;
-  if (mode === "reverse") return rawRequest(h.proxy.url, { method: r.method, path: r.url, headers, body });
-  const tunnel = await openTunnel(h.proxy.url, "api.anthropic.com:443");
+  if (mode === "reverse") return rawRequest(h.url, { method: r.method, path: r.url, headers, body });
+  const tunnel = await openTunnel(h.url, "api.anthropic.com:443");
   const tls = await tlsOverTunnel(tunnel.socket, "api.anthropic.com", h.caPem());
   try {
     return await requestOver(tls, "api.anthropic.com", {
@@ -71,8 +88,14 @@ export async function sendRecorded(h: Harness, r: RecordedRequest, mode: ReplayM
 }
 
 /** Replays every request of a recording, in order; each must be accepted by the strict stub. */
-export async function replaySession(h: Harness, file: string, mode: ReplayMode): Promise<void> {
+export async function replaySession(
+  h: Harness | ReplayTarget,
+  file: string,
+  mode: ReplayMode,
+  only?: (r: RecordedRequest) => boolean,
+): Promise<void> {
   for (const r of loadSession(file)) {
+    if (only && !only(r)) continue;
     const res = await sendRecorded(h, r, mode);
     if (res.status !== 200) {
       throw new Error(`${file} #${r.seq}: HTTP ${res.status} ${res.body.toString().slice(0, 300)}`);
