@@ -95,7 +95,7 @@ describe("kill -9 in the middle of an episode", () => {
     expect(ep?.memory).toContain("- Bash: node --test missing-dir → error: Exit code 1");
     expect(ep?.metadata).toMatchObject({ complete: true, requests: 5, tools: ["Bash", "Read", "Edit"] });
     // Usage from the requests before the crash counts too.
-    expect(Number((ep?.metadata.usage as Record<string, number>).output_tokens)).toBeGreaterThan(0);
+    expect(Number(((ep?.metadata.usage ?? {}) as Record<string, number>).output_tokens)).toBeGreaterThan(0);
     expect(await second.kill("SIGTERM")).toBe(0);
     expect(await stored()).toHaveLength(1);
   });
