@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS pending_episodes (
 CREATE INDEX IF NOT EXISTS pending_episodes_idle ON pending_episodes (updated_at);
 `;
 
+interface PendingStatements {
+  get: Database.Statement;
+  put: Database.Statement;
+  drop: Database.Statement;
+  idle: Database.Statement;
+}
+
 interface PendingRow {
   conversation: string;
   identity: string;
@@ -98,10 +105,7 @@ export class Outbox {
   private readonly retry: Database.Statement;
   private readonly fail: Database.Statement;
   private readonly addCounter: Database.Statement;
-  private readonly getPending: Database.Statement;
-  private readonly putPending: Database.Statement;
-  private readonly dropPending: Database.Statement;
-  private readonly idlePending: Database.Statement;
+  private pendingStatements: PendingStatements | null = null;
 
   private constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -123,16 +127,23 @@ export class Outbox {
     this.addCounter = db.prepare(
       "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
     );
-    this.getPending = db.prepare(
-      "SELECT conversation, identity, payload, updated_at FROM pending_episodes WHERE conversation = ?",
-    );
-    this.putPending = db.prepare(
-      "INSERT INTO pending_episodes (conversation, identity, payload, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(conversation) DO UPDATE SET identity = excluded.identity, payload = excluded.payload, updated_at = excluded.updated_at",
-    );
-    this.dropPending = db.prepare("DELETE FROM pending_episodes WHERE conversation = ?");
-    this.idlePending = db.prepare(
-      "SELECT conversation, identity, payload, updated_at FROM pending_episodes WHERE updated_at < ? ORDER BY updated_at LIMIT ?",
-    );
+  }
+
+  /** Prepared on first use: an outbox from before episodes, opened read-only, has no such table. */
+  private get pending(): PendingStatements {
+    this.pendingStatements ??= {
+      get: this.db.prepare(
+        "SELECT conversation, identity, payload, updated_at FROM pending_episodes WHERE conversation = ?",
+      ),
+      put: this.db.prepare(
+        "INSERT INTO pending_episodes (conversation, identity, payload, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(conversation) DO UPDATE SET identity = excluded.identity, payload = excluded.payload, updated_at = excluded.updated_at",
+      ),
+      drop: this.db.prepare("DELETE FROM pending_episodes WHERE conversation = ?"),
+      idle: this.db.prepare(
+        "SELECT conversation, identity, payload, updated_at FROM pending_episodes WHERE updated_at < ? ORDER BY updated_at LIMIT ?",
+      ),
+    };
+    return this.pendingStatements;
   }
 
   static open(path: string, options: { readonly?: boolean } = {}): Outbox {
@@ -169,25 +180,30 @@ export class Outbox {
 
   /** The episode in progress in a conversation, if any. */
   pendingEpisode(conversation: string): PendingEpisode | null {
-    const r = this.getPending.get(conversation) as PendingRow | undefined;
+    const r = this.pending.get.get(conversation) as PendingRow | undefined;
     return r ? toPending(r) : null;
   }
 
   savePendingEpisode(p: PendingEpisode): void {
-    this.putPending.run(p.conversation, p.identity, JSON.stringify(p.episode), p.updatedAt);
+    this.pending.put.run(p.conversation, p.identity, JSON.stringify(p.episode), p.updatedAt);
   }
 
   deletePendingEpisode(conversation: string): void {
-    this.dropPending.run(conversation);
+    this.pending.drop.run(conversation);
   }
 
   /** Episodes in progress with no request since `before` (ms epoch), oldest first. */
   idlePendingEpisodes(before: number, limit = 100): PendingEpisode[] {
-    return (this.idlePending.all(before, limit) as PendingRow[]).map(toPending);
+    return (this.pending.idle.all(before, limit) as PendingRow[]).map(toPending);
   }
 
+  /** Episodes in progress; 0 for an outbox written before episodes (opened read-only). */
   pendingEpisodeCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM pending_episodes").get() as { n: number }).n;
+    try {
+      return (this.db.prepare("SELECT COUNT(*) AS n FROM pending_episodes").get() as { n: number }).n;
+    } catch {
+      return 0;
+    }
   }
 
   due(now: number, limit: number): OutboxRow[] {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BodyTee } from "../../src/capture/body-tee.js";
 import { CapturePipeline } from "../../src/capture/capture-pipeline.js";
@@ -175,6 +176,35 @@ describe("outbox and worker", () => {
     expect(outbox.counts()).toEqual({ pending: 0, done: 5, failed: 1 });
     expect(counters).toMatchObject({ turnsStored: 5, captureFailures: 1 });
     expect(calls).toEqual([2, 2]);
+    worker.stop();
+    outbox.close();
+  });
+
+  it("reads an outbox written before episodes (read-only, no pending_episodes table) and delivers its turns", async () => {
+    const path = join(dir, "old-outbox.db");
+    const old = new Database(path);
+    old.exec(
+      "CREATE TABLE outbox (id INTEGER PRIMARY KEY, turn_key TEXT NOT NULL UNIQUE, payload TEXT, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT, memory_id TEXT, created_at INTEGER NOT NULL, finished_at INTEGER); CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    );
+    old
+      .prepare("INSERT INTO outbox (turn_key, payload, next_attempt_at, created_at) VALUES (?, ?, 0, 0)")
+      .run("legacy-key", JSON.stringify(turn(7)));
+    old.close();
+    const readonly = Outbox.open(path, { readonly: true });
+    expect(readonly.pendingEpisodeCount()).toBe(0);
+    expect(readonly.counts().pending).toBe(1);
+    readonly.close();
+    const outbox = Outbox.open(path);
+    const worker = new OutboxWorker({
+      outbox,
+      store,
+      logger: silentLogger,
+      counters: zeroCounters(),
+      reflectionEvery: 5,
+    });
+    worker.notify();
+    await worker.drain(10_000);
+    expect(await memories()).toEqual(["User: question 7\nAssistant: answer 7"]);
     worker.stop();
     outbox.close();
   });

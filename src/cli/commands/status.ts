@@ -1,6 +1,6 @@
 /**
  * `status`: whether the capture proxy runs (pid alive, port answering) and
- * what it has done: exchanges seen, turns stored, skipped as noise, capture
+ * what it has done: exchanges seen, episodes stored, skipped as noise, capture
  * failures, outbox depth — for the current run and in total.
  */
 import { existsSync } from "node:fs";
@@ -24,18 +24,18 @@ export interface StatusReport {
   run: Counters | null;
   /** Since the outbox was created. */
   total: Counters;
-  outbox: OutboxCounts;
+  outbox: OutboxCounts & { inProgress?: number };
 }
 
-function readOutbox(dataDir: string): { counts: OutboxCounts; totals: Counters } {
+function readOutbox(dataDir: string): { counts: OutboxCounts & { inProgress: number }; totals: Counters } {
   const totals = zeroCounters();
   const path = outboxPath(dataDir);
-  if (!existsSync(path)) return { counts: { pending: 0, done: 0, failed: 0 }, totals };
+  if (!existsSync(path)) return { counts: { pending: 0, done: 0, failed: 0, inProgress: 0 }, totals };
   const outbox = Outbox.open(path, { readonly: true });
   try {
     const stored = outbox.counters();
     for (const n of COUNTER_NAMES) totals[n] = stored[n] ?? 0;
-    return { counts: outbox.counts(), totals };
+    return { counts: { ...outbox.counts(), inProgress: outbox.pendingEpisodeCount() }, totals };
   } finally {
     outbox.close();
   }
@@ -43,7 +43,8 @@ function readOutbox(dataDir: string): { counts: OutboxCounts; totals: Counters }
 
 const LABELS: [keyof Counters, string][] = [
   ["exchanges", "exchanges seen"],
-  ["turnsStored", "turns stored"],
+  ["turnsStored", "episodes stored"],
+  ["episodesAbandoned", "stored incomplete"],
   ["duplicates", "duplicates skipped"],
   ["skippedNoise", "skipped as noise"],
   ["captureFailures", "capture failures"],
@@ -62,6 +63,7 @@ export function renderStatus(r: StatusReport): string {
   if (r.startedAt) lines.push(`started:      ${r.startedAt}`);
   lines.push(
     `outbox:       ${r.outbox.pending} pending, ${r.outbox.done} stored, ${r.outbox.failed} failed`,
+    `episodes:     ${r.outbox.inProgress ?? 0} in progress (waiting for the reply that ends them)`,
     "",
     `${"".padEnd(22)}${"this run".padStart(10)}${"total".padStart(10)}`,
   );
