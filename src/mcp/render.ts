@@ -1,4 +1,4 @@
-import type { HistoryEventOutput, MemoryOutput, ScoredMemoryOutput } from "./schemas.js";
+import type { HistoryEventOutput, MemoryOutput, SearchHitOutput } from "./schemas.js";
 
 /** Readable renderings of memories: one text block per tool result, Markdown for resources. */
 
@@ -20,11 +20,20 @@ function indented(text: string, pad: string): string {
   return text.replace(/\n/g, `\n${pad}`);
 }
 
-export function renderMemoryList(memories: (MemoryOutput | ScoredMemoryOutput)[]): string {
-  return memories
-    .map((m, i) => {
-      const score = "score" in m ? ` (score ${m.score.toFixed(2)})` : "";
-      return `${i + 1}.${score} ${indented(m.memory, "   ")}\n   ${details(m)}`;
+export function renderMemoryList(memories: MemoryOutput[]): string {
+  return memories.map((m, i) => `${i + 1}. ${indented(m.memory, "   ")}\n   ${details(m)}`).join("\n");
+}
+
+/** Search hits, compactly: text, then id · project · session · date (· incomplete). */
+export function renderSearchHits(hits: SearchHitOutput[]): string {
+  return hits
+    .map((h, i) => {
+      const parts = [`id ${h.id}`, day(h.created_at)];
+      if (h.project) parts.push(h.project);
+      if (h.session) parts.push(`session ${h.session.slice(0, 8)}`);
+      if (h.metadata.complete === false) parts.push("incomplete");
+      if (h.truncated) parts.push("cut: get_memory for all");
+      return `${i + 1}. (${h.score.toFixed(2)}) ${indented(h.memory, "   ")}\n   ${parts.join(" · ")}`;
     })
     .join("\n");
 }

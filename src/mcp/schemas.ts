@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayPath } from "../core/episodes/index.js";
 import type { HistoryEvent, Memory, ScoredMemory } from "../core/types.js";
 
 /** Limits on what a client may send. Messages say how to fix the call. */
@@ -70,8 +71,60 @@ export const memoryOutput = z.object({
 });
 export type MemoryOutput = z.infer<typeof memoryOutput>;
 
-export const scoredMemoryOutput = memoryOutput.extend({ score: z.number() });
-export type ScoredMemoryOutput = z.infer<typeof scoredMemoryOutput>;
+/**
+ * A search hit as a model sees it: the text (bounded; `get_memory` has the
+ * rest), where and when it is from, and only metadata a model can use (no
+ * keys, no token usage). Five hits fit in about 2.5 kB.
+ */
+export const searchHitOutput = z.object({
+  id: z.string(),
+  memory: z.string(),
+  score: z.number(),
+  project: z.string().nullable(),
+  session: z.string().nullable(),
+  created_at: z.string(),
+  /** true when `memory` was cut; `get_memory` returns the whole text. */
+  truncated: z.boolean(),
+  /** kind, complete, files_changed (a few, relative to the project) — what helps judge a hit. */
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type SearchHitOutput = z.infer<typeof searchHitOutput>;
+
+/** Bound on a hit's text in search results. */
+export const SEARCH_HIT_TEXT_CHARS = 200;
+const HIT_FILES_MAX = 5;
+
+function cutText(text: string, max: number): { text: string; truncated: boolean } {
+  if (text.length <= max) return { text, truncated: false };
+  let cut = max;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return { text: `${text.slice(0, cut).trimEnd()}…`, truncated: true };
+}
+
+export function toSearchHit(m: ScoredMemory): SearchHitOutput {
+  const { text, truncated } = cutText(m.memory, SEARCH_HIT_TEXT_CHARS);
+  const metadata: Record<string, unknown> = {};
+  const md = m.metadata;
+  if (typeof md.kind === "string") metadata.kind = md.kind;
+  else if (typeof md.source === "string") metadata.source = md.source;
+  if (md.complete === false) metadata.complete = false;
+  if (Array.isArray(md.files_changed) && md.files_changed.length > 0) {
+    metadata.files_changed = md.files_changed
+      .slice(0, HIT_FILES_MAX)
+      .map((f) => (typeof f === "string" ? displayPath(f, m.app_id) : f));
+  }
+  return {
+    id: m.id,
+    memory: text,
+    score: Math.round(m.score * 100) / 100,
+    project: m.app_id,
+    session: m.run_id,
+    created_at: m.created_at,
+    truncated,
+    metadata,
+  };
+}
 
 export const historyEventOutput = z.object({
   id: z.string(),
@@ -96,10 +149,6 @@ export function toMemoryOutput(m: Memory): MemoryOutput {
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
-}
-
-export function toScoredOutput(m: ScoredMemory): ScoredMemoryOutput {
-  return { ...toMemoryOutput(m), score: m.score };
 }
 
 export function toHistoryOutput(e: HistoryEvent): HistoryEventOutput {
