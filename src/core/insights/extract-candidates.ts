@@ -178,9 +178,12 @@ function describeProblem(previous: readonly TurnRecord[]): { problem: string; ke
 
 function fromFixConfirmation(turn: TurnRecord, previous: readonly TurnRecord[], out: Candidate[]): void {
   const userSentences = sentences(prose(turn.user));
-  if (!userSentences.some(isFixConfirmation)) return;
-  const recent = previous.slice(-LOOKBACK);
-  const fix = describeFix(recent, turn);
+  // Confirmed by the person afterwards, or within one episode: a failed call, the same kind of call
+  // succeeding, and an answer (the problem is then this episode's own error).
+  const confirmed = userSentences.some(isFixConfirmation);
+  if (!confirmed && !turn.recovered) return;
+  const recent = confirmed ? previous.slice(-LOOKBACK) : [...previous.slice(-LOOKBACK), turn];
+  const fix = confirmed ? describeFix(recent, turn) : describeFix([], turn);
   const problem = describeProblem(recent);
   if (!fix || !problem) return;
   const fixKey = tokenize(fix).slice(0, 6).join(" ");

@@ -17,6 +17,61 @@ export interface ConversationMemoryLike {
 
 const TOOL_CALL = /\[(?:tool_use|server_tool_use|mcp_tool_use) [^\n]*/g;
 
+/** The sections of an episode's memory text (see `episodeText`). */
+export interface EpisodeSections {
+  user: string;
+  assistant: string;
+  /** Trace lines without their `- ` bullet. */
+  trace: string[];
+}
+
+const TRACE_HEADER = /\nTrace:\n(?=- )/;
+const INCOMPLETE_LINE = /\n\[episode incomplete: [^\n]*\]/;
+
+/** Splits an episode's text into the words, the answer and the trace; null when it has no trace. */
+export function splitEpisodeText(text: string): EpisodeSections | null {
+  const m = TRACE_HEADER.exec(text);
+  if (!m) return null;
+  const head = text.slice(0, m.index).replace(INCOMPLETE_LINE, "");
+  const trace = text
+    .slice(m.index + m[0].length)
+    .split("\n")
+    .filter((l) => l.startsWith("- "))
+    .map((l) => l.slice(2));
+  return { ...splitTurnText(head), trace };
+}
+
+const TRACE_ERROR = / → error: /;
+
+/**
+ * What the analyser reads from a trace: failed calls as tool output
+ * (`[tool error] Bash: npm test: ECONNREFUSED …`), stated findings (notes)
+ * as part of the reply, and whether a failure was followed by the same kind
+ * of call succeeding (the episode fixed what failed).
+ */
+export function readTrace(trace: readonly string[]): { errors: string[]; notes: string[]; recovered: boolean } {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  let failedTool: string | null = null;
+  let recovered = false;
+  for (const line of trace) {
+    if (line.startsWith("(") && line.endsWith(")")) {
+      notes.push(line.slice(1, -1));
+      continue;
+    }
+    const tool = /^[^\s:]+/.exec(line)?.[0] ?? "";
+    const err = TRACE_ERROR.exec(line);
+    if (err) {
+      errors.push(`[tool error] ${line.slice(0, err.index)}: ${line.slice(err.index + err[0].length)}`);
+      failedTool = tool;
+      recovered = false;
+    } else if (failedTool !== null && tool === failedTool) {
+      recovered = true;
+    }
+  }
+  return { errors, notes, recovered };
+}
+
 /** Splits "User: ...\nAssistant: ..." into its two parts. Text without the labels counts as user text. */
 export function splitTurnText(text: string): { user: string; assistant: string } {
   const body = text.replace(/^\s*User:[ \t]?/, "");
@@ -47,6 +102,21 @@ export function assistantProse(assistant: string): string {
  * `[tool error]` are tool output too.
  */
 export function toTurnRecord(m: ConversationMemoryLike, previousAssistant: string | null): TurnRecord {
+  const episode = splitEpisodeText(m.memory);
+  if (episode) {
+    // An episode keeps the person's words, the answer and the trace apart already.
+    const { errors, notes, recovered } = readTrace(episode.trace);
+    return {
+      id: m.id,
+      app_id: m.app_id,
+      run_id: m.run_id,
+      created_at: m.created_at,
+      user: episode.user,
+      tool_results: errors.join("\n"),
+      assistant: [...notes, episode.assistant].filter((t) => t !== "").join("\n\n"),
+      recovered: recovered && episode.assistant !== "",
+    };
+  }
   const { user, assistant } = splitTurnText(m.memory);
   let words = user;
   let tool = "";

@@ -24,6 +24,8 @@ export interface TurnRecord {
   tool_results: string;
   /** The assistant's reply (text and summarised tool calls). */
   assistant: string;
+  /** An episode in which a failed call was followed by the same kind of call succeeding, then an answer. */
+  recovered?: boolean | undefined;
 }
 
 /** What one turn yields for one derived type, before it is merged with what is stored. */
