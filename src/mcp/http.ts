@@ -5,7 +5,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../core/logger.js";
-import { hasBearerToken, isAllowedOrigin, isLoopbackHost } from "./http-guard.js";
+import { hasBearerToken, isAllowedOrigin, isLoopbackHost } from "../http/loopback-guard.js";
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -112,7 +112,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
     if (!isAllowedOrigin(req.headers.origin)) return sendJson(res, 403, "Forbidden: Origin not allowed");
     const path = (req.url ?? "/").split("?")[0];
     if (path !== MCP_PATH) return sendJson(res, 404, `Not found: the MCP endpoint is ${MCP_PATH}`);
-    if (!hasBearerToken(req, token)) {
+    if (!hasBearerToken(req.headers.authorization, token)) {
       return sendJson(res, 401, "Unauthorized: send Authorization: Bearer <token> (see mcp-http-token)", {
         "www-authenticate": 'Bearer realm="mcp-mitm-mem0"',
       });

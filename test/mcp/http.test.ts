@@ -4,8 +4,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.js";
+import { hostnameOf, isAllowedOrigin, isLoopbackHost } from "../../src/http/loopback-guard.js";
 import { type RunningHttpServer, serveHttp } from "../../src/mcp/http.js";
-import { hostnameOf, isAllowedOrigin, isLoopbackHost } from "../../src/mcp/http-guard.js";
 import { createMcpServer } from "../../src/mcp/server.js";
 import { dataOf, type Harness, openHarness } from "./harness.js";
 

@@ -1,5 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+
+/**
+ * Checks shared by the servers that listen on loopback (the MCP Streamable
+ * HTTP transport and the web page): Host and Origin must name this machine
+ * (DNS-rebinding protection) and secrets are compared in constant time.
+ */
 
 /** Host names a loopback-only server answers to (DNS-rebinding protection). */
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -30,11 +35,15 @@ export function isAllowedOrigin(origin: string | undefined): boolean {
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-/** Constant-time check of `Authorization: Bearer <token>`. */
-export function hasBearerToken(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization;
+/** Constant-time comparison of a presented secret with the expected one. */
+export function secretsEqual(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** Constant-time check of an `Authorization: Bearer <token>` header value. */
+export function hasBearerToken(header: string | string[] | undefined, token: string): boolean {
   if (typeof header !== "string") return false;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) return false;
-  return timingSafeEqual(digest(match[1]), digest(token));
+  return secretsEqual(match[1], token);
 }
