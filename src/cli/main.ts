@@ -14,6 +14,7 @@ import { registerWriteCommands } from "./commands/memory-write.js";
 import { registerPortabilityCommands } from "./commands/portability.js";
 import { registerStartCommand } from "./commands/start.js";
 import { registerStatusCommand } from "./commands/status.js";
+import { registerUiCommand } from "./commands/ui.js";
 import type { CliContext, RegisterCommand } from "./context.js";
 import { toExit } from "./errors.js";
 import { loadConfig } from "./load-config.js";
@@ -26,6 +27,7 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 const COMMANDS: RegisterCommand[] = [
   registerStartCommand,
   registerStatusCommand,
+  registerUiCommand,
   registerDoctorCommand,
   registerCaCommand,
   registerMcpCommand,

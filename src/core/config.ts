@@ -56,6 +56,8 @@ export const envSchema = z.object({
   MCP_NAME: z.string().trim().min(1).default("memory-service"),
   MCP_HTTP_PORT: port.default(8765),
   MCP_HTTP_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
+  WEB_PORT: port.default(8766),
+  WEB_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
   DEBUG: bool.default(false),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
   MEMORY_DATA_DIR: z.string().trim().min(1).optional(),
@@ -102,6 +104,8 @@ export interface Config {
     episodeIdleMs: number;
   };
   mcp: { name: string; httpPort: number; httpToken?: string | undefined };
+  /** The local web page (`ui`, and `start` unless --no-ui). */
+  web: { port: number; token?: string | undefined };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** Holds the database and the CA. */
   dataDir: string;
@@ -164,6 +168,7 @@ export function validateConfig(raw: Record<string, string | undefined>, defaultD
       episodeIdleMs: env.EPISODE_IDLE_MINUTES * 60_000,
     },
     mcp: { name: env.MCP_NAME, httpPort: env.MCP_HTTP_PORT, httpToken: env.MCP_HTTP_TOKEN },
+    web: { port: env.WEB_PORT, token: env.WEB_TOKEN },
     logLevel: env.LOG_LEVEL ?? (env.DEBUG ? "debug" : "info"),
     dataDir: env.MEMORY_DATA_DIR ?? defaultDataDir,
     reflection: {

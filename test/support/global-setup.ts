@@ -27,6 +27,7 @@ export default function setup(): void {
   if (built < newest(join(root, "src"))) {
     try {
       execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+      execFileSync("npx", ["tsc", "-p", "tsconfig.client.json"], { cwd: root, stdio: "inherit" });
     } catch {
       // tsc still emits on type errors; `npm test` type-checks separately and fails there.
       process.stderr.write("global-setup: tsc reported errors; running tests on what it emitted\n");

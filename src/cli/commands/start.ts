@@ -13,14 +13,16 @@ import type { Logger } from "../../core/logger.js";
 import type { Insights } from "../../insights/index.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { RegisterCommand } from "../context.js";
+import { startWebPage, type WebPage } from "../web-page.js";
 
 interface StartFlags {
   port?: number;
   host?: string;
   allowRemote?: boolean;
+  ui?: boolean;
 }
 
-function portNumber(value: string): number {
+export function portNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("must be 0..65535 (0 = any free port)");
@@ -104,6 +106,25 @@ async function checkStoreHealth(store: MemoryStore, logger: Logger): Promise<voi
   }
 }
 
+/** The web page beside the proxy; a busy port costs the page, not the proxy. */
+async function startWebPageOrWarn(
+  config: Config,
+  store: MemoryStore,
+  logger: Logger,
+  out: (text: string) => void,
+): Promise<WebPage | null> {
+  try {
+    const page = await startWebPage(config, store, logger, config.web.port);
+    out(`web page on ${page.server.url}`);
+    if (page.generated) out(`log in once with (shown only now): ${page.server.loginUrl()}`);
+    else out("login link: mcp-mitm-mem0 ui --print-link");
+    return page;
+  } catch (e) {
+    logger.warn("web page not started (use --no-ui, or set WEB_PORT)", { error: errorMessage(e) });
+    return null;
+  }
+}
+
 function waitForSignal(proxy: ProxyHandle, logger: Logger): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -132,6 +153,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
     .option("--port <n>", "port to listen on (env MITM_PORT, default 8080; 0 = any free port)", portNumber)
     .option("--host <addr>", "address to listen on (env MITM_HOST, default 127.0.0.1)")
     .option("--allow-remote", "allow a non-loopback --host (requires PROXY_AUTH_TOKEN)")
+    .option("--no-ui", "do not serve the web page (default: on 127.0.0.1, WEB_PORT 8766)")
     .action(async (flags: StartFlags) => {
       const base = ctx.config();
       const config: Config = {
@@ -154,6 +176,8 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         `capture proxy listening on ${proxy.url} (store: ${store.backend}, upstream: ${displayUrl(config.proxy.upstreamUrl)})`,
       );
       ctx.out(environmentLines(proxy, Boolean(config.proxy.authToken)));
+      const page = flags.ui === false ? null : await startWebPageOrWarn(config, store, logger, ctx.out);
       await stopped;
+      await page?.close();
     });
 };

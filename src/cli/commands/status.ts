@@ -7,6 +7,8 @@ import { existsSync } from "node:fs";
 import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/capture-stats.js";
 import { Outbox, type OutboxCounts, outboxPath } from "../../capture/outbox.js";
 import { probeProxy } from "../../capture/proxy-probe.js";
+import { pidAlive } from "../../capture/proxy-status.js";
+import { readWebStatus } from "../../web/web-status.js";
 import type { RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
@@ -25,6 +27,8 @@ export interface StatusReport {
   /** Since the outbox was created. */
   total: Counters;
   outbox: OutboxCounts & { inProgress?: number };
+  /** The web page's address, when one is being served. */
+  web: string | null;
 }
 
 function readOutbox(dataDir: string): { counts: OutboxCounts & { inProgress: number }; totals: Counters } {
@@ -54,6 +58,11 @@ const LABELS: [keyof Counters, string][] = [
   ["rejected", "requests refused"],
 ];
 
+function webAddress(dataDir: string): string | null {
+  const web = readWebStatus(dataDir);
+  return web && pidAlive(web.pid) ? web.url : null;
+}
+
 export function renderStatus(r: StatusReport): string {
   const state = r.running
     ? `running (pid ${r.pid ?? "?"}) on ${r.url}${r.answering ? "" : " — the port does not answer as this proxy"}`
@@ -61,6 +70,7 @@ export function renderStatus(r: StatusReport): string {
   const lines = [`proxy:        ${state}`];
   if (r.upstream) lines.push(`upstream:     ${r.upstream}`);
   if (r.startedAt) lines.push(`started:      ${r.startedAt}`);
+  lines.push(`web page:     ${r.web ?? "not served — run: mcp-mitm-mem0 ui"}`);
   lines.push(
     `outbox:       ${r.outbox.pending} pending, ${r.outbox.done} stored, ${r.outbox.failed} failed`,
     `episodes:     ${r.outbox.inProgress ?? 0} in progress (waiting for the reply that ends them)`,
@@ -99,6 +109,7 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
         run,
         total: totals,
         outbox: counts,
+        web: webAddress(config.dataDir),
       };
       ctx.out(o.json ? json(report) : renderStatus(report));
     });

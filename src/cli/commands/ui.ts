@@ -1,0 +1,49 @@
+/**
+ * `ui`: the local web page on 127.0.0.1 (default port 8766). The login link
+ * carries the token: it is printed once, when the token is made; after that
+ * `ui --print-link` prints it on request, and `--open` opens it in a browser.
+ */
+import type { Config } from "../../core/config.js";
+import { loginUrl } from "../../web/web-auth.js";
+import { readWebStatus } from "../../web/web-status.js";
+import type { RegisterCommand } from "../context.js";
+import { openInBrowser, startWebPage, webToken } from "../web-page.js";
+import { portNumber } from "./start.js";
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}
+
+/** Where the page is (or would be) served: a running page's address, else the configured port. */
+function pageUrl(config: Config): string {
+  return readWebStatus(config.dataDir)?.url ?? `http://127.0.0.1:${config.web.port}/`;
+}
+
+export const registerUiCommand: RegisterCommand = (program, ctx) => {
+  program
+    .command("ui")
+    .description("serve the local web page for your memories on 127.0.0.1")
+    .option("--port <n>", "port (env WEB_PORT, default 8766; 0 = any free port)", portNumber)
+    .option("--open", "open the login link in a browser")
+    .option("--print-link", "print the login link (it carries the token) and exit")
+    .action(async (o: { port?: number; open?: boolean; printLink?: boolean }) => {
+      const config = ctx.config();
+      if (o.printLink) {
+        ctx.out(loginUrl(pageUrl(config), webToken(config).token));
+        return;
+      }
+      const logger = ctx.logger();
+      const store = await ctx.store();
+      const page = await startWebPage(config, store, logger, o.port ?? config.web.port);
+      const stopped = waitForSignal();
+      ctx.out(`web page on ${page.server.url}`);
+      if (page.generated) ctx.out(`log in once with (shown only now): ${page.server.loginUrl()}`);
+      else ctx.out("login link: mcp-mitm-mem0 ui --print-link (or --open)");
+      if (o.open) openInBrowser(page.server.loginUrl(), logger);
+      await stopped;
+      await page.close();
+    });
+};

@@ -1,0 +1,106 @@
+import type { ProjectSummary } from "../catalog.js";
+import { projectLabel } from "../memory-facts.js";
+import { CSRF_FIELD } from "../web-auth.js";
+import { plural } from "./format.js";
+
+export interface PrivacyProps {
+  userId: string;
+  projects: ProjectSummary[];
+  csrf: string;
+  message?: string | null;
+  error?: string | null;
+}
+
+export function PrivacyPage(p: PrivacyProps) {
+  return (
+    <>
+      <h1>Privacy</h1>
+      {p.message ? (
+        <p class="ok" role="status">
+          {p.message}
+        </p>
+      ) : null}
+      {p.error ? (
+        <p class="error" role="alert">
+          {p.error}
+        </p>
+      ) : null}
+      <section class="panel" aria-labelledby="h-export">
+        <h2 id="h-export">Export</h2>
+        <p>{`All memories of ${p.userId}, the same file \`mcp-mitm-mem0 export\` writes.`}</p>
+        <p class="actions">
+          <a class="button" href="/export?format=jsonl" download>
+            Download JSONL
+          </a>
+          <a class="button" href="/export?format=json" download>
+            Download JSON
+          </a>
+        </p>
+      </section>
+      <section class="panel" aria-labelledby="h-import">
+        <h2 id="h-import">Import</h2>
+        <form method="post" action="/import" enctype="multipart/form-data" id="import-form" class="stack">
+          <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+          <label class="field wide">
+            <span>A file written by export (JSONL or JSON)</span>
+            <input type="file" name="file" accept=".jsonl,.json,application/json" required />
+          </label>
+          <button type="submit" class="button">
+            Import
+          </button>
+          <progress id="import-progress" max={100} value={0} hidden aria-label="Import progress" />
+          <p id="import-status" class="note" role="status" />
+        </form>
+        <p class="note">Running an import twice adds nothing new.</p>
+      </section>
+      <section class="panel danger-zone" aria-labelledby="h-scope">
+        <h2 id="h-scope">Delete a project or a session</h2>
+        <form method="post" action="/privacy/delete-scope" class="stack confirm-form">
+          <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+          <label class="field wide">
+            <span>Project</span>
+            <select name="project" required>
+              <option value="">choose…</option>
+              {p.projects
+                .filter((x) => x.app_id !== null)
+                .map((x) => (
+                  <option
+                    value={x.app_id!}
+                  >{`${projectLabel(x.app_id)} — ${plural(x.memories, "memory", "memories")}`}</option>
+                ))}
+            </select>
+          </label>
+          <label class="field wide">
+            <span>Session id (empty: the whole project)</span>
+            <input type="text" name="session" autocomplete="off" />
+          </label>
+          <label class="field wide">
+            <span>Type DELETE to confirm</span>
+            <input type="text" name="confirm" autocomplete="off" required data-expect="DELETE" />
+          </label>
+          <button type="submit" class="button danger">
+            Delete these memories
+          </button>
+        </form>
+      </section>
+      <section class="panel danger-zone" aria-labelledby="h-forget">
+        <h2 id="h-forget">Forget a user</h2>
+        <p>Deletes every memory of the user and their history. This cannot be undone.</p>
+        <form method="post" action="/privacy/forget" class="stack confirm-form">
+          <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+          <label class="field wide">
+            <span>User id to forget</span>
+            <input type="text" name="user" value={p.userId} autocomplete="off" required />
+          </label>
+          <label class="field wide">
+            <span>Type the user id again to confirm</span>
+            <input type="text" name="confirm" autocomplete="off" required data-match="user" />
+          </label>
+          <button type="submit" class="button danger">
+            Forget this user
+          </button>
+        </form>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,153 @@
+import { createHmac } from "node:crypto";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { hasBearerToken, isAllowedOrigin, isLoopbackHost, secretsEqual } from "../http/loopback-guard.js";
+
+/**
+ * Who may use the page. The token (printed once as a login link) is traded
+ * at `/login` for an HttpOnly, SameSite=Strict cookie; scripts may send it as
+ * `Authorization: Bearer` instead. Every request must name a loopback Host
+ * and come from no or a loopback Origin (DNS rebinding); every
+ * state-changing request must also carry the CSRF token of the page it came
+ * from. The cookie and the CSRF token are derived from the token, so
+ * changing the token logs every browser out.
+ */
+
+export const SESSION_COOKIE = "mmm_session";
+export const CSRF_HEADER = "x-csrf-token";
+export const CSRF_FIELD = "_csrf";
+const SESSION_DAYS = 30;
+
+export interface WebAuth {
+  session: string;
+  csrf: string;
+}
+
+export function deriveAuth(token: string): WebAuth {
+  const mac = (label: string) => createHmac("sha256", token).update(label).digest("base64url");
+  return { session: mac("mcp-mitm-mem0 web session v1"), csrf: mac("mcp-mitm-mem0 web csrf v1") };
+}
+
+/** `/login?token=…&next=/path` → the address a person opens once. */
+export function loginUrl(baseUrl: string, token: string, next = "/"): string {
+  const u = new URL("/login", baseUrl);
+  u.searchParams.set("token", token);
+  if (next !== "/") u.searchParams.set("next", next);
+  return u.toString();
+}
+
+function refuse(c: Context, status: 401 | 403, message: string) {
+  const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
+  if (wantsHtml) return c.html(refusalPage(status, message), status);
+  return c.json({ error: message }, status);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function refusalPage(status: number, message: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${status} · memory</title><link rel="stylesheet" href="/assets/style.css"></head><body><main id="main" class="refusal"><h1>${status === 401 ? "Log in to see your memories" : "Refused"}</h1><p>${escapeHtml(message)}</p></main></body></html>`;
+}
+
+/** Host and Origin checks, before anything else runs. */
+export function loopbackGuard(): MiddlewareHandler {
+  return async (c, next) => {
+    if (!isLoopbackHost(c.req.header("host")))
+      return refuse(c, 403, "Host must be 127.0.0.1 or localhost (this page is served on loopback only).");
+    if (!isAllowedOrigin(c.req.header("origin")))
+      return refuse(c, 403, "Requests from other sites are refused.");
+    if (c.req.header("sec-fetch-site") === "cross-site")
+      return refuse(c, 403, "Requests from other sites are refused.");
+    await next();
+  };
+}
+
+function isSafeNext(next: string | undefined): string {
+  return next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
+/** GET /login?token= : a right token sets the cookie and redirects; a wrong one is refused. */
+export function loginHandler(token: string, auth: WebAuth) {
+  return (c: Context) => {
+    const presented = c.req.query("token") ?? "";
+    if (presented === "" || !secretsEqual(presented, token))
+      return refuse(
+        c,
+        401,
+        "This login link is not valid. Run `mcp-mitm-mem0 ui --print-link` for the current one.",
+      );
+    setCookie(c, SESSION_COOKIE, auth.session, {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+      maxAge: SESSION_DAYS * 86_400,
+    });
+    c.header("referrer-policy", "no-referrer");
+    return c.redirect(isSafeNext(c.req.query("next")), 303);
+  };
+}
+
+export function isSignedIn(c: Context, token: string, auth: WebAuth): boolean {
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (cookie !== undefined && secretsEqual(cookie, auth.session)) return true;
+  return hasBearerToken(c.req.header("authorization"), token);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Everything but /login and the static assets needs the cookie (or the bearer token), and CSRF on writes. */
+export function requireSession(token: string, auth: WebAuth): MiddlewareHandler {
+  return async (c, next) => {
+    if (!isSignedIn(c, token, auth))
+      return refuse(
+        c,
+        401,
+        "Open the login link that `mcp-mitm-mem0 ui` printed (or run `mcp-mitm-mem0 ui --print-link`).",
+      );
+    if (!SAFE_METHODS.has(c.req.method)) {
+      let presented = c.req.header(CSRF_HEADER);
+      const type = c.req.header("content-type") ?? "";
+      if (
+        presented === undefined &&
+        (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))
+      ) {
+        const form = await c.req.parseBody();
+        const field = form[CSRF_FIELD];
+        presented = typeof field === "string" ? field : undefined;
+      }
+      if (presented === undefined || !secretsEqual(presented, auth.csrf))
+        return refuse(
+          c,
+          403,
+          "This request did not come from this page (CSRF check failed). Reload the page and try again.",
+        );
+    }
+    await next();
+  };
+}
+
+/** The Content-Security-Policy: only this server's own scripts, styles and connections; no frames, no inline code. */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+export function securityHeaders(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    c.header("content-security-policy", CSP);
+    c.header("x-content-type-options", "nosniff");
+    c.header("x-frame-options", "DENY");
+    c.header("referrer-policy", "no-referrer");
+    c.header("cross-origin-opener-policy", "same-origin");
+    c.header("cross-origin-resource-policy", "same-origin");
+    if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
+  };
+}

@@ -1,0 +1,38 @@
+import type { Context } from "hono";
+import type { Insight, Suggestion } from "../core/insights/types.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import type { AssetSet } from "./assets.js";
+import type { Catalog } from "./catalog.js";
+import type { LiveFeed } from "./live-feed.js";
+import type { UndoDeletes } from "./undo-deletes.js";
+import type { WebAuth } from "./web-auth.js";
+
+/** The insights service as the page uses it (the command that starts the page passes it in). */
+export interface WebInsights {
+  analyze(opts: { user_id: string; app_id?: string | undefined }): Promise<{ data: unknown }>;
+  suggest(opts: { user_id: string; app_id?: string | undefined }): Promise<{ data: unknown }>;
+}
+
+export type { Insight, Suggestion };
+
+/** Everything a route needs; built once per server. */
+export interface WebContext {
+  store: MemoryStore;
+  /** Whose memories the page shows. */
+  userId: string;
+  token: string;
+  auth: WebAuth;
+  catalog: Catalog;
+  live: LiveFeed;
+  undo: UndoDeletes;
+  assets: AssetSet;
+  logger: Logger;
+  insights: (() => Promise<WebInsights>) | null;
+  now: () => Date;
+}
+
+/** A fetch() from the page's script (JSON answers) rather than a plain form post (redirects). */
+export function fromScript(c: Context): boolean {
+  return c.req.header("x-requested-with") === "fetch";
+}
