@@ -40,16 +40,16 @@ code, pre, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas,
 h1 { font-size: 1.5rem; margin: 0.4rem 0 0.8rem; }
 h2 { font-size: 1.1rem; margin: 0 0 0.6rem; }
 h3, h4 { margin: 0; }
-h4 { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); margin-bottom: 0.2rem; }
+h3.label { font-size: 0.8rem; font-weight: 650; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); margin-bottom: 0.2rem; }
 
 .top { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1.25rem; padding: 0.6rem 1rem; background: var(--panel); border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 5; }
 .brand { display: flex; align-items: center; gap: 0.4rem; font-weight: 650; }
 .logo { color: var(--accent); }
 .who { font-weight: 400; color: var(--muted); font-size: 0.85rem; border: 1px solid var(--line); border-radius: 999px; padding: 0 0.5rem; }
-nav ul { list-style: none; display: flex; gap: 0.25rem; margin: 0; padding: 0; flex-wrap: wrap; }
-nav a { display: inline-block; padding: 0.35rem 0.7rem; border-radius: var(--radius); text-decoration: none; color: var(--text); }
-nav a[aria-current="page"] { background: var(--accent); color: var(--accent-text); }
-nav a:hover:not([aria-current="page"]) { background: var(--chip); }
+.top nav ul { list-style: none; display: flex; gap: 0.25rem; margin: 0; padding: 0; flex-wrap: wrap; }
+.top nav a { display: inline-block; padding: 0.35rem 0.7rem; border-radius: var(--radius); text-decoration: none; color: var(--text); }
+.top nav a[aria-current="page"] { background: var(--accent); color: var(--accent-text); }
+.top nav a:hover:not([aria-current="page"]) { background: var(--chip); }
 .live { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: 0.3rem 0.9rem; font-size: 0.8rem; color: var(--muted); }
 .live-state { display: inline-flex; align-items: center; gap: 0.35rem; }
 .dot { width: 0.6rem; height: 0.6rem; border-radius: 50%; background: var(--muted); display: inline-block; }

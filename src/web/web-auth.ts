@@ -145,7 +145,8 @@ export function securityHeaders(): MiddlewareHandler {
     c.header("content-security-policy", CSP);
     c.header("x-content-type-options", "nosniff");
     c.header("x-frame-options", "DENY");
-    c.header("referrer-policy", "no-referrer");
+    // same-origin, not no-referrer: with no-referrer, browsers send "Origin: null" on form posts.
+    c.header("referrer-policy", "same-origin");
     c.header("cross-origin-opener-policy", "same-origin");
     c.header("cross-origin-resource-policy", "same-origin");
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");

@@ -5,7 +5,7 @@ function List(p: { title: string; items: string[]; code?: boolean }) {
   if (p.items.length === 0) return null;
   return (
     <div class="facts">
-      <h4>{p.title}</h4>
+      <h3 class="label">{p.title}</h3>
       <ul class="chips">
         {p.items.map((i) => (
           <li>{p.code ? <code>{i}</code> : i}</li>
@@ -21,12 +21,12 @@ export function EpisodeBlock(p: { m: Memory; open?: boolean }) {
   return (
     <div class="episode">
       <div class="turn user">
-        <h4>Asked</h4>
+        <h3 class="label">Asked</h3>
         <p class="pre">{e.words || "(no words)"}</p>
       </div>
       {e.answer ? (
         <div class="turn assistant">
-          <h4>Answer</h4>
+          <h3 class="label">Answer</h3>
           <p class="pre">{e.answer}</p>
         </div>
       ) : null}

@@ -102,7 +102,7 @@ export function InsightsPage(p: InsightsProps) {
       </div>
       <details class="data-table">
         <summary>Activity as a table</summary>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex={0} role="region" aria-label="Activity per day">
           <table>
             <thead>
               <tr>
