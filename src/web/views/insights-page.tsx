@@ -102,7 +102,7 @@ export function InsightsPage(p: InsightsProps) {
       </div>
       <details class="data-table">
         <summary>Activity as a table</summary>
-        <div class="table-wrap" tabindex={0} role="region" aria-label="Activity per day">
+        <section class="table-wrap" tabindex={0} aria-label="Activity per day">
           <table>
             <thead>
               <tr>
@@ -123,7 +123,7 @@ export function InsightsPage(p: InsightsProps) {
                 ))}
             </tbody>
           </table>
-        </div>
+        </section>
       </details>
       <section class="panel" aria-labelledby="h-run">
         <h2 id="h-run">Analysis and next actions</h2>

@@ -35,7 +35,7 @@ function HistoryTable(p: { events: HistoryEvent[] }) {
   return (
     <section class="panel" aria-labelledby="h-history">
       <h2 id="h-history">History</h2>
-      <div class="table-wrap" tabindex={0} role="region" aria-label="History table">
+      <section class="table-wrap" tabindex={0} aria-label="History table">
         <table class="history">
           <thead>
             <tr>
@@ -60,7 +60,7 @@ function HistoryTable(p: { events: HistoryEvent[] }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </section>
     </section>
   );
 }
