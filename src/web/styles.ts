@@ -168,6 +168,8 @@ progress { width: 100%; max-width: 24rem; height: 1rem; }
 .chart .bar.part { fill: var(--bar-part); }
 .chart .grid { stroke: var(--grid); stroke-width: 1; }
 .chart text { fill: var(--muted); font-size: 12px; }
+.chart svg.bars text { font-size: 14px; }
+.chart svg.bars { max-width: 40rem; }
 .chart text.label { fill: var(--text); }
 .legend { font-size: 0.8rem; color: var(--muted); margin: 0.4rem 0 0; display: flex; align-items: center; gap: 0.35rem; }
 .key { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; }

@@ -159,7 +159,7 @@ describe.skipIf(!run)("the web page in Chromium", () => {
     await page.goto(url(`/timeline?project=${encodeURIComponent(PROJECT)}`));
     // The insight (no session) is the newest; then sess-b, then sess-a.
     const sessions = await page.locator(".session h2 a").allTextContents();
-    expect(sessions).toEqual(["Session (no session)", "Session sess-b", "Session sess-a"]);
+    expect(sessions).toEqual(["Without a session", "Session sess-b", "Session sess-a"]);
     const first = page.locator(".session").nth(2).locator(".tl-item").first();
     expect(await first.locator(".turn.user").textContent()).toContain("Run the tests again");
     expect(await first.locator(".facts").first().textContent()).toContain("src/cart.ts");

@@ -90,24 +90,24 @@ export function ColumnChart(p: {
 
 export function BarList(p: { id: string; title: string; bars: Bar[]; valueLabel: string }) {
   const max = Math.max(1, ...p.bars.map((b) => b.value));
-  const rowH = 26;
-  const w = 720;
-  const labelW = 220;
+  const rowH = 30;
+  const w = 520;
+  const labelW = 170;
   const h = Math.max(rowH, p.bars.length * rowH);
   return (
     <figure class="chart" aria-labelledby={`${p.id}-cap`}>
       <figcaption id={`${p.id}-cap`}>{p.title}</figcaption>
       <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${p.title}, largest first`} class="bars">
         {p.bars.map((b, i) => {
-          const bw = ((w - labelW - 70) * b.value) / max;
+          const bw = ((w - labelW - 60) * b.value) / max;
           return (
             <g>
               <title>{`${b.label}: ${b.value} ${p.valueLabel}`}</title>
-              <text x={labelW - 8} y={i * rowH + 17} class="label" text-anchor="end">
-                {b.label.length > 28 ? `${b.label.slice(0, 27)}…` : b.label}
+              <text x={labelW - 8} y={i * rowH + 20} class="label" text-anchor="end">
+                {b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label}
               </text>
-              <rect x={labelW} y={i * rowH + 5} width={Math.max(2, bw)} height={rowH - 10} class="bar" />
-              <text x={labelW + bw + 6} y={i * rowH + 17} class="value">
+              <rect x={labelW} y={i * rowH + 6} width={Math.max(2, bw)} height={rowH - 12} class="bar" />
+              <text x={labelW + bw + 6} y={i * rowH + 20} class="value">
                 {String(b.value)}
               </text>
             </g>

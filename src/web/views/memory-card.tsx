@@ -30,7 +30,7 @@ export function MemoryCard(p: { m: Memory | ScoredMemory; q: string; fresh?: boo
             </span>
           ) : null}
           {m.run_id ? (
-            <span class="scope session" title={`session ${m.run_id}`}>
+            <span class="scope run" title={`session ${m.run_id}`}>
               {shortId(m.run_id)}
             </span>
           ) : null}

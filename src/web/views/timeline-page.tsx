@@ -75,7 +75,7 @@ function Session(p: { block: SessionBlock; project: string | null }) {
           href={href("/timeline", { project: p.project ?? "", session: s.run_id ?? "" })}
           title={s.run_id ?? ""}
         >
-          {`Session ${shortId(s.run_id)}`}
+          {s.run_id ? `Session ${shortId(s.run_id)}` : "Without a session"}
         </a>
         <span class="range">{`${shortTime(s.first)} – ${shortTime(s.last)} · ${plural(s.memories, "memory", "memories")}`}</span>
       </h2>
