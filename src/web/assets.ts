@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { STYLESHEET } from "./styles.js";
 
@@ -30,8 +30,17 @@ export interface AssetSet {
   pageBytesGzip: number;
 }
 
-/** Where the client scripts are compiled to: the same path from `src/web/` and `dist/web/`. */
-export const CLIENT_DIR = new URL("../../dist/web/client/", import.meta.url);
+/** Where the client scripts are compiled to: `dist/web/client/` of the package this file belongs to. */
+function clientDir(): URL {
+  let dir = new URL(".", import.meta.url);
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(new URL("package.json", dir))) return new URL("dist/web/client/", dir);
+    dir = new URL("..", dir);
+  }
+  return new URL("../../dist/web/client/", import.meta.url);
+}
+
+export const CLIENT_DIR = clientDir();
 
 function asset(body: Buffer, type: string): Asset {
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 16)}"`;
