@@ -8,7 +8,8 @@ export function captureCliPath(): string {
 }
 
 function cleanEnv(env: Record<string, string>, cwd: string): Record<string, string> {
-  return { PATH: process.env.PATH ?? "", HOME: cwd, ...env };
+  // The web page that `start` serves beside the proxy takes any free port, so parallel tests never collide.
+  return { PATH: process.env.PATH ?? "", HOME: cwd, WEB_PORT: "0", ...env };
 }
 
 /** The built CLI with a clean environment (see runCli); `cwd` is also its HOME. */
