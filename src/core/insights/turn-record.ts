@@ -49,7 +49,11 @@ const TRACE_ERROR = / → error: /;
  * as part of the reply, and whether a failure was followed by the same kind
  * of call succeeding (the episode fixed what failed).
  */
-export function readTrace(trace: readonly string[]): { errors: string[]; notes: string[]; recovered: boolean } {
+export function readTrace(trace: readonly string[]): {
+  errors: string[];
+  notes: string[];
+  recovered: boolean;
+} {
   const errors: string[] = [];
   const notes: string[] = [];
   let failedTool: string | null = null;
