@@ -130,6 +130,7 @@ th { color: var(--muted); font-weight: 600; }
 .inline-form { display: flex; flex-wrap: wrap; gap: 0.6rem; align-items: end; }
 .danger-zone { border-color: var(--danger); }
 .actions { display: flex; gap: 0.6rem; flex-wrap: wrap; }
+#import-status:empty { display: none; }
 progress { width: 100%; max-width: 24rem; height: 1rem; }
 
 .episode { display: grid; gap: 0.6rem; }

@@ -4,6 +4,7 @@ import type { Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import type { AssetSet } from "./assets.js";
 import type { Catalog } from "./catalog.js";
+import type { FlashMessages } from "./flash-messages.js";
 import type { LiveFeed } from "./live-feed.js";
 import type { UndoDeletes } from "./undo-deletes.js";
 import type { WebAuth } from "./web-auth.js";
@@ -26,6 +27,7 @@ export interface WebContext {
   catalog: Catalog;
   live: LiveFeed;
   undo: UndoDeletes;
+  flash: FlashMessages;
   assets: AssetSet;
   logger: Logger;
   insights: (() => Promise<WebInsights>) | null;

@@ -4,6 +4,7 @@ import type { Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadAssets } from "./assets.js";
 import { Catalog } from "./catalog.js";
+import { FlashMessages } from "./flash-messages.js";
 import { type CaptureCounters, LiveFeed } from "./live-feed.js";
 import { UndoDeletes } from "./undo-deletes.js";
 import { createWebApp } from "./web-app.js";
@@ -56,6 +57,7 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
     catalog,
     live,
     undo: new UndoDeletes(),
+    flash: new FlashMessages(),
     assets,
     logger,
     insights: o.insights ?? null,

@@ -154,4 +154,48 @@ describe("the web page's door", () => {
     expect(j.status).toBe(400);
     expect(JSON.parse(j.body).error).toContain("source must be one of");
   });
+
+  it("deletes a session only with DELETE typed, and a crafted message link shows nothing", async () => {
+    const form = { cookie, "content-type": "application/x-www-form-urlencoded", accept: "text/html" };
+    const body = (confirm: string) =>
+      new URLSearchParams({
+        _csrf: auth.csrf,
+        project: "/home/dev/acme-shop",
+        session: "sess-a",
+        confirm,
+      }).toString();
+    const refused = await request(`${base}privacy/delete-scope`, {
+      method: "POST",
+      headers: form,
+      body: body("delete"),
+    });
+    expect(refused.status).toBe(400);
+    expect(
+      (await s.store.list({ filters: { user_id: "default_user", run_id: "sess-a" } })).memories,
+    ).toHaveLength(2);
+    const done = await request(`${base}privacy/delete-scope`, {
+      method: "POST",
+      headers: form,
+      body: body("DELETE"),
+    });
+    expect(done.status).toBe(303);
+    expect((await s.store.list({ filters: { user_id: "default_user", run_id: "sess-a" } })).memories).toEqual(
+      [],
+    );
+    expect(
+      (await s.store.list({ filters: { user_id: "default_user", run_id: "sess-b" } })).memories,
+    ).toHaveLength(2);
+    const shown = await request(new URL(String(done.headers.location), base).toString(), {
+      headers: { cookie },
+    });
+    expect(shown.body).toContain("Deleted 2 memories of session sess-a");
+    // The message is shown once, and a link cannot make the page say anything.
+    expect(
+      (await request(new URL(String(done.headers.location), base).toString(), { headers: { cookie } })).body,
+    ).not.toContain("Deleted 2");
+    const crafted = await request(`${base}privacy?done=${encodeURIComponent("Your account was hacked")}`, {
+      headers: { cookie },
+    });
+    expect(crafted.body).not.toContain("hacked");
+  });
 });

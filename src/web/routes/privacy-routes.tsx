@@ -39,7 +39,7 @@ function str(v: unknown): string {
 }
 
 export function privacyRoutes(app: Hono, w: WebContext): void {
-  app.get("/privacy", (c) => privacy(c, w, c.req.query("done") ?? null));
+  app.get("/privacy", (c) => privacy(c, w, w.flash.take(c.req.query("done"))));
 
   /** The same document `mcp-mitm-mem0 export` writes, as a download. */
   app.get("/export", (c) => {
@@ -109,7 +109,7 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
     if (user === w.userId) w.catalog.clear();
     const message = `Forgot ${user}: ${n} memories and their history deleted.`;
     if (fromScript(c)) return c.json({ deleted: n });
-    return c.redirect(`/privacy?done=${encodeURIComponent(message)}`, 303);
+    return c.redirect(`/privacy?done=${w.flash.put(message)}`, 303);
   });
 
   app.post("/privacy/delete-scope", async (c) => {
@@ -121,6 +121,6 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
     const n = await w.store.deleteAll({ user_id: w.userId, app_id: project, run_id: session || undefined });
     w.catalog.removeScope(project, session || undefined);
     const what = session ? `session ${session} of ${project}` : project;
-    return c.redirect(`/privacy?done=${encodeURIComponent(`Deleted ${n} memories of ${what}.`)}`, 303);
+    return c.redirect(`/privacy?done=${w.flash.put(`Deleted ${n} memories of ${what}.`)}`, 303);
   });
 }

@@ -27,7 +27,11 @@ export function PrivacyPage(p: PrivacyProps) {
       ) : null}
       <section class="panel" aria-labelledby="h-export">
         <h2 id="h-export">Export</h2>
-        <p>{`All memories of ${p.userId}, the same file \`mcp-mitm-mem0 export\` writes.`}</p>
+        <p>
+          {`All memories of ${p.userId}, the same file `}
+          <code>mcp-mitm-mem0 export</code>
+          {" writes."}
+        </p>
         <p class="actions">
           <a class="button" href="/export?format=jsonl" download>
             Download JSONL
