@@ -164,7 +164,7 @@ progress { width: 100%; max-width: 24rem; height: 1rem; }
 .chart { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 0.8rem; margin: 0; }
 .chart figcaption { font-weight: 600; margin-bottom: 0.5rem; }
 .chart svg { width: 100%; height: auto; display: block; }
-.chart svg.columns { height: 12rem; }
+
 .chart .bar { fill: var(--bar); }
 .chart .bar.part { fill: var(--bar-part); }
 .chart .grid { stroke: var(--grid); stroke-width: 1; }

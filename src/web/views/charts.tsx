@@ -35,7 +35,6 @@ export function ColumnChart(p: {
         viewBox={`0 0 ${w} ${h}`}
         role="img"
         aria-label={`${p.title}: ${total} ${p.valueLabel} in ${p.bars.length} days, at most ${max} a day`}
-        preserveAspectRatio="none"
         class="columns"
       >
         {ticks.map((t) => (
