@@ -8,11 +8,16 @@ import {
   type EpisodeUpdate,
   type TrackResult,
 } from "./episode-tracker.js";
+import { fromJournal, journalMeta, reduceHeaders } from "./exchange-journal.js";
 import type { RawExchange } from "./forward.js";
+import type { Outbox } from "./outbox.js";
 import type { OutboxWorker } from "./outbox-worker.js";
 
 /**
- * What happens after an exchange ends, off the hot path: decode the capture
+ * `submit` writes the finished exchange to the journal (the outbox
+ * database) at once, so that it is durable before the client sees the end
+ * of the reply; a restart reads back whatever was not processed. Then, off
+ * the hot path: decode the capture
  * copies, read the episode the request and reply hold (pure; it redacts),
  * let the tracker queue whole episodes to the outbox and keep the one in
  * progress, and wake the worker. An update that cannot be written (full
@@ -21,10 +26,19 @@ import type { OutboxWorker } from "./outbox-worker.js";
  * never waits for any of this.
  */
 
+/** How long capture must be idle before the journal's traces are scrubbed from disk. */
+const SCRUB_DELAY_MS = 250;
+
 /** Updates held in memory while the outbox cannot be written. */
 export const HELD_UPDATES_MAX = 1000;
 
+interface Held {
+  update: EpisodeUpdate;
+  journalId: number | null;
+}
+
 export interface CapturePipelineOptions {
+  outbox: Outbox;
   tracker: EpisodeTracker;
   worker: OutboxWorker;
   logger: Logger;
@@ -37,9 +51,10 @@ export interface CapturePipelineOptions {
 
 export class CapturePipeline {
   private inFlight = 0;
-  private readonly held: EpisodeUpdate[] = [];
+  private readonly held: Held[] = [];
   private idle: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
+  private scrubTimer: NodeJS.Timeout | null = null;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: CapturePipelineOptions) {
@@ -50,11 +65,52 @@ export class CapturePipeline {
     setImmediate(() => this.sweep());
   }
 
-  /** Hands over a finished exchange; returns at once. */
-  submit(raw: RawExchange): void {
+  /**
+   * Hands over a finished exchange: journals it (synchronously: the caller
+   * ends the client's response right after), then processes it later. A
+   * journal that cannot be written (full disk) is counted and logged; the
+   * exchange is then processed from memory only.
+   */
+  submit(input: RawExchange): void {
+    const raw = reduceHeaders(input);
+    let journalId: number | null = null;
+    try {
+      journalId = this.opts.outbox.journalExchange(
+        journalMeta(raw),
+        raw.requestBody.bytes(),
+        raw.responseBody.bytes(),
+      );
+    } catch (e) {
+      this.opts.counters.captureFailures++;
+      this.opts.logger.error("could not journal an exchange; capturing it from memory only", {
+        code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
+      });
+    }
+    this.schedule(raw, journalId);
+  }
+
+  /** Processes what a previous run journaled and did not process (crash, kill -9), oldest first. */
+  async replayJournal(): Promise<number> {
+    let after = 0;
+    let replayed = 0;
+    for (;;) {
+      const rows = this.opts.outbox.journaledExchanges(50, after);
+      if (rows.length === 0) return replayed;
+      for (const row of rows) {
+        after = row.id;
+        replayed++;
+        await this.process(fromJournal(row), row.id).catch((e: unknown) => {
+          this.opts.counters.captureFailures++;
+          this.opts.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
+        });
+      }
+    }
+  }
+
+  private schedule(raw: RawExchange, journalId: number | null): void {
     this.inFlight++;
     setImmediate(() => {
-      this.process(raw)
+      this.process(raw, journalId)
         .catch((e: unknown) => {
           this.opts.counters.captureFailures++;
           this.opts.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
@@ -63,7 +119,10 @@ export class CapturePipeline {
           raw.requestBody.release();
           raw.responseBody.release();
           this.inFlight--;
-          if (this.inFlight === 0) for (const w of this.idle.splice(0)) w();
+          if (this.inFlight === 0) {
+            for (const w of this.idle.splice(0)) w();
+            this.scheduleScrub();
+          }
         });
     });
   }
@@ -93,7 +152,19 @@ export class CapturePipeline {
   }
 
   stop(): void {
+    if (this.held.length > 0) {
+      // Nothing may vanish without a trace: what could not be written is counted and said.
+      this.opts.counters.captureFailures += this.held.length;
+      const journaled = this.held.filter((h) => h.journalId !== null).length;
+      this.opts.logger.error("stopping with captured exchanges the outbox could not take", {
+        held: this.held.length,
+        journaled,
+        lost: this.held.length - journaled,
+      });
+    }
     clearInterval(this.sweepTimer);
+    if (this.scrubTimer) clearTimeout(this.scrubTimer);
+    this.scrubTimer = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
   }
@@ -109,7 +180,29 @@ export class CapturePipeline {
     }
   }
 
-  private async process(raw: RawExchange): Promise<void> {
+  /** Soon after capture goes idle, raw exchanges are made unreadable on disk (`Outbox.scrub`). */
+  private scheduleScrub(): void {
+    this.scrubTimer ??= setTimeout(() => {
+      this.scrubTimer = null;
+      if (this.inFlight > 0) return;
+      try {
+        if (!this.opts.outbox.scrub()) this.scheduleScrub();
+      } catch {
+        // Closed or locked: the next idle moment tries again.
+      }
+    }, SCRUB_DELAY_MS).unref();
+  }
+
+  private forget(journalId: number | null): void {
+    if (journalId === null) return;
+    try {
+      this.opts.outbox.forgetExchange(journalId);
+    } catch {
+      // It stays journaled: the next start reads it again and skips it again.
+    }
+  }
+
+  private async process(raw: RawExchange, journalId: number | null): Promise<void> {
     const [reqBody, resBody] = await Promise.all([
       decodeBody(raw.requestBody.bytes(), raw.requestHeaders["content-encoding"]),
       decodeBody(raw.responseBody.bytes(), raw.responseHeaders["content-encoding"]),
@@ -119,6 +212,7 @@ export class CapturePipeline {
       this.opts.logger.warn("could not decode a captured body", {
         reason: !reqBody.ok ? reqBody.reason : !resBody.ok ? resBody.reason : "",
       });
+      this.forget(journalId);
       return;
     }
     const exchange: CapturedExchange = {
@@ -139,9 +233,10 @@ export class CapturePipeline {
     if (result.kind === "skip") {
       this.opts.counters.skippedNoise++;
       this.opts.logger.debug("exchange not stored", { reason: result.reason, status: raw.status });
+      this.forget(journalId);
       return;
     }
-    this.track(result);
+    this.track({ update: result, journalId });
   }
 
   private account(result: TrackResult, fromSweep = false): void {
@@ -158,24 +253,24 @@ export class CapturePipeline {
     if (result.queued.length > 0) this.opts.worker.notify();
   }
 
-  private track(update: EpisodeUpdate): void {
+  private track(item: Held): void {
     this.writeHeld();
     if (this.held.length > 0) {
-      this.hold(update);
+      this.hold(item);
       return;
     }
     try {
-      this.account(this.opts.tracker.observe(update));
+      this.account(this.opts.tracker.observe(item.update, Date.now(), item.journalId));
     } catch (e) {
       this.opts.logger.error("could not write an episode to the outbox; holding it in memory", {
         code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
       });
-      this.hold(update);
+      this.hold(item);
     }
   }
 
-  private hold(update: EpisodeUpdate): void {
-    this.held.push(update);
+  private hold(item: Held): void {
+    this.held.push(item);
     if (this.held.length > HELD_UPDATES_MAX) {
       this.held.shift();
       this.opts.counters.captureFailures++;
@@ -197,9 +292,9 @@ export class CapturePipeline {
   /** Writes held updates, oldest first, until one fails. */
   private writeHeld(): void {
     while (this.held.length > 0) {
-      const update = this.held[0] as EpisodeUpdate;
+      const item = this.held[0] as Held;
       try {
-        this.account(this.opts.tracker.observe(update));
+        this.account(this.opts.tracker.observe(item.update, Date.now(), item.journalId));
       } catch {
         return;
       }

@@ -47,8 +47,10 @@ export class EpisodeTracker {
    * be written (nothing of this update is then written); the caller keeps
    * the update and retries.
    */
-  observe(update: EpisodeUpdate, now = Date.now()): TrackResult {
+  observe(update: EpisodeUpdate, now = Date.now(), journalId: number | null = null): TrackResult {
     return this.outbox.transaction(() => {
+      // The exchange leaves the journal in the same transaction that records what it meant.
+      if (journalId !== null) this.outbox.forgetExchange(journalId);
       const out: TrackResult = { queued: [], duplicates: 0 };
       const queue = (ep: Episode) => {
         out.queued.push(ep);

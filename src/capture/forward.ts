@@ -61,6 +61,13 @@ export interface ForwardOptions {
   streams: Set<ActiveStream>;
   /** Tee bodies for capture (null: forward only). */
   capture: { host: string; path: string; capBytes: number } | null;
+  /**
+   * With `capture`: called once, synchronously, with the exchange as it
+   * stands, before the client can see the end of the reply (before its last
+   * byte when the length is known, before the final chunk otherwise), or when
+   * the exchange fails. The capture pipeline makes it durable here.
+   */
+  onCaptured?: ((exchange: RawExchange) => void) | undefined;
   onDone(result: { status: number | null; failure: string | null; exchange: RawExchange | null }): void;
 }
 
@@ -121,6 +128,33 @@ export function forwardRequest(
   let failure: string | null = null;
   let controller: Dispatcher.DispatchController | null = null;
   let done = false;
+  let captured: RawExchange | null = null;
+  let expectedBytes: number | null = null;
+
+  const snapshot = (complete: boolean): RawExchange => ({
+    method: req.method ?? "GET",
+    path: capture?.path ?? target.path,
+    host: capture?.host ?? target.hostHeader,
+    requestHeaders: headerRecord(req.headers),
+    requestBody,
+    status,
+    responseHeaders,
+    responseBody,
+    responseComplete: complete,
+    startedAt,
+    endedAt: new Date(),
+    failure,
+  });
+  /** Hands the exchange to capture once, before the client can see the reply end. */
+  const handOff = (complete: boolean): void => {
+    if (!capture || captured) return;
+    captured = snapshot(complete);
+    try {
+      opts.onCaptured?.(captured);
+    } catch {
+      // Capture never breaks forwarding; the pipeline counts its own failures.
+    }
+  };
 
   const stream: ActiveStream = {
     paused: () => controller?.paused === true,
@@ -135,13 +169,21 @@ export function forwardRequest(
     onResponseStart(c, statusCode, headers, statusMessage) {
       if (statusCode < 200) return; // 1xx: nothing to forward
       status = statusCode;
-      if (capture) responseHeaders = headerRecord(headers as Record<string, string | string[] | undefined>);
+      if (capture) {
+        responseHeaders = headerRecord(headers as Record<string, string | string[] | undefined>);
+        const length = Number(responseHeaders["content-length"]);
+        expectedBytes = Number.isSafeInteger(length) && length >= 0 ? length : null;
+      }
       res.sendDate = false;
       res.writeHead(statusCode, statusMessage ?? "", endToEndHeaders(rawHeaderStrings(c.rawHeaders)));
       opts.streams.add(stream);
     },
     onResponseData(c, chunk) {
-      if (capture) responseBody.push(chunk);
+      if (capture) {
+        responseBody.push(chunk);
+        // The last byte of a response of known length ends it for the client: hand off first.
+        if (expectedBytes !== null && responseBody.total >= expectedBytes) handOff(true);
+      }
       if (!res.write(chunk) && !c.paused) {
         // The client is not keeping up: stop reading from the upstream until it drains.
         c.pause();
@@ -150,6 +192,7 @@ export function forwardRequest(
     },
     onResponseEnd() {
       upstreamEnded = true;
+      handOff(failure === null);
       res.end();
     },
     onResponseError(_c, err) {
@@ -190,22 +233,8 @@ export function forwardRequest(
     }
     if (done) return;
     done = true;
-    const exchange: RawExchange | null = capture
-      ? {
-          method: req.method ?? "GET",
-          path: capture.path,
-          host: capture.host,
-          requestHeaders: headerRecord(req.headers),
-          requestBody,
-          status,
-          responseHeaders,
-          responseBody,
-          responseComplete: res.writableFinished && upstreamEnded && failure === null,
-          startedAt,
-          endedAt: new Date(),
-          failure,
-        }
-      : null;
-    opts.onDone({ status, failure, exchange });
+    // A failed or aborted exchange was not handed off yet: hand it off now, incomplete.
+    handOff(res.writableFinished && upstreamEnded && failure === null);
+    opts.onDone({ status, failure, exchange: captured });
   });
 }

@@ -27,6 +27,29 @@ export interface OutboxRow {
   attempts: number;
 }
 
+/** A finished exchange kept until capture has read it (headers already reduced to `JOURNAL_HEADERS`). */
+export interface JournaledExchange {
+  id: number;
+  meta: JournalMeta;
+  request: Buffer;
+  response: Buffer;
+}
+
+export interface JournalMeta {
+  method: string;
+  path: string;
+  host: string;
+  requestHeaders: Record<string, string>;
+  status: number | null;
+  responseHeaders: Record<string, string>;
+  responseComplete: boolean;
+  requestTruncated: boolean;
+  responseTruncated: boolean;
+  startedAt: string;
+  endedAt: string;
+  failure: string | null;
+}
+
 /** An episode in progress, waiting for the reply that ends it. */
 export interface PendingEpisode {
   conversation: string;
@@ -68,6 +91,13 @@ CREATE TABLE IF NOT EXISTS pending_episodes (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pending_episodes_idle ON pending_episodes (updated_at);
+CREATE TABLE IF NOT EXISTS exchanges (
+  id INTEGER PRIMARY KEY,
+  meta TEXT NOT NULL,
+  request BLOB NOT NULL,
+  response BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
 `;
 
 interface PendingStatements {
@@ -157,6 +187,9 @@ export class Outbox {
       db.pragma("journal_mode = WAL");
       // WAL + NORMAL survives a killed process (not a power cut), at a fraction of FULL's cost.
       db.pragma("synchronous = NORMAL");
+      // Raw exchanges pass through here: deleted rows are overwritten, and the WAL stays bounded.
+      db.pragma("secure_delete = ON");
+      db.pragma("journal_size_limit = 8388608");
       db.exec(SCHEMA);
       for (const f of [path, `${path}-wal`, `${path}-shm`]) {
         if (process.platform !== "win32" && existsSync(f)) chmodSync(f, 0o600);
@@ -195,6 +228,52 @@ export class Outbox {
   /** Episodes in progress with no request since `before` (ms epoch), oldest first. */
   idlePendingEpisodes(before: number, limit = 100): PendingEpisode[] {
     return (this.pending.idle.all(before, limit) as PendingRow[]).map(toPending);
+  }
+
+  /** Keeps a finished exchange (bodies as they came, still encoded) until capture has read it. */
+  journalExchange(meta: JournalMeta, request: Buffer, response: Buffer, now = Date.now()): number {
+    const r = this.db
+      .prepare("INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)")
+      .run(JSON.stringify(meta), request, response, now);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Exchanges not read yet, oldest first. */
+  journaledExchanges(limit = 100, afterId = 0): JournaledExchange[] {
+    const rows = this.db
+      .prepare("SELECT id, meta, request, response FROM exchanges WHERE id > ? ORDER BY id LIMIT ?")
+      .all(afterId, limit) as { id: number; meta: string; request: Buffer; response: Buffer }[];
+    return rows.map((r) => ({
+      id: r.id,
+      meta: JSON.parse(r.meta) as JournalMeta,
+      request: r.request,
+      response: r.response,
+    }));
+  }
+
+  forgetExchange(id: number): void {
+    this.db.prepare("DELETE FROM exchanges WHERE id = ?").run(id);
+  }
+
+  /**
+   * Once the journal is empty: checkpoint and truncate the WAL, so that no
+   * raw exchange stays readable on disk (deleted rows are zeroed by
+   * `secure_delete`; the WAL still held their frames). Returns false when a
+   * reader kept the checkpoint from finishing (it is tried again later).
+   */
+  scrub(): boolean {
+    if (this.journalDepth() > 0) return false;
+    const r = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+    return (r[0]?.busy ?? 1) === 0;
+  }
+
+  /** Exchanges waiting to be read by capture (0 for an outbox from before the journal). */
+  journalDepth(): number {
+    try {
+      return (this.db.prepare("SELECT COUNT(*) AS n FROM exchanges").get() as { n: number }).n;
+    } catch {
+      return 0;
+    }
   }
 
   /** Episodes in progress; 0 for an outbox written before episodes (opened read-only). */

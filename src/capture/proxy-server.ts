@@ -113,6 +113,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     backoff: opts.backoff,
   });
   const pipeline = new CapturePipeline({
+    outbox,
     tracker: new EpisodeTracker(outbox, opts.episodeIdleMs ?? config.proxy.episodeIdleMs),
     idleMs: opts.episodeIdleMs ?? config.proxy.episodeIdleMs,
     worker,
@@ -208,6 +209,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     } else socket.destroy();
   });
 
+  // Exchanges a previous run journaled but did not process (kill -9): before new traffic, in order.
+  const replayed = await pipeline.replayJournal();
+  if (replayed > 0) logger.info("read back exchanges journaled by the previous run", { count: replayed });
   port = await listen(server, config.proxy.port, host);
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;

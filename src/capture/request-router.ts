@@ -35,6 +35,7 @@ export interface RouterDeps {
   /** The proxy's own port (absolute URIs that point at it are reverse traffic). */
   ownPort: () => number;
   health: () => Record<string, unknown>;
+  /** Called synchronously before the client sees the end of the reply (see `ForwardOptions.onCaptured`). */
   onExchange(raw: RawExchange): void;
 }
 
@@ -61,10 +62,11 @@ function toUpstream(
     streams: deps.streams,
     // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
     capture: route.capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
+    // Made durable before the client sees the end of the reply.
+    onCaptured: (exchange) => deps.onExchange(exchange),
     onDone: ({ status, exchange }) => {
       if (status === null) deps.counters.upstreamErrors++;
-      if (exchange) deps.onExchange(exchange);
-      else deps.counters.skippedNoise++;
+      if (!exchange) deps.counters.skippedNoise++;
     },
   });
 }

@@ -7,7 +7,7 @@ import type { Memory } from "../../src/core/types.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
 import { spawnStart } from "./support/cli-process.js";
-import { until } from "./support/harness.js";
+import { apiHeaders, rawRequest, until } from "./support/harness.js";
 import { type ReplayTarget, replaySession } from "./support/session-replay.js";
 
 /**
@@ -76,6 +76,46 @@ async function startTarget(): Promise<{
     },
   };
 }
+
+describe("kill -9 the instant a reply ends", () => {
+  it("loses no exchange: each is journaled before the client sees the end of its reply", async () => {
+    stub.replier = (body) => ({
+      content: [
+        {
+          type: "text",
+          text: `answer to ${String((body.messages as { content: string }[]).at(-1)?.content)}`,
+        },
+      ],
+    });
+    const asked: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const p = await spawnStart(dir, env);
+      const question = `question number ${i}`;
+      asked.push(question);
+      const res = await rawRequest(p.url, {
+        path: "/v1/messages",
+        headers: apiHeaders(stub.apiKey),
+        body: JSON.stringify({
+          model: "m",
+          max_tokens: 50,
+          stream: i % 2 === 0,
+          messages: [{ role: "user", content: question }],
+        }),
+      });
+      // The whole reply has arrived: kill at once, before the proxy can do anything after it.
+      p.child.kill("SIGKILL");
+      expect(res.status).toBe(200);
+      expect(await p.exited).toBe("SIGKILL");
+    }
+    const last = await spawnStart(dir, env);
+    await until(async () => (await stored()).length === 5, "all five exchanges stored after the restarts");
+    expect((await stored()).map((m) => m.memory.split("\n")[0]).sort()).toEqual(
+      asked.map((q) => `User: ${q}`),
+    );
+    last.child.kill("SIGTERM");
+    expect(await last.exited).toBe(0);
+  });
+});
 
 describe("kill -9 in the middle of an episode", () => {
   it("a restarted proxy finishes the episode: stored once, with every step before and after the crash", async () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Memory } from "../../src/core/types.js";
-import { type Harness, startHarness } from "./support/harness.js";
+import { type Harness, startHarness, until } from "./support/harness.js";
 import { type ReplayMode, replaySession } from "./support/session-replay.js";
 
 /**
@@ -44,8 +44,16 @@ function dataDirBytes(dir: string): string {
     .join("\n");
 }
 
-function expectNoToolResultBodies(h: Harness, mems: Memory[]): void {
+/**
+ * Raw exchanges are journaled before the client sees the end of a reply;
+ * once capture is idle their traces are scrubbed from the files.
+ */
+async function expectNoToolResultBodies(h: Harness, mems: Memory[]): Promise<void> {
   const stored = JSON.stringify(mems);
+  await until(
+    () => TOOL_RESULT_ONLY.every((marker) => !dataDirBytes(h.dir).includes(marker)),
+    "raw exchanges scrubbed from the data directory",
+  );
   const disk = dataDirBytes(h.dir);
   // The check reads the real files: the person's words are there.
   expect(disk).toContain((mems[0] as Memory).memory.split("\n")[0]?.slice(6));
@@ -94,7 +102,7 @@ describe.each<ReplayMode>(["reverse", "forward"])("recorded sessions through the
       "User: should I clear the cache too?\nAssistant: Yes: clear the old cache once after changing the key, then CI stays green.",
     );
     expect(follow.metadata).toMatchObject({ requests: 1, complete: true, tools: [] });
-    expectNoToolResultBodies(h, both);
+    await expectNoToolResultBodies(h, both);
   });
 
   it("a fix with a failing command, thinking and an Edit is one episode naming the error and the change", async () => {
@@ -128,7 +136,7 @@ describe.each<ReplayMode>(["reverse", "forward"])("recorded sessions through the
       requests: 5,
       complete: true,
     });
-    expectNoToolResultBodies(h, mems);
+    await expectNoToolResultBodies(h, mems);
   });
 
   it("a sub-agent adds no memory of its own; the parent's trace names the delegation and its result", async () => {

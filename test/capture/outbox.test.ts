@@ -267,6 +267,7 @@ describe("capture pipeline", () => {
     const counters = zeroCounters();
     const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 5 });
     const pipeline = new CapturePipeline({
+      outbox,
       tracker: new EpisodeTracker(outbox),
       worker,
       logger: silentLogger,
