@@ -89,6 +89,11 @@ export class CapturePipeline {
     this.schedule(raw, journalId);
   }
 
+  /** Processes an exchange that could not be journaled (the journal is unwritable), from memory. */
+  submitUnjournaled(raw: RawExchange): void {
+    this.schedule(reduceHeaders(raw), null);
+  }
+
   /** Processes what a previous run journaled and did not process (crash, kill -9), oldest first. */
   async replayJournal(): Promise<number> {
     let after = 0;

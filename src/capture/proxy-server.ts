@@ -1,11 +1,13 @@
 import * as http from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { Worker } from "node:worker_threads";
 import type { Config } from "../core/config.js";
 import { ConfigError, MemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadOrCreateCa } from "./ca.js";
+import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "./capture-chain.js";
 import { CapturePipeline } from "./capture-pipeline.js";
 import {
   type Counters,
@@ -42,6 +44,12 @@ export interface StartProxyOptions {
   /** Longest wait for streams in flight at close() before they are cut. */
   shutdownGraceMs?: number | undefined;
   backoff?: BackoffPolicy | undefined;
+  /**
+   * Run capture on a worker thread (what `start` does): `entry` is the
+   * thread's compiled script, which opens its own store from `workerData`.
+   * Without it capture runs inline, on `store` (tests, embedding).
+   */
+  captureThread?: { entry: URL; workerData: unknown } | undefined;
   /** Overrides `config.proxy.episodeIdleMs` (tests). */
   episodeIdleMs?: number | undefined;
   capBytes?: number | undefined;
@@ -82,6 +90,30 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
+/** Capture on the proxy's own thread: the pipeline and the outbox worker beside forwarding. */
+function inlineCapture(opts: StartProxyOptions, outbox: Outbox, counters: Counters): CaptureChain {
+  const { config, store, logger } = opts;
+  const worker = new OutboxWorker({
+    outbox,
+    store,
+    logger,
+    counters,
+    reflectionEvery: config.reflection.every,
+    onMemoriesStored: opts.onMemoriesStored,
+    backoff: opts.backoff,
+  });
+  const pipeline = new CapturePipeline({
+    outbox,
+    tracker: new EpisodeTracker(outbox, opts.episodeIdleMs ?? config.proxy.episodeIdleMs),
+    idleMs: opts.episodeIdleMs ?? config.proxy.episodeIdleMs,
+    worker,
+    logger,
+    counters,
+    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
+  });
+  return inlineCaptureChain({ pipeline, worker, outbox, logger });
+}
+
 export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
   const { config, store, logger } = opts;
   const { host, authToken } = config.proxy;
@@ -103,24 +135,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const counters: Counters = zeroCounters();
   const startedAt = new Date().toISOString();
   const outbox = Outbox.open(outboxPath(config.dataDir));
-  const worker = new OutboxWorker({
-    outbox,
-    store,
-    logger,
-    counters,
-    reflectionEvery: config.reflection.every,
-    onMemoriesStored: opts.onMemoriesStored,
-    backoff: opts.backoff,
-  });
-  const pipeline = new CapturePipeline({
-    outbox,
-    tracker: new EpisodeTracker(outbox, opts.episodeIdleMs ?? config.proxy.episodeIdleMs),
-    idleMs: opts.episodeIdleMs ?? config.proxy.episodeIdleMs,
-    worker,
-    logger,
-    counters,
-    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
-  });
+  const capture = opts.captureThread
+    ? threadCaptureChain({
+        thread: new Worker(opts.captureThread.entry, { workerData: opts.captureThread.workerData }),
+        outbox,
+        counters,
+        logger,
+      })
+    : inlineCapture(opts, outbox, counters);
 
   const streams = new Set<ActiveStream>();
   const connectSockets = new Set<Duplex>();
@@ -136,7 +158,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       if (s.paused()) paused++;
       bufferedBytes += s.buffered();
     }
-    let outboxDepth = pipeline.heldCount();
+    let outboxDepth = 0;
     let episodesInProgress = 0;
     try {
       outboxDepth += outbox.counts().pending;
@@ -149,7 +171,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       startedAt,
       outboxDepth,
       episodesInProgress,
-      capturing: pipeline.inFlightCount(),
+      capturing: capture.backlog(),
       streams: { active: streams.size, paused, bufferedBytes },
     };
   };
@@ -167,7 +189,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       interceptedSockets,
       ownPort: () => port,
       health: () => ({ service: "mcp-mitm-mem0", pid: process.pid, port, startedAt }),
-      onExchange: (raw) => pipeline.submit(raw),
+      onExchange: (raw) => capture.submit(raw),
     }),
   );
   let onRequestsDone: (() => void) | null = null;
@@ -209,9 +231,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     } else socket.destroy();
   });
 
-  // Exchanges a previous run journaled but did not process (kill -9): before new traffic, in order.
-  const replayed = await pipeline.replayJournal();
-  if (replayed > 0) logger.info("read back exchanges journaled by the previous run", { count: replayed });
+  await capture.start();
   port = await listen(server, config.proxy.port, host);
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
@@ -264,8 +284,6 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     intercept: [...interceptHosts],
     auth: Boolean(authToken),
   });
-  // Replay what a previous run left in the outbox.
-  worker.notify();
 
   const shutdown = async (): Promise<void> => {
     const grace = opts.shutdownGraceMs ?? 10_000;
@@ -284,10 +302,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     for (const socket of connectSockets) socket.destroy();
     clearInterval(statusTimer);
     clearInterval(logTimer);
-    await pipeline.settle(2000);
-    await worker.drain(5000);
-    worker.stop();
-    pipeline.stop();
+    await capture.stop();
     writeStatus(false);
     logger.info("capture proxy stopped", statsLogFields(stats()));
     outbox.close();

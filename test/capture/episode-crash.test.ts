@@ -77,6 +77,28 @@ async function startTarget(): Promise<{
   };
 }
 
+describe("capture on its own thread", () => {
+  it("start stores episodes from a worker thread; its log lines carry no conversation text", async () => {
+    env.LOG_LEVEL = "debug";
+    const p = await spawnStart(dir, env);
+    const target: ReplayTarget = {
+      stub,
+      url: p.url,
+      caPem: () => readFileSync(join(dir, "ca", "ca.pem"), "utf8"),
+    };
+    await replaySession(target, "agentic-read-bash/requests.jsonl", "reverse");
+    await until(async () => (await stored()).length === 1, "the episode stored");
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    const capturedLines = p
+      .stderr()
+      .split("\n")
+      .filter((l) => l.includes('"component":"capture"'));
+    expect(capturedLines.some((l) => l.includes('"msg":"episode queued"'))).toBe(true);
+    expect(p.stderr()).not.toMatch(/why is the build flaky|cause\.txt|NOISEBLOCK/);
+  });
+});
+
 describe("kill -9 the instant a reply ends", () => {
   it("loses no exchange: each is journaled before the client sees the end of its reply", async () => {
     stub.replier = (body) => ({

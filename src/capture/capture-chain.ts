@@ -1,0 +1,120 @@
+import type { Worker } from "node:worker_threads";
+import type { Logger } from "../core/logger.js";
+import type { CapturePipeline } from "./capture-pipeline.js";
+import type { Counters } from "./capture-stats.js";
+import type { FromCaptureThread, ToCaptureThread } from "./capture-worker-loop.js";
+import { journalMeta, reduceHeaders } from "./exchange-journal.js";
+import type { RawExchange } from "./forward.js";
+import type { Outbox } from "./outbox.js";
+import type { OutboxWorker } from "./outbox-worker.js";
+
+/**
+ * What the forwarding side sees of capture: hand an exchange over (durably,
+ * synchronously, before the client sees the end of the reply), ask how far
+ * behind capture is, and wait for it at shutdown. Two implementations:
+ * inline (capture on the proxy's own thread; tests and embedding) and a
+ * worker thread (`start`: forwarding never waits for capture).
+ */
+export interface CaptureChain {
+  submit(raw: RawExchange): void;
+  /** Exchanges handed over and not processed yet. */
+  backlog(): number;
+  /** Replays what a previous run left, then resolves (inline); the thread does it on its own. */
+  start(): Promise<void>;
+  /** Processes what is handed over and drains the outbox (bounded), then stops. */
+  stop(): Promise<void>;
+}
+
+export function inlineCaptureChain(parts: {
+  pipeline: CapturePipeline;
+  worker: OutboxWorker;
+  outbox: Outbox;
+  logger: Logger;
+}): CaptureChain {
+  const { pipeline, worker, outbox, logger } = parts;
+  return {
+    submit: (raw) => pipeline.submit(raw),
+    backlog: () => pipeline.inFlightCount() + pipeline.heldCount(),
+    start: async () => {
+      // Exchanges a previous run journaled but did not process (kill -9): before new traffic, in order.
+      const replayed = await pipeline.replayJournal();
+      if (replayed > 0) logger.info("read back exchanges journaled by the previous run", { count: replayed });
+      worker.notify();
+    },
+    stop: async () => {
+      await pipeline.settle(2000);
+      await worker.drain(5000);
+      worker.stop();
+      pipeline.stop();
+      void outbox;
+    },
+  };
+}
+
+/**
+ * Capture on a worker thread. This side only journals (one synchronous
+ * insert) and tells the thread; counters come back as deltas. When the
+ * journal cannot be written (full disk), the exchange goes to the thread in
+ * memory, counted and logged, so it is still captured while the process lives.
+ */
+export function threadCaptureChain(parts: {
+  thread: Worker;
+  outbox: Outbox;
+  counters: Counters;
+  logger: Logger;
+}): CaptureChain {
+  const { thread, outbox, counters, logger } = parts;
+  let stopped: (() => void) | null = null;
+  const send = (msg: ToCaptureThread, transfer?: ArrayBuffer[]) => thread.postMessage(msg, transfer);
+  thread.on("message", (msg: FromCaptureThread) => {
+    if (msg.type === "counters") {
+      for (const [k, v] of Object.entries(msg.deltas)) counters[k as keyof Counters] += v ?? 0;
+    } else if (msg.type === "stopped") stopped?.();
+  });
+  thread.on("error", (e) => {
+    counters.captureFailures++;
+    logger.error("the capture thread failed; exchanges stay journaled for the next start", { error: e.name });
+  });
+  return {
+    submit: (input) => {
+      const raw = reduceHeaders(input);
+      try {
+        outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+        send({ type: "journaled" });
+      } catch (e) {
+        counters.captureFailures++;
+        logger.error("could not journal an exchange; capturing it from memory only", {
+          code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
+        });
+        const request = new Uint8Array(raw.requestBody.bytes());
+        const response = new Uint8Array(raw.responseBody.bytes());
+        send({ type: "exchange", meta: journalMeta(raw), request, response }, [
+          request.buffer,
+          response.buffer,
+        ]);
+      } finally {
+        raw.requestBody.release();
+        raw.responseBody.release();
+      }
+    },
+    backlog: () => {
+      try {
+        return outbox.journalDepth();
+      } catch {
+        return 0;
+      }
+    },
+    start: async () => undefined,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 10_000);
+        stopped = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        send({ type: "stop" });
+      });
+      await thread.terminate();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import type { MessagePort } from "node:worker_threads";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import { CapturePipeline } from "./capture-pipeline.js";
+import { type Counters, counterDelta, zeroCounters } from "./capture-stats.js";
+import { EpisodeTracker } from "./episode-tracker.js";
+import { fromJournal } from "./exchange-journal.js";
+import { type JournalMeta, Outbox, outboxPath } from "./outbox.js";
+import { OutboxWorker } from "./outbox-worker.js";
+
+/**
+ * The capture side of the proxy, on its own thread: it reads the exchanges
+ * the forwarding thread journaled, turns them into episodes, stores them
+ * and runs the reflection hook. Nothing here can delay a byte being
+ * forwarded. Messages: `journaled` (new rows), `exchange` (one that could not
+ * be journaled, in memory), `stop`; it answers with `counters` and `stopped`.
+ */
+
+export type ToCaptureThread =
+  | { type: "journaled" }
+  | { type: "exchange"; meta: JournalMeta; request: Uint8Array; response: Uint8Array }
+  | { type: "stop" };
+
+export type FromCaptureThread =
+  | { type: "counters"; deltas: Partial<Counters> }
+  | { type: "stopped" }
+  | { type: "failed"; code: string };
+
+export interface CaptureWorkerOptions {
+  config: Config;
+  store: MemoryStore;
+  logger: Logger;
+  port: MessagePort;
+  onMemoriesStored?: ((count: number) => void) | undefined;
+}
+
+const COUNTERS_EVERY_MS = 200;
+
+export function runCaptureWorker(opts: CaptureWorkerOptions): void {
+  const { config, store, logger, port } = opts;
+  const counters = zeroCounters();
+  let sent = zeroCounters();
+  const outbox = Outbox.open(outboxPath(config.dataDir));
+  const worker = new OutboxWorker({
+    outbox,
+    store,
+    logger,
+    counters,
+    reflectionEvery: config.reflection.every,
+    onMemoriesStored: opts.onMemoriesStored,
+  });
+  const pipeline = new CapturePipeline({
+    outbox,
+    tracker: new EpisodeTracker(outbox, config.proxy.episodeIdleMs),
+    idleMs: config.proxy.episodeIdleMs,
+    worker,
+    logger,
+    counters,
+    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
+  });
+
+  const post = (msg: FromCaptureThread) => port.postMessage(msg);
+  const flushCounters = () => {
+    const delta = counterDelta(counters, sent);
+    const changed = Object.fromEntries(Object.entries(delta).filter(([, v]) => v !== 0));
+    if (Object.keys(changed).length === 0) return;
+    sent = { ...counters };
+    post({ type: "counters", deltas: changed });
+  };
+  const counterTimer = setInterval(flushCounters, COUNTERS_EVERY_MS);
+
+  // One pass over the journal at a time; a notice during a pass asks for one more.
+  let reading = false;
+  let again = false;
+  const read = (): void => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    again = false;
+    pipeline
+      .replayJournal()
+      .catch((e: unknown) => {
+        counters.captureFailures++;
+        logger.error("reading the capture journal failed", { code: (e as Error).name });
+      })
+      .finally(() => {
+        reading = false;
+        if (again) read();
+      });
+  };
+
+  port.on("message", (msg: ToCaptureThread) => {
+    if (msg.type === "journaled") read();
+    else if (msg.type === "exchange") {
+      pipeline.submitUnjournaled(
+        fromJournal({
+          id: 0,
+          meta: msg.meta,
+          request: Buffer.from(msg.request),
+          response: Buffer.from(msg.response),
+        }),
+      );
+    } else if (msg.type === "stop") void stop();
+  });
+
+  const stop = async () => {
+    while (reading) await new Promise((r) => setTimeout(r, 20));
+    await pipeline.replayJournal().catch(() => 0);
+    await pipeline.settle(2000);
+    await worker.drain(5000);
+    worker.stop();
+    pipeline.stop();
+    clearInterval(counterTimer);
+    flushCounters();
+    outbox.close();
+    await store.close().catch(() => undefined);
+    post({ type: "stopped" });
+    port.close();
+  };
+
+  // What a previous run journaled and the outbox rows it left.
+  read();
+  worker.notify();
+}
