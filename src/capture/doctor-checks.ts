@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Config } from "../core/config.js";
 import { errorMessage, isMemoryError } from "../core/errors.js";
 import type { MemoryStore } from "../store/memory-store.js";
@@ -77,9 +77,10 @@ export function checkCa(config: Config): Check[] {
   return checks;
 }
 
-export function checkEnvFile(cwd: string): Check {
-  const path = join(cwd, ".env");
-  if (!existsSync(path)) return pass(".env", `no .env in ${cwd}`);
+/** The `.env` the configuration was read from (null: none of this tool's was found). */
+export function checkEnvFile(path: string | null): Check {
+  if (path === null || !existsSync(path))
+    return pass(".env", "no .env of this tool (configuration from the environment)");
   if (tooOpen(path))
     return fail(".env", `${path} is readable by other users (it may hold MEM0_API_KEY)`, `chmod 600 ${path}`);
   return pass(".env", `${path} is private (0600)`);

@@ -1,7 +1,6 @@
 import * as http from "node:http";
 import type { Config } from "../core/config.js";
-import { type ProxyStatusFile, pidAlive, readProxyStatus } from "./proxy-status.js";
-import { HEALTH_PATH } from "./request-router.js";
+import { HEALTH_PATH, type ProxyStatusFile, pidAlive, readProxyStatus } from "./proxy-status.js";
 
 /**
  * Is the proxy running? Reads `proxy-status.json` (pid, address), checks the

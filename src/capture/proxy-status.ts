@@ -8,6 +8,9 @@ import type { ProxyStats } from "./capture-stats.js";
  * tell where it listens and what it has done. Numbers and addresses only.
  */
 
+/** The proxy answers this path itself (only this proxy does), for `status` and `doctor`. */
+export const HEALTH_PATH = "/__mcp-mitm-mem0/health";
+
 export interface ProxyStatusFile {
   pid: number;
   running: boolean;

@@ -7,6 +7,7 @@ import type { Counters } from "./capture-stats.js";
 import { sendProxyError } from "./error-response.js";
 import { type ActiveStream, forwardRequest, type RawExchange } from "./forward.js";
 import { isLoopbackHost, proxyAuthorized, reverseAuthorized } from "./proxy-auth.js";
+import { HEALTH_PATH } from "./proxy-status.js";
 import type { UpstreamTarget } from "./upstream.js";
 
 /**
@@ -19,7 +20,6 @@ import type { UpstreamTarget } from "./upstream.js";
  * - `GET /__mcp-mitm-mem0/health` → answered here (doctor, status).
  */
 
-export const HEALTH_PATH = "/__mcp-mitm-mem0/health";
 export const CAPTURE_CAP_BYTES = 8 * 1024 * 1024;
 
 export interface RouterDeps {

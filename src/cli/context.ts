@@ -11,6 +11,8 @@ import type { MemoryStore } from "../store/memory-store.js";
 export interface CliContext {
   /** The validated configuration (reads env, `.env`, and global flags once). */
   config(): Config;
+  /** The `.env` file the configuration was read from, if any. */
+  envFile(): string | null;
   /** A logger to stderr at the configured level. */
   logger(): Logger;
   /** The configured MemoryStore, opened once. */

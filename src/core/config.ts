@@ -1,4 +1,18 @@
-import { z } from "zod";
+import {
+  bool,
+  type ConfigLogLevel,
+  hostList,
+  httpUrl,
+  LOG_LEVELS,
+  lenientDebug,
+  lenientLogLevel,
+  oneOf,
+  port,
+  positiveInt,
+  secretText,
+  text,
+  type ValueKind,
+} from "./config-values.js";
 import { ConfigError } from "./errors.js";
 
 /**
@@ -7,74 +21,57 @@ import { ConfigError } from "./errors.js";
  * reads `process.env`.
  */
 
-const bool = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .transform((s, ctx) => {
-    if (["1", "true", "yes", "on"].includes(s)) return true;
-    if (["0", "false", "no", "off", ""].includes(s)) return false;
-    ctx.addIssue({ code: "custom", message: `expected true/false, got "${s}"` });
-    return z.NEVER;
-  });
+/** The program's name, as `DEBUG` namespaces name it. */
+export const TOOL_NAME = "mcp-mitm-mem0";
 
-const port = z.coerce
-  .number({ error: "expected a port number" })
-  .int("expected a whole number")
-  .min(0, "expected 0..65535")
-  .max(65535, "expected 0..65535");
-
-const positiveInt = z.coerce.number({ error: "expected a number" }).int("expected a whole number").min(1);
-
-const url = z.url({ error: "expected a URL such as https://example.com" });
-
-const hostList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(",")
-      .map((h) => h.trim().toLowerCase())
-      .filter((h) => h.length > 0),
-  )
-  .refine((a) => a.length > 0, "expected a comma-separated list of host names");
-
-/** Environment variable name → schema. Optional ones may be absent. */
-export const envSchema = z.object({
-  MEM0_API_KEY: z.string().trim().min(1).optional(),
-  MEM0_ORG_ID: z.string().trim().min(1).optional(),
-  MEM0_PROJECT_ID: z.string().trim().min(1).optional(),
-  MEM0_BASE_URL: url.default("https://api.mem0.ai"),
-  MEM0_API_VERSION: z.enum(["v2", "v3"]).default("v3"),
-  MEM0_INFER: bool.default(false),
-  MEM0_TIMEOUT_MS: positiveInt.default(30_000),
-  MEMORY_BACKEND: z.enum(["auto", "sqlite", "mem0"]).default("auto"),
-  DEFAULT_USER_ID: z.string().trim().min(1).default("default_user"),
-  DEFAULT_AGENT_ID: z.string().trim().min(1).default("claude-code"),
-  DEFAULT_APP_ID: z.string().trim().min(1).optional(),
-  MITM_HOST: z.string().trim().min(1).default("127.0.0.1"),
-  MITM_PORT: port.default(8080),
-  MCP_NAME: z.string().trim().min(1).default("memory-service"),
-  MCP_HTTP_PORT: port.default(8765),
-  MCP_HTTP_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
-  WEB_PORT: port.default(8766),
-  WEB_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
-  DEBUG: bool.default(false),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
-  MEMORY_DATA_DIR: z.string().trim().min(1).optional(),
-  UPSTREAM_URL: url.default("https://api.anthropic.com"),
-  UPSTREAM_CA_FILE: z.string().trim().min(1).optional(),
-  INTERCEPT_HOSTS: hostList.default(["api.anthropic.com"]),
-  PROXY_AUTH_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
-  REFLECTION_EVERY: positiveInt.default(5),
+/** Environment variable name → how its value is read, and its default. */
+export const ENV_VARS = {
+  MEM0_API_KEY: { kind: secretText() },
+  MEM0_ORG_ID: { kind: text },
+  MEM0_PROJECT_ID: { kind: text },
+  MEM0_BASE_URL: { kind: httpUrl, default: "https://api.mem0.ai" },
+  MEM0_API_VERSION: { kind: oneOf(["v2", "v3"]), default: "v3" },
+  MEM0_INFER: { kind: bool, default: false },
+  MEM0_TIMEOUT_MS: { kind: positiveInt, default: 30_000 },
+  MEMORY_BACKEND: { kind: oneOf(["auto", "sqlite", "mem0"]), default: "auto" },
+  DEFAULT_USER_ID: { kind: text, default: "default_user" },
+  DEFAULT_AGENT_ID: { kind: text, default: "claude-code" },
+  DEFAULT_APP_ID: { kind: text },
+  MITM_HOST: { kind: text, default: "127.0.0.1" },
+  MITM_PORT: { kind: port, default: 8080 },
+  MCP_NAME: { kind: text, default: "memory-service" },
+  MCP_HTTP_PORT: { kind: port, default: 8765 },
+  MCP_HTTP_TOKEN: { kind: secretText(16) },
+  WEB_PORT: { kind: port, default: 8766 },
+  WEB_TOKEN: { kind: secretText(16) },
+  /** This tool's own log level; strict, and it wins over the shared LOG_LEVEL and DEBUG. */
+  MEMORY_LOG_LEVEL: { kind: oneOf(LOG_LEVELS) },
+  MEMORY_DATA_DIR: { kind: text },
+  UPSTREAM_URL: { kind: httpUrl, default: "https://api.anthropic.com" },
+  UPSTREAM_CA_FILE: { kind: text },
+  INTERCEPT_HOSTS: { kind: hostList, default: ["api.anthropic.com"] },
+  PROXY_AUTH_TOKEN: { kind: secretText(16) },
+  REFLECTION_EVERY: { kind: positiveInt, default: 5 },
   /** Minutes without a request after which an unfinished episode is stored as incomplete. */
-  EPISODE_IDLE_MINUTES: positiveInt.default(5),
-  REFLECTION_MODEL: z.string().trim().min(1).optional(),
+  EPISODE_IDLE_MINUTES: { kind: positiveInt, default: 5 },
+  REFLECTION_MODEL: { kind: text },
   /** Where the opt-in model reflection sends its Messages API request (default: UPSTREAM_URL). */
-  REFLECTION_BASE_URL: url.optional(),
-  ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
-});
+  REFLECTION_BASE_URL: { kind: httpUrl },
+  ANTHROPIC_API_KEY: { kind: secretText() },
+} satisfies Record<string, { kind: ValueKind<unknown>; default?: unknown }>;
 
-export type Env = z.infer<typeof envSchema>;
+/**
+ * Variables many programs share: read leniently (an unknown value is a
+ * warning, never a failure), because a person's shell or another tool sets
+ * them for its own purposes.
+ */
+export const SHARED_VARS = ["DEBUG", "LOG_LEVEL"] as const;
+
+type Vars = typeof ENV_VARS;
+type ValueOf<K extends keyof Vars> = Vars[K]["kind"] extends ValueKind<infer T> ? T : never;
+export type Env = {
+  [K in keyof Vars]: Vars[K] extends { default: unknown } ? ValueOf<K> : ValueOf<K> | undefined;
+};
 
 export interface Config {
   backend: "sqlite" | "mem0";
@@ -106,7 +103,7 @@ export interface Config {
   mcp: { name: string; httpPort: number; httpToken?: string | undefined };
   /** The local web page (`ui`, and `start` unless --no-ui). */
   web: { port: number; token?: string | undefined };
-  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  logLevel: ConfigLogLevel;
   /** Holds the database and the CA. */
   dataDir: string;
   reflection: {
@@ -118,32 +115,93 @@ export interface Config {
   };
 }
 
-/** Turns zod issues into one message that names each bad variable. */
-function describe(error: z.ZodError): string {
-  const lines = error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`);
-  return `invalid configuration:\n${lines.join("\n")}`;
+export interface ValidateOptions {
+  /** Where a variable's value came from, for messages ("the environment", a file, a flag). */
+  sourceOf?: (name: string) => string;
+  /** Receives warnings about lenient variables (DEBUG, LOG_LEVEL) whose value was not understood. */
+  warn?: (message: string) => void;
+}
+
+function quoted(name: string, raw: string, secret: boolean | undefined): string {
+  if (secret) return name;
+  const shown = raw.length > 80 ? `${raw.slice(0, 77)}...` : raw;
+  return `${name}=${JSON.stringify(shown)}`;
+}
+
+/** Reads every known variable, collecting one message per bad value. */
+function readVars(raw: Record<string, string | undefined>, sourceOf: (name: string) => string): Env {
+  const problems: string[] = [];
+  const env: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(ENV_VARS) as [
+    string,
+    { kind: ValueKind<unknown>; default?: unknown },
+  ][]) {
+    const v = raw[name];
+    // Empty strings count as unset, as most shells and .env files intend.
+    if (v === undefined || v.trim() === "") {
+      env[name] = spec.default;
+      continue;
+    }
+    const parsed = spec.kind.parse(v);
+    if (parsed.ok) env[name] = parsed.value;
+    else
+      problems.push(
+        `  ${quoted(name, v, spec.kind.secret)} (from ${sourceOf(name)}): expected ${parsed.expected}`,
+      );
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join("\n")}`);
+  return env as Env;
+}
+
+/** MEMORY_LOG_LEVEL, else the shared LOG_LEVEL, else the shared DEBUG, else info. */
+function logLevelFrom(
+  env: Env,
+  raw: Record<string, string | undefined>,
+  sourceOf: (name: string) => string,
+  warn: (message: string) => void,
+): ConfigLogLevel {
+  if (env.MEMORY_LOG_LEVEL) return env.MEMORY_LOG_LEVEL;
+  const level = raw.LOG_LEVEL?.trim();
+  if (level) {
+    const known = lenientLogLevel(level);
+    if (known) return known;
+    warn(
+      `ignoring ${quoted("LOG_LEVEL", level, false)} (from ${sourceOf("LOG_LEVEL")}): expected one of ${LOG_LEVELS.join(", ")}; using info (MEMORY_LOG_LEVEL sets this tool's level alone)`,
+    );
+  }
+  const debug = raw.DEBUG?.trim();
+  if (debug) {
+    const on = lenientDebug(debug, TOOL_NAME);
+    if (on === true) return "debug";
+    if (on === null) {
+      warn(
+        `ignoring ${quoted("DEBUG", debug, false)} (from ${sourceOf("DEBUG")}): expected true/false or a list of debug namespaces (${TOOL_NAME} or * turns debug logs on)`,
+      );
+    }
+  }
+  return "info";
 }
 
 /**
  * Validates raw variables. `defaultDataDir` is where data lives when
  * MEMORY_DATA_DIR is not set (the caller resolves XDG paths).
  */
-export function validateConfig(raw: Record<string, string | undefined>, defaultDataDir: string): Config {
-  // Empty strings count as unset, as most shells and .env files intend.
-  const cleaned: Record<string, string> = {};
-  for (const key of Object.keys(envSchema.shape)) {
-    const v = raw[key];
-    if (v !== undefined && v.trim() !== "") cleaned[key] = v;
-  }
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) throw new ConfigError(describe(parsed.error));
-  const env = parsed.data;
+export function validateConfig(
+  raw: Record<string, string | undefined>,
+  defaultDataDir: string,
+  options: ValidateOptions = {},
+): Config {
+  const sourceOf = options.sourceOf ?? (() => "the environment");
+  const env = readVars(raw, sourceOf);
   let backend: "sqlite" | "mem0";
   if (env.MEMORY_BACKEND === "auto") backend = env.MEM0_API_KEY ? "mem0" : "sqlite";
   else backend = env.MEMORY_BACKEND;
   if (backend === "mem0" && !env.MEM0_API_KEY) {
-    throw new ConfigError("invalid configuration:\n  MEMORY_BACKEND: mem0 needs MEM0_API_KEY to be set");
+    throw new ConfigError(
+      `invalid configuration:\n  MEMORY_BACKEND=mem0 (from ${sourceOf("MEMORY_BACKEND")}) needs MEM0_API_KEY to be set`,
+    );
   }
+  const logLevel = logLevelFrom(env, raw, sourceOf, options.warn ?? (() => {}));
   return {
     backend,
     mem0: {
@@ -169,7 +227,7 @@ export function validateConfig(raw: Record<string, string | undefined>, defaultD
     },
     mcp: { name: env.MCP_NAME, httpPort: env.MCP_HTTP_PORT, httpToken: env.MCP_HTTP_TOKEN },
     web: { port: env.WEB_PORT, token: env.WEB_TOKEN },
-    logLevel: env.LOG_LEVEL ?? (env.DEBUG ? "debug" : "info"),
+    logLevel,
     dataDir: env.MEMORY_DATA_DIR ?? defaultDataDir,
     reflection: {
       every: env.REFLECTION_EVERY,

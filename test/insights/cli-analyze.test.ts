@@ -11,6 +11,7 @@ function cli(t: TempStore) {
   const out: string[] = [];
   const ctx: CliContext = {
     config: () => t.config,
+    envFile: () => null,
     logger: () => silentLogger,
     store: async () => t.store,
     out: (s) => out.push(s),

@@ -4,10 +4,10 @@
  * `suggest_next_actions` (text, or the structured data with --json).
  */
 import type { Command } from "commander";
-import { createInsights } from "../../insights/index.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { jsonOption, positiveInt } from "../options.js";
 import { json } from "../render.js";
+import { describeCommand } from "./catalog.js";
 
 /** Turns the CLI reads by default: more than the MCP tool's 20, a person asks less often. */
 export const DEFAULT_ANALYZE_LIMIT = 100;
@@ -26,17 +26,12 @@ function scopeOptions(cmd: Command): Command {
 }
 
 async function insightsFor(ctx: CliContext) {
+  const { createInsights } = await import("../../insights/index.js");
   return createInsights({ store: await ctx.store(), config: ctx.config(), logger: ctx.logger() });
 }
 
 export const registerAnalyzeCommand: RegisterCommand = (program, ctx) => {
-  scopeOptions(
-    program
-      .command("analyze")
-      .description(
-        "analyse recent conversations: topics and how they shifted, recurring problems, preferences, decisions, unfinished work, activity per project (stored as the scope's reflection)",
-      ),
-  )
+  scopeOptions(program.command("analyze").description(describeCommand("analyze")))
     .option(
       "-n, --limit <n>",
       "how many recent turns to analyse",
@@ -55,18 +50,14 @@ export const registerAnalyzeCommand: RegisterCommand = (program, ctx) => {
 };
 
 export const registerSuggestCommand: RegisterCommand = (program, ctx) => {
-  scopeOptions(
-    program
-      .command("suggest")
-      .description(
-        "suggest up to 10 next actions: resume unfinished work, write down recurring fixes, settle contradicted decisions, follow repeated preferences",
-      ),
-  ).action(async (o: InsightFlags) => {
-    const { provider } = await insightsFor(ctx);
-    const result = await provider.suggest({
-      user_id: o.user ?? ctx.config().defaultUserId,
-      app_id: o.project,
-    });
-    ctx.out(o.json ? json(result.data) : result.text);
-  });
+  scopeOptions(program.command("suggest").description(describeCommand("suggest"))).action(
+    async (o: InsightFlags) => {
+      const { provider } = await insightsFor(ctx);
+      const result = await provider.suggest({
+        user_id: o.user ?? ctx.config().defaultUserId,
+        app_id: o.project,
+      });
+      ctx.out(o.json ? json(result.data) : result.text);
+    },
+  );
 };

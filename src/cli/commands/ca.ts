@@ -3,15 +3,20 @@
  * is, what it is (fingerprint, validity, name constraints), a fresh one, and
  * the exact commands to trust or untrust it on each platform.
  */
-import { type CaDescription, describeCa, loadOrCreateCa, rotateCa } from "../../capture/ca.js";
+import type { CaDescription } from "../../capture/ca.js";
 import { pidAlive, readProxyStatus } from "../../capture/proxy-status.js";
-import { renderTrustHints, trustHints } from "../../capture/trust-hints.js";
 import { MemoryError } from "../../core/errors.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
+import { describeCommand } from "./catalog.js";
 
-function requireCa(ctx: CliContext): CaDescription {
+/** The CA module (and the X.509 stack under it) loads only for `ca` commands. */
+const caModule = () => import("../../capture/ca.js");
+const trustHintsModule = () => import("../../capture/trust-hints.js");
+
+async function requireCa(ctx: CliContext): Promise<CaDescription> {
+  const { describeCa } = await caModule();
   const d = describeCa(ctx.config().dataDir);
   if (!d) {
     throw new MemoryError(
@@ -35,9 +40,7 @@ export function renderCa(d: CaDescription): string {
 }
 
 export const registerCaCommand: RegisterCommand = (program, ctx) => {
-  const ca = program
-    .command("ca")
-    .description("the certificate authority the proxy uses to intercept api.anthropic.com");
+  const ca = program.command("ca").description(describeCommand("ca"));
 
   ca.command("path")
     .description(
@@ -45,6 +48,7 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
     )
     .action(async () => {
       const config = ctx.config();
+      const { loadOrCreateCa } = await caModule();
       const authority = await loadOrCreateCa(config.dataDir, config.proxy.interceptHosts, ctx.logger());
       ctx.out(authority.paths.cert);
     });
@@ -52,8 +56,8 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
   ca.command("show")
     .description("fingerprint, validity and name constraints of the CA")
     .addOption(jsonOption())
-    .action((o: { json?: boolean }) => {
-      const d = requireCa(ctx);
+    .action(async (o: { json?: boolean }) => {
+      const d = await requireCa(ctx);
       ctx.out(o.json ? json(d) : renderCa(d));
     });
 
@@ -62,8 +66,9 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
+      const { rotateCa } = await caModule();
       await rotateCa(config.dataDir, config.proxy.interceptHosts);
-      const d = requireCa(ctx);
+      const d = await requireCa(ctx);
       const status = readProxyStatus(config.dataDir);
       const running = status?.running === true && pidAlive(status.pid);
       if (o.json) {
@@ -85,15 +90,17 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
 
   ca.command("install-hints")
     .description("print the commands that trust the CA (Node, Debian/Ubuntu, Fedora, macOS, Windows)")
-    .action(() => {
-      const d = requireCa(ctx);
+    .action(async () => {
+      const d = await requireCa(ctx);
+      const { renderTrustHints, trustHints } = await trustHintsModule();
       ctx.out(renderTrustHints(trustHints(d.path, d.thumbprintSha1), "trust"));
     });
 
   ca.command("uninstall-hints")
     .description("print the commands that remove the CA from every trust store")
-    .action(() => {
-      const d = requireCa(ctx);
+    .action(async () => {
+      const d = await requireCa(ctx);
+      const { renderTrustHints, trustHints } = await trustHintsModule();
       ctx.out(renderTrustHints(trustHints(d.path, d.thumbprintSha1), "untrust"));
     });
 };

@@ -4,20 +4,12 @@
  * accepted). Each check passes or says what to run; any failure makes the
  * command fail (non-zero exit).
  */
-import { caPaths } from "../../capture/ca.js";
-import {
-  type Check,
-  checkCa,
-  checkEnvFile,
-  checkProxy,
-  checkShellRouting,
-  checkStore,
-} from "../../capture/doctor-checks.js";
-import { probeProxy } from "../../capture/proxy-probe.js";
+import type { Check } from "../../capture/doctor-checks.js";
 import { MemoryError } from "../../core/errors.js";
 import type { RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
+import { describeCommand } from "./catalog.js";
 
 export function renderChecks(checks: Check[]): string {
   const width = Math.max(...checks.map((c) => c.name.length)) + 2;
@@ -34,17 +26,22 @@ export function renderChecks(checks: Check[]): string {
 export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
   program
     .command("doctor")
-    .description("check the CA, .env, the proxy, this shell's routing, the store and the Mem0 key")
+    .description(describeCommand("doctor"))
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
+      const [{ caPaths }, d, { probeProxy }] = await Promise.all([
+        import("../../capture/ca.js"),
+        import("../../capture/doctor-checks.js"),
+        import("../../capture/proxy-probe.js"),
+      ]);
       const probe = await probeProxy(config);
       const checks: Check[] = [
-        ...checkCa(config),
-        checkEnvFile(process.cwd()),
-        checkProxy(probe),
-        ...checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
-        await checkStore(() => ctx.store(), config.defaultUserId),
+        ...d.checkCa(config),
+        d.checkEnvFile(ctx.envFile()),
+        d.checkProxy(probe),
+        ...d.checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
+        await d.checkStore(() => ctx.store(), config.defaultUserId),
       ];
       const failed = checks.filter((c) => !c.ok);
       ctx.out(o.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));

@@ -1,11 +1,8 @@
 import { InvalidArgumentError } from "commander";
-import { createInsights } from "../../insights/index.js";
-import { serveHttp } from "../../mcp/http.js";
-import { resolveHttpToken } from "../../mcp/http-token.js";
+import { errorMessage, isMemoryError, MemoryError } from "../../core/errors.js";
 import type { InsightsProvider } from "../../mcp/insights-provider.js";
-import { createMcpServer } from "../../mcp/server.js";
-import { serveStdio } from "../../mcp/stdio.js";
 import type { CliContext, RegisterCommand } from "../context.js";
+import { describeCommand } from "./catalog.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -30,6 +27,28 @@ function untilSignal(): { signal: AbortSignal; done: () => void } {
   };
 }
 
+/**
+ * Claude Code shows only "Failed to connect" for a server that exits, and an
+ * MCP server's stderr in its MCP log: a server that cannot start (bad
+ * configuration, unreadable store) says why there, on one line.
+ */
+async function whyNotStarted<T>(prepare: () => Promise<T>): Promise<T> {
+  try {
+    return await prepare();
+  } catch (e) {
+    const why = errorMessage(e)
+      .replace(/:\s*\n\s*/g, ": ")
+      .replace(/\s*\n\s*/g, "; ");
+    throw new MemoryError(
+      isMemoryError(e) ? e.code : "UNAVAILABLE",
+      `mcp-mitm-mem0 mcp cannot start: ${why}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** How the command finds the analyser (none: the two analysis tools say it is unavailable). */
 export type InsightsFactory = (ctx: CliContext) => Promise<InsightsProvider | undefined>;
 
@@ -38,22 +57,33 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
   return (program, ctx) => {
     program
       .command("mcp")
-      .description("run the MCP server (stdio by default; --http for Streamable HTTP on 127.0.0.1)")
+      .description(describeCommand("mcp"))
       .option("--http", "serve Streamable HTTP on 127.0.0.1 instead of stdio (needs a bearer token)")
       .option("--port <n>", "HTTP port (default MCP_HTTP_PORT, 8765; 0 picks a free port)", port)
       .action(async (o: { http?: boolean; port?: number }) => {
-        const config = ctx.config();
-        const logger = ctx.logger();
-        const store = await ctx.store();
-        const insights = insightsFactory ? await insightsFactory(ctx) : undefined;
+        const { config, logger, store, createMcpServer, insights } = await whyNotStarted(async () => {
+          const config = ctx.config();
+          const logger = ctx.logger();
+          const [store, { createMcpServer }] = await Promise.all([
+            ctx.store(),
+            import("../../mcp/server.js"),
+          ]);
+          const insights = insightsFactory ? await insightsFactory(ctx) : undefined;
+          return { config, logger, store, createMcpServer, insights };
+        });
         const create = () => createMcpServer({ store, config, logger, insights });
         const stop = untilSignal();
         try {
           if (!o.http) {
             if (o.port !== undefined) ctx.err("note: --port only applies with --http; serving stdio");
+            const { serveStdio } = await import("../../mcp/stdio.js");
             await serveStdio(create(), logger, { signal: stop.signal });
             return;
           }
+          const [{ resolveHttpToken }, { serveHttp }] = await Promise.all([
+            import("../../mcp/http-token.js"),
+            import("../../mcp/http.js"),
+          ]);
           const token = resolveHttpToken(config);
           const running = await serveHttp({
             port: o.port ?? config.mcp.httpPort,
@@ -78,8 +108,28 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
   };
 }
 
-/** The analyser behind analyze_conversations / suggest_next_actions: the insights service over the same store. */
-const insightsFromContext: InsightsFactory = async (ctx) =>
-  createInsights({ store: await ctx.store(), config: ctx.config(), logger: ctx.logger() }).provider;
+/**
+ * The analyser behind analyze_conversations / suggest_next_actions: the
+ * insights service over the same store, loaded on the first call to either
+ * tool, so that the server answers `initialize` without it.
+ */
+const insightsFromContext: InsightsFactory = async (ctx) => {
+  let provider: Promise<InsightsProvider> | null = null;
+  const load = () => {
+    provider ??= Promise.all([ctx.store(), import("../../insights/index.js")]).then(
+      ([store, { createInsights }]) =>
+        createInsights({ store, config: ctx.config(), logger: ctx.logger() }).provider,
+      (e: unknown) => {
+        provider = null; // a later call tries again
+        throw e;
+      },
+    );
+    return provider;
+  };
+  return {
+    analyze: async (opts) => (await load()).analyze(opts),
+    suggest: async (opts) => (await load()).suggest(opts),
+  };
+};
 
 export const registerMcpCommand: RegisterCommand = makeRegisterMcpCommand(insightsFromContext);

@@ -10,13 +10,14 @@ import {
   unitInterval,
 } from "../options.js";
 import { json, renderHistory, renderMemory, renderMemoryLine } from "../render.js";
+import { describeCommand } from "./catalog.js";
 
 /** search, list, show, history, stats */
 export const registerReadCommands: RegisterCommand = (program, ctx) => {
   addFilterOptions(
     program
       .command("search")
-      .description("search memories (ranked full-text search)")
+      .description(describeCommand("search"))
       .argument("<query...>", "what to look for"),
   )
     .option("-n, --limit <n>", "how many results", positiveInt("--limit", 1000), 10)
@@ -38,7 +39,7 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
       },
     );
 
-  addFilterOptions(program.command("list").description("list memories, newest first"))
+  addFilterOptions(program.command("list").description(describeCommand("list")))
     .option("-n, --limit <n>", "page size", positiveInt("--limit", 10_000), 20)
     .option("--cursor <cursor>", "continue from a previous page's cursor")
     .option("--all", "every page, not just the first")
@@ -63,7 +64,7 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("show")
-    .description("show one memory")
+    .description(describeCommand("show"))
     .argument("<id>", "memory id")
     .addOption(jsonOption())
     .action(async (id: string, o: { json?: boolean }) => {
@@ -75,7 +76,7 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("history")
-    .description("show what happened to a memory (ADD, UPDATE, DELETE), oldest first")
+    .description(describeCommand("history"))
     .argument("<id>", "memory id (also works after the memory was deleted)")
     .addOption(jsonOption())
     .action(async (id: string, o: { json?: boolean }) => {
@@ -87,7 +88,7 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("stats")
-    .description("count memories, users and history events")
+    .description(describeCommand("stats"))
     .option("-u, --user <id>", "only this user")
     .addOption(jsonOption())
     .action(async (o: { user?: string; json?: boolean }) => {

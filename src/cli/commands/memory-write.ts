@@ -1,14 +1,14 @@
-import { createInterface } from "node:readline/promises";
 import type { Metadata } from "../../core/types.js";
 import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
 import { addScopeOptions, collect, jsonObject, jsonOption, type ScopeFlags, scopeFrom } from "../options.js";
 import { json, renderMemoryLine } from "../render.js";
+import { describeCommand } from "./catalog.js";
 
 /** add, update, delete, forget */
 export const registerWriteCommands: RegisterCommand = (program, ctx) => {
   addScopeOptions(
-    program.command("add").description("remember something").argument("<text...>", "the text to remember"),
+    program.command("add").description(describeCommand("add")).argument("<text...>", "the text to remember"),
   )
     .option("--metadata <json>", "metadata as a JSON object", jsonObject)
     .option("-c, --category <name>", "a category (repeatable)", collect, [])
@@ -40,7 +40,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("update")
-    .description("change a memory's text, metadata or categories")
+    .description(describeCommand("update"))
     .argument("<id>", "memory id")
     .option("--text <text>", "the new text")
     .option("--metadata <json>", "replace metadata with this JSON object", jsonObject)
@@ -64,7 +64,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("delete")
-    .description("delete one memory (its history is kept)")
+    .description(describeCommand("delete"))
     .argument("<id>", "memory id")
     .action(async (id: string) => {
       const store = await ctx.store();
@@ -74,7 +74,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("forget")
-    .description("delete ALL of a user's memories and their history (the right to be forgotten)")
+    .description(describeCommand("forget"))
     .requiredOption("-u, --user <id>", "the user to forget")
     .option("-y, --yes", "do not ask for confirmation")
     .action(async (o: { user: string; yes?: boolean }) => {
@@ -85,6 +85,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
         // One page read is enough to tell the person what is at stake, on every backend.
         const page = await store.list({ filters: { user_id: o.user }, limit: 1000 });
         const count = page.next_cursor ? "more than 1000" : String(page.memories.length);
+        const { createInterface } = await import("node:readline/promises");
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         const answer = await rl.question(
           `Delete all ${count} memories of "${o.user}" and their history? This cannot be undone. Type the user id to confirm: `,

@@ -1,16 +1,17 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { exportChunks } from "../../store/portability/export-format.js";
-import { importRecords, readRecords } from "../../store/portability/import-records.js";
 import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
+import { openInput } from "../open-input.js";
 import { createProgress } from "../progress.js";
+import { describeCommand } from "./catalog.js";
 
 export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
   program
     .command("export")
-    .description("write a user's memories as JSONL (default) or JSON, for backup or moving elsewhere")
+    .description(describeCommand("export"))
     .option("-u, --user <id>", "user id (default: DEFAULT_USER_ID)")
     .option("-f, --format <format>", "jsonl or json", "jsonl")
     .option("-o, --output <file>", "write to a file instead of stdout")
@@ -33,13 +34,15 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
 
   program
     .command("import")
-    .description("read memories written by export (JSONL or JSON); running it twice adds nothing new")
+    .description(describeCommand("import"))
     .argument("<file>", "the file, or - for stdin")
     .option("-u, --user <id>", "import everything as this user instead of each record's user_id")
     .action(async (file: string, o: { user?: string }) => {
+      // The record schema (zod) loads only for import.
+      const { importRecords, readRecords } = await import("../../store/portability/import-records.js");
+      const input = await openInput(file);
       const store = await ctx.store();
       const progress = createProgress("imported");
-      const input = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
       const counts = await importRecords(store, readRecords(input, file), file, {
         user: o.user,
         onProgress: (c) => progress.update(c.seen),

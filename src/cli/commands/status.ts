@@ -5,13 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/capture-stats.js";
-import { Outbox, type OutboxCounts, outboxPath } from "../../capture/outbox.js";
-import { probeProxy } from "../../capture/proxy-probe.js";
+import type { OutboxCounts } from "../../capture/outbox.js";
 import { pidAlive } from "../../capture/proxy-status.js";
 import { readWebStatus } from "../../web/web-status.js";
 import type { RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
+import { describeCommand } from "./catalog.js";
 
 export interface StatusReport {
   running: boolean;
@@ -31,7 +31,10 @@ export interface StatusReport {
   web: string | null;
 }
 
-function readOutbox(dataDir: string): { counts: OutboxCounts & { inProgress: number }; totals: Counters } {
+async function readOutbox(
+  dataDir: string,
+): Promise<{ counts: OutboxCounts & { inProgress: number }; totals: Counters }> {
+  const { Outbox, outboxPath } = await import("../../capture/outbox.js");
   const totals = zeroCounters();
   const path = outboxPath(dataDir);
   if (!existsSync(path)) return { counts: { pending: 0, done: 0, failed: 0, inProgress: 0 }, totals };
@@ -88,12 +91,12 @@ export function renderStatus(r: StatusReport): string {
 export const registerStatusCommand: RegisterCommand = (program, ctx) => {
   program
     .command("status")
-    .description("is the capture proxy running, and what has it captured")
+    .description(describeCommand("status"))
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
-      const probe = await probeProxy(config);
-      const { counts, totals } = readOutbox(config.dataDir);
+      const { probeProxy } = await import("../../capture/proxy-probe.js");
+      const [probe, { counts, totals }] = await Promise.all([probeProxy(config), readOutbox(config.dataDir)]);
       const s = probe.status;
       const run: Counters | null = s ? zeroCounters() : null;
       if (s && run) for (const n of COUNTER_NAMES) run[n] = s.stats[n] ?? 0;

@@ -8,6 +8,7 @@ import { loginUrl } from "../../web/web-auth.js";
 import { readWebStatus } from "../../web/web-status.js";
 import type { RegisterCommand } from "../context.js";
 import { openInBrowser, startWebPage, webToken } from "../web-page.js";
+import { describeCommand } from "./catalog.js";
 import { portNumber } from "./start.js";
 
 function waitForSignal(): Promise<void> {
@@ -25,7 +26,7 @@ function pageUrl(config: Config): string {
 export const registerUiCommand: RegisterCommand = (program, ctx) => {
   program
     .command("ui")
-    .description("serve the local web page for your memories on 127.0.0.1")
+    .description(describeCommand("ui"))
     .option("--port <n>", "port (env WEB_PORT, default 8766; 0 = any free port)", portNumber)
     .option("--open", "open the login link in a browser")
     .option("--print-link", "print the login link (it carries the token) and exit")

@@ -1,0 +1,143 @@
+import { Command, Help, Option } from "commander";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import type { MemoryStore } from "../store/memory-store.js";
+import { CATALOG, loadCommandModule } from "./commands/catalog.js";
+import type { CliContext } from "./context.js";
+import { toExit } from "./errors.js";
+
+/** Global options that take a value (so the word after them is not a command name). */
+const GLOBAL_WITH_VALUE = new Set(["--data-dir", "--config", "--env-file"]);
+
+/** The command a command line names, skipping global options; for `help X`, X. */
+export function commandNamed(args: readonly string[]): string | null {
+  const words: string[] = [];
+  for (let i = 0; i < args.length && words.length < 2; i++) {
+    const a = args[i] ?? "";
+    if (a === "--") break;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith("-")) words.push(a);
+  }
+  return words[0] === "help" ? (words[1] ?? null) : (words[0] ?? null);
+}
+
+/** What config(), logger() and store() need, loaded before an action runs (never for --help). */
+async function loadRuntime() {
+  const [{ loadConfig }, { createLogger }, { openStore }] = await Promise.all([
+    import("./load-config.js"),
+    import("../core/logger.js"),
+    import("../store/open-store.js"),
+  ]);
+  return { loadConfig, createLogger, openStore };
+}
+
+/**
+ * The program for one command line: the command it names, defined in full
+ * (its module loaded), or, when it names none (`--help`, a typo), every
+ * command as a name and a description for the listing.
+ */
+async function buildProgram(
+  version: string,
+  args: readonly string[],
+): Promise<{ program: Command; closeStore: () => Promise<void> }> {
+  const program = new Command()
+    .name("mcp-mitm-mem0")
+    .description("Long-term memory for Claude: capture proxy, memory store, MCP server")
+    .version(version)
+    .option("--data-dir <dir>", "where the database and the CA live (env MEMORY_DATA_DIR)")
+    .option(
+      "--config <file>",
+      "read configuration (KEY=value lines) from this file instead of the tool's .env",
+    )
+    // Node 20 itself acts on an `--env-file` anywhere on its command line: kept working, not advertised.
+    .addOption(new Option("--env-file <file>").hideHelp())
+    .option("--debug", "verbose logs on stderr (same as MEMORY_LOG_LEVEL=debug)")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)")
+    .configureHelp({
+      showGlobalOptions: true,
+      // Listed without their modules loaded, commands show the term the catalog gives them.
+      subcommandTerm: (cmd) =>
+        CATALOG.find((e) => e.name === cmd.name())?.term ??
+        Help.prototype.subcommandTerm.call(new Help(), cmd),
+    });
+
+  let runtime: Awaited<ReturnType<typeof loadRuntime>> | null = null;
+  program.hook("preAction", async () => {
+    runtime ??= await loadRuntime();
+  });
+  const loaded = () => {
+    if (!runtime) throw new Error("the command's runtime was used before its action started");
+    return runtime;
+  };
+
+  let config: Config | null = null;
+  let envFile: string | null = null;
+  let logger: Logger | null = null;
+  let store: Promise<MemoryStore> | null = null;
+
+  const ctx: CliContext = {
+    config() {
+      if (!config) {
+        const flags = program.opts<{
+          dataDir?: string;
+          config?: string;
+          envFile?: string;
+          debug?: boolean;
+        }>();
+        const result = loaded().loadConfig({
+          envFile: flags.config ?? flags.envFile,
+          overrides: { MEMORY_DATA_DIR: flags.dataDir, MEMORY_LOG_LEVEL: flags.debug ? "debug" : undefined },
+        });
+        config = result.config;
+        envFile = result.envFile;
+        for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+      }
+      return config;
+    },
+    envFile() {
+      ctx.config();
+      return envFile;
+    },
+    logger() {
+      logger ??= loaded().createLogger(ctx.config().logLevel);
+      return logger;
+    },
+    store() {
+      store ??= loaded().openStore(ctx.config(), ctx.logger());
+      return store;
+    },
+    out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  };
+
+  const named = CATALOG.find((e) => e.name === commandNamed(args));
+  if (named) {
+    for (const register of await loadCommandModule(named.module)) register(program, ctx);
+  } else {
+    for (const e of CATALOG) program.command(e.name).description(e.description);
+  }
+  const closeStore = async () => {
+    if (store) await (await store.catch(() => null))?.close();
+  };
+  return { program, closeStore };
+}
+
+/** Runs one command line; resolves with the exit code (main.ts exits once output is flushed). */
+export async function run(argv: string[], version: string): Promise<number> {
+  const { program, closeStore } = await buildProgram(version, argv.slice(2));
+  let code = 0;
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const r = toExit(e);
+    if (r.message) process.stderr.write(`${r.message}\n`);
+    code = r.code;
+  }
+  try {
+    await closeStore();
+  } catch (e) {
+    process.stderr.write(`warning: closing the store failed: ${(e as Error).message}\n`);
+  }
+  return code;
+}

@@ -1,0 +1,85 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cliPath, repoRoot, runCli, tempDataDir } from "../support/cli.js";
+
+/**
+ * A light command must not pay for what it does not use: the modules each
+ * command line loads, recorded by loader hooks (test/support/import-trace.mjs),
+ * must not include the heavy ones. Start-up time itself is measured by
+ * `npm run bench:startup`, never here.
+ */
+const TRACER = join(repoRoot, "test", "support", "import-trace.mjs");
+
+/** Packages and folders a command that only reads memories or prints help never needs. */
+const HEAVY = [
+  /node_modules\/@modelcontextprotocol\//,
+  /node_modules\/undici\//,
+  /node_modules\/@peculiar\//,
+  /node_modules\/@anthropic-ai\//,
+  /node_modules\/zod\//,
+  /node_modules\/reflect-metadata\//,
+  /node_modules\/eventsource-parser\//,
+  /\/dist\/mcp\//,
+  /\/dist\/insights\//,
+  /\/dist\/capture\/(proxy-server|ca|x509|leaf-certs|forward|upstream|capture-pipeline)\.js$/,
+];
+/** The store: not needed to print the version or the help. */
+const STORE = [/node_modules\/better-sqlite3\//, /\/dist\/store\/sqlite\//];
+
+function loadedModules(args: string[], dataDir: string): string[] {
+  const trace = join(mkdtempSync(join(tmpdir(), "mmm-trace-")), "modules.txt");
+  const r = spawnSync(process.execPath, ["--import", TRACER, cliPath, ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: dataDir,
+      MEMORY_DATA_DIR: dataDir,
+      MITM_PORT: "9",
+      IMPORT_TRACE_FILE: trace,
+    },
+    cwd: dataDir,
+    input: "",
+    encoding: "utf8",
+  });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return readFileSync(trace, "utf8").split("\n").filter(Boolean);
+}
+
+const matching = (modules: string[], patterns: RegExp[]) =>
+  modules.filter((m) => patterns.some((p) => p.test(m)));
+
+describe("start-up: each command loads only what it uses", () => {
+  const dir = tempDataDir();
+  let id = "";
+
+  beforeAll(async () => {
+    const r = await runCli(["add", "the release train leaves every second Thursday", "--data-dir", dir]);
+    expect(r.code).toBe(0);
+    id = r.stdout.trim();
+  });
+
+  it("--version and --help load neither the store nor any heavy module", () => {
+    for (const args of [["--version"], ["--help"], ["search", "--help"]]) {
+      const modules = loadedModules(args, dir);
+      expect(modules.length, args.join(" ")).toBeGreaterThan(0);
+      expect(matching(modules, [...HEAVY, ...STORE]), args.join(" ")).toEqual([]);
+    }
+  });
+
+  it("search, list, show, stats and status load the store but nothing heavy", () => {
+    const search = loadedModules(["search", "release train"], dir);
+    // The trace sees packages (better-sqlite3 is one), so an empty match below means something.
+    expect(matching(search, STORE).length).toBeGreaterThan(0);
+    expect(matching(search, HEAVY)).toEqual([]);
+    for (const args of [["list"], ["show", id], ["stats"], ["status"], ["history", id]]) {
+      expect(matching(loadedModules(args, dir), HEAVY), args.join(" ")).toEqual([]);
+    }
+  });
+
+  it("the heavy modules are there for the commands that use them", () => {
+    // `ca path` creates the CA with the X.509 stack: the pattern list does catch a heavy load.
+    expect(matching(loadedModules(["ca", "path"], dir), HEAVY).length).toBeGreaterThan(0);
+  });
+});
