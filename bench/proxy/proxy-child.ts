@@ -29,7 +29,16 @@ const config = validateConfig(
 );
 const logger = createLogger("warn");
 const store = SqliteMemoryStore.open(join(dataDir, "memories.db"), { logger });
-const proxy = await startProxy({ config, store, logger });
+// As `start` runs it: capture on its own thread, with its own store connection.
+const proxy = await startProxy({
+  config,
+  store,
+  logger,
+  captureThread: {
+    entry: new URL("../../src/cli/capture-worker.js", import.meta.url),
+    workerData: { config },
+  },
+});
 process.stdout.write(`${JSON.stringify({ port: proxy.port, caPath: proxy.caPath })}\n`);
 process.on("SIGTERM", () => {
   void proxy.close().then(async () => {

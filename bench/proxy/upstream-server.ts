@@ -15,16 +15,24 @@ const [certFile, keyFile] = process.argv.slice(2);
 const cert = readFileSync(certFile as string, "utf8");
 const key = readFileSync(keyFile as string, "utf8");
 
-const JSON_REPLY = JSON.stringify({
-  id: "msg_bench",
-  type: "message",
-  role: "assistant",
-  model: "claude-bench",
-  content: [{ type: "text", text: "Benchmarks measure what they measure; read the table." }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage: { input_tokens: 42, output_tokens: 12 },
-});
+let replies = 0;
+/** Every reply is different, as real ones are: no capture is skipped as a duplicate. */
+const jsonReply = () =>
+  JSON.stringify({
+    id: `msg_bench_${++replies}`,
+    type: "message",
+    role: "assistant",
+    model: "claude-bench",
+    content: [
+      {
+        type: "text",
+        text: `Benchmarks measure what they measure; read the table. Reply ${replies} at ${now()}.`,
+      },
+    ],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: 42, output_tokens: 12 },
+  });
 
 const sse = (event: string, data: string) => `event: ${event}\ndata: ${data}\n\n`;
 const now = () => process.hrtime.bigint().toString();
@@ -87,11 +95,9 @@ const server = createServer({ cert, key, keepAlive: true }, (req: IncomingMessag
       );
       return;
     }
-    res.writeHead(200, {
-      "content-type": "application/json",
-      "content-length": Buffer.byteLength(JSON_REPLY),
-    });
-    res.end(JSON_REPLY);
+    const reply = jsonReply();
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(reply) });
+    res.end(reply);
   });
 });
 server.keepAliveTimeout = 60_000;
