@@ -55,6 +55,7 @@ export class CapturePipeline {
   private idle: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private scrubTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: CapturePipelineOptions) {
@@ -99,9 +100,12 @@ export class CapturePipeline {
     let after = 0;
     let replayed = 0;
     for (;;) {
+      if (this.stopping) return replayed;
       const rows = this.opts.outbox.journaledExchanges(50, after);
       if (rows.length === 0) return replayed;
       for (const row of rows) {
+        // Stopping: what is left stays journaled for the next start.
+        if (this.stopping) return replayed;
         after = row.id;
         replayed++;
         await this.process(fromJournal(row), row.id).catch((e: unknown) => {
@@ -156,7 +160,13 @@ export class CapturePipeline {
     this.writeHeld();
   }
 
+  /** Ends journal reading after the exchange in hand; the rest stays journaled for the next start. */
+  stopReading(): void {
+    this.stopping = true;
+  }
+
   stop(): void {
+    this.stopping = true;
     if (this.held.length > 0) {
       // Nothing may vanish without a trace: what could not be written is counted and said.
       this.opts.counters.captureFailures += this.held.length;

@@ -107,8 +107,9 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
   });
 
   const stop = async () => {
+    // Finish the exchange in hand; the rest of a backlog stays journaled for the next start.
+    pipeline.stopReading();
     while (reading) await new Promise((r) => setTimeout(r, 20));
-    await pipeline.replayJournal().catch(() => 0);
     await pipeline.settle(2000);
     await worker.drain(5000);
     worker.stop();
@@ -120,6 +121,11 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
     post({ type: "stopped" });
     port.close();
   };
+  // Nothing thrown on this thread may take the proxy down; exchanges stay journaled.
+  process.on("unhandledRejection", (e) => {
+    counters.captureFailures++;
+    logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
+  });
 
   // What a previous run journaled and the outbox rows it left.
   read();
