@@ -46,3 +46,14 @@ export function rawHttpError(status: number, reason: string, message: string, ex
     `connection: close\r\n${extra}\r\n${body}`
   );
 }
+
+/**
+ * The raw answer to a request Node's HTTP parser refused before any handler
+ * ran: 431 when the headers are too large (the HTTP status for exactly that),
+ * 400 for anything else malformed.
+ */
+export function clientErrorResponse(code: string | undefined): string {
+  const [status, reason] =
+    code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+  return `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+}

@@ -18,6 +18,7 @@ import {
 } from "./capture-stats.js";
 import { handleConnect } from "./connect-handler.js";
 import { EpisodeTracker } from "./episode-tracker.js";
+import { clientErrorResponse } from "./error-response.js";
 import type { ActiveStream, ForwardTimeouts } from "./forward.js";
 import { createLeafCertCache } from "./leaf-certs.js";
 import { Outbox, outboxPath } from "./outbox.js";
@@ -227,7 +228,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     counters.rejected++;
     logger.debug("bad request from a client", { code: err.code ?? "error" });
     if (socket.writable && err.code !== "ECONNRESET") {
-      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      socket.end(clientErrorResponse(err.code));
     } else socket.destroy();
   });
 

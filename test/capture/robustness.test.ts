@@ -13,6 +13,36 @@ afterEach(async () => {
 const MB = 1024 * 1024;
 
 describe("robustness", () => {
+  it("answers 431 to a request whose headers are too large (100 kB), and keeps serving", async () => {
+    h = await startHarness();
+    const u = new URL(h.proxy.url);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = http.request(
+        {
+          hostname: u.hostname,
+          port: u.port,
+          method: "POST",
+          path: "/v1/messages",
+          headers: { ...apiHeaders(h.stub.apiKey), "x-padding": "p".repeat(100 * 1024) },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on("error", reject);
+      req.end("{}");
+    });
+    expect(status).toBe(431);
+    const ok = await h.reverseClient().messages.create({
+      model: "m",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "after the big headers" }],
+    });
+    expect(ok.type).toBe("message");
+  });
+
   it("forwards a 50 MB body (the upstream refuses it) and keeps serving", async () => {
     h = await startHarness();
     const filler = "a".repeat(50 * MB);
