@@ -57,13 +57,13 @@ export class LiveFeed {
   private capture: CaptureCounters | null = null;
   readonly health: StoreHealth;
 
-  constructor(private readonly o: LiveFeedOptions) {
-    this.health = { backend: o.store.backend, reachable: true, error: null, checkedAt: null };
+  constructor(private readonly options: LiveFeedOptions) {
+    this.health = { backend: options.store.backend, reachable: true, error: null, checkedAt: null };
   }
 
   start(): void {
-    this.timers.push(setInterval(() => void this.poll(), this.o.pollMs ?? 1000));
-    this.timers.push(setInterval(() => void this.readCounters(), this.o.countersMs ?? 2000));
+    this.timers.push(setInterval(() => void this.poll(), this.options.pollMs ?? 1000));
+    this.timers.push(setInterval(() => void this.readCounters(), this.options.countersMs ?? 2000));
     for (const t of this.timers) t.unref();
     void this.readCounters();
   }
@@ -89,23 +89,23 @@ export class LiveFeed {
       try {
         l(e);
       } catch (err) {
-        this.o.logger.warn("live listener failed", { error: errorMessage(err) });
+        this.options.logger.warn("live listener failed", { error: errorMessage(err) });
       }
     }
   }
 
   /** Memories among the newest that the catalog has not seen are new. */
   async poll(): Promise<void> {
-    if (this.polling || !this.o.catalog.ready) return;
+    if (this.polling || !this.options.catalog.ready) return;
     this.polling = true;
     const wasReachable = this.health.reachable;
     try {
-      const page = await this.o.store.list({ filters: { user_id: this.o.userId }, limit: HEAD });
+      const page = await this.options.store.list({ filters: { user_id: this.options.userId }, limit: HEAD });
       this.health.reachable = true;
       this.health.error = null;
-      const fresh = page.memories.filter((m) => !this.o.catalog.has(m.id)).reverse();
+      const fresh = page.memories.filter((m) => !this.options.catalog.has(m.id)).reverse();
       for (const m of fresh) {
-        this.o.catalog.upsert(m);
+        this.options.catalog.upsert(m);
         this.emit({ type: "memory", memory: m });
       }
     } catch (e) {
@@ -119,11 +119,11 @@ export class LiveFeed {
   }
 
   private async readCounters(): Promise<void> {
-    if (!this.o.readCounters) return;
+    if (!this.options.readCounters) return;
     try {
-      this.capture = await this.o.readCounters();
+      this.capture = await this.options.readCounters();
     } catch (e) {
-      this.o.logger.debug("reading capture counters failed", { error: errorMessage(e) });
+      this.options.logger.debug("reading capture counters failed", { error: errorMessage(e) });
       this.capture = null;
     }
     const event = this.current();

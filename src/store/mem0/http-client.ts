@@ -1,7 +1,7 @@
 import { MemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import {
-  backoffDelay,
+  fullJitterDelay,
   DEFAULT_RETRY_POLICY,
   isRetryableStatus,
   parseRetryAfter,
@@ -99,7 +99,7 @@ export class Mem0HttpClient {
       } catch (e) {
         const err = this.networkError(e);
         if (req.idempotent && attempt < maxRetries) {
-          const wait = backoffDelay(attempt, this.policy, this.random);
+          const wait = fullJitterDelay(attempt, this.policy, this.random);
           this.opts.logger.warn("mem0 request failed; retrying", {
             request: what,
             error: err.message,
@@ -136,7 +136,7 @@ export class Mem0HttpClient {
           );
         }
         if (attempt < maxRetries) {
-          const wait = retryAfter ?? backoffDelay(attempt, this.policy, this.random);
+          const wait = retryAfter ?? fullJitterDelay(attempt, this.policy, this.random);
           this.opts.logger.warn("mem0 busy; retrying", {
             request: what,
             status: res.status,

@@ -44,7 +44,7 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
  * Exponential backoff with full jitter: a random delay in
  * [0, min(maxDelay, base * 2^retry)]. `retry` counts from 0.
  */
-export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number): number {
+export function fullJitterDelay(retry: number, policy: RetryPolicy, random: () => number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
   return Math.floor(random() * ceiling);
 }
