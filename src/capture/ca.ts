@@ -1,9 +1,10 @@
 import type { webcrypto } from "node:crypto";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, MemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { writeFileAtomic } from "../files/atomic-write.js";
 import {
   EC_SIGN,
   generateEcKeyPair,
@@ -59,13 +60,6 @@ export function caPaths(dataDir: string): CaPaths {
   return { dir, cert: join(dir, "ca.pem"), key: join(dir, "ca-key.pem") };
 }
 
-function writeAtomic(path: string, data: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
-
 async function generate(paths: CaPaths, hosts: readonly string[]): Promise<CertificateAuthority> {
   const keys = await generateEcKeyPair();
   const now = Date.now();
@@ -87,8 +81,8 @@ async function generate(paths: CaPaths, hosts: readonly string[]): Promise<Certi
   chmodSync(paths.dir, 0o700);
   const certPem = cert.toString("pem");
   // Key first: a certificate without its key would be useless.
-  writeAtomic(paths.key, await privateKeyToPem(keys.privateKey), 0o600);
-  writeAtomic(paths.cert, `${certPem}\n`, 0o644);
+  writeFileAtomic(paths.key, await privateKeyToPem(keys.privateKey), 0o600);
+  writeFileAtomic(paths.cert, `${certPem}\n`, 0o644);
   return { paths, certPem, cert, privateKey: keys.privateKey };
 }
 

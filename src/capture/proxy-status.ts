@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../files/atomic-write.js";
 import type { ProxyStats } from "./capture-stats.js";
 
 /**
@@ -33,9 +34,7 @@ export function proxyStatusPath(dataDir: string): string {
 
 export function writeProxyStatus(dataDir: string, status: ProxyStatusFile): void {
   const path = proxyStatusPath(dataDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`);
 }
 
 export function readProxyStatus(dataDir: string): ProxyStatusFile | null {

@@ -6,9 +6,10 @@
  * still picked up within that day. Losing the file costs one full rescan,
  * never a duplicate: merging is idempotent by source id.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
+import { writeFileAtomic } from "../files/atomic-write.js";
 
 /** How far before the watermark turns are looked at again. */
 export const LATE_ARRIVAL_MS = 24 * 60 * 60 * 1000;
@@ -50,9 +51,7 @@ export function fileStateStore(dataDir: string): ExtractionStateStore {
       const all = read();
       all.users[userId] = state;
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
-      renameSync(tmp, path);
+      writeFileAtomic(path, JSON.stringify(all));
     },
   };
 }

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../files/atomic-write.js";
 
 /**
  * `<dataDir>/web-status.json`: where the web page is served, so that `status`
@@ -17,9 +18,7 @@ export function webStatusPath(dataDir: string): string {
 
 export function writeWebStatus(dataDir: string, status: WebStatusFile): void {
   const path = webStatusPath(dataDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(status)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(status)}\n`);
 }
 
 export function readWebStatus(dataDir: string): WebStatusFile | null {

@@ -1,8 +1,8 @@
 import { MemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import {
-  fullJitterDelay,
   DEFAULT_RETRY_POLICY,
+  fullJitterDelay,
   isRetryableStatus,
   parseRetryAfter,
   type RetryPolicy,
