@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildFtsQuery, MAX_QUERY_TERMS, quoteFtsString } from "../../src/core/search/fts-query.js";
-import { wordTokens } from "../../src/core/search/text-tokens.js";
-import { HOSTILE_QUERIES, randomText } from "./contract-fixtures.js";
+import { buildFtsQuery, MAX_QUERY_TERMS, quoteFtsString } from "../../../src/core/search/fts-query.js";
+import { wordTokens } from "../../../src/core/search/text-tokens.js";
+import { HOSTILE_QUERIES, randomText } from "../../store/contract-fixtures.js";
 
 const db = new Database(":memory:");
 db.exec("CREATE VIRTUAL TABLE t USING fts5 (body, tokenize = 'porter unicode61 remove_diacritics 2')");

@@ -1,14 +1,18 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { buildFtsQuery } from "../../src/core/search/fts-query.js";
+import { buildFtsQuery } from "../../../src/core/search/fts-query.js";
 import {
   inverseDocumentFrequency,
   lexicalScores,
   matchTerms,
   type WeightedTerm,
-} from "../../src/core/search/lexical-score.js";
-import { allButOneOf, BM25_MATCH_BUDGET, planCandidateQueries } from "../../src/core/search/search-plan.js";
-import { uuidV7 } from "../../src/store/uuid-v7.js";
+} from "../../../src/core/search/lexical-score.js";
+import {
+  allButOneOf,
+  BM25_MATCH_BUDGET,
+  planCandidateQueries,
+} from "../../../src/core/search/search-plan.js";
+import { uuidV7 } from "../../../src/store/uuid-v7.js";
 
 const weighted = (query: string, idf: (stem: string) => number = () => 1): WeightedTerm[] =>
   buildFtsQuery(query)!.stems.map((stem) => ({ stem, idf: idf(stem) }));
