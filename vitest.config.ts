@@ -15,6 +15,7 @@ const UNIT = [
   "test/files/**/*.test.ts",
   "test/cli/config.test.ts",
   "test/cli/catalog.test.ts",
+  "test/cli/snippet.test.ts",
   "test/insights/patterns.test.ts",
   "test/insights/episode-insights.test.ts",
   "test/search-quality/memory-ranking.test.ts",

@@ -1,4 +1,5 @@
 import type { HistoryEvent, Memory, ScoredMemory } from "../core/types.js";
+import { type Marks, markMatches, snippet } from "./snippet.js";
 
 /** One line of a memory, for lists on a terminal. */
 function oneLine(text: string, max = 100): string {
@@ -6,10 +7,26 @@ function oneLine(text: string, max = 100): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export function renderMemoryLine(m: Memory | ScoredMemory): string {
+export interface LineOptions {
+  /** The search query: the line shows the text around its words. */
+  query?: string | undefined;
+  /** The whole text, on the lines below the header, instead of a snippet. */
+  full?: boolean | undefined;
+  /** How to mark matched words (on a terminal). */
+  marks?: Marks | undefined;
+}
+
+/** One memory for a list: id, time, score, a snippet (or with `full`, the whole text), project and session. */
+export function renderMemoryLine(m: Memory | ScoredMemory, options: LineOptions = {}): string {
   const score = "score" in m ? ` ${m.score.toFixed(3)}` : "";
   const where = [m.app_id, m.run_id].filter(Boolean).join(" · ");
-  return `${m.id}  ${m.created_at.slice(0, 19).replace("T", " ")}${score}  ${oneLine(m.memory)}${where ? `  [${where}]` : ""}`;
+  const head = `${m.id}  ${m.created_at.slice(0, 19).replace("T", " ")}${score}`;
+  const tail = where ? `  [${where}]` : "";
+  if (options.full) {
+    const text = markMatches(m.memory.trim(), options.query ?? null, options.marks);
+    return `${head}${tail}\n${text.replace(/^/gm, "    ")}`;
+  }
+  return `${head}  ${snippet(m.memory, options.query ?? null, 100, options.marks)}${tail}`;
 }
 
 export function renderMemory(m: Memory): string {

@@ -1,3 +1,4 @@
+import { Option } from "commander";
 import { NotFoundError } from "../../core/errors.js";
 import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -10,7 +11,16 @@ import {
   unitInterval,
 } from "../options.js";
 import { json, renderHistory, renderMemory, renderMemoryLine } from "../render.js";
+import { resolveMemoryId } from "../resolve-id.js";
+import { TERMINAL_MARKS } from "../snippet.js";
 import { describeCommand } from "./catalog.js";
+
+const fullOption = () => new Option("--full", "the whole text of each memory instead of a one-line snippet");
+
+/** Matched words are marked when stdout is a terminal (and NO_COLOR is not set). */
+function terminalMarks() {
+  return process.stdout.isTTY && !process.env.NO_COLOR ? TERMINAL_MARKS : undefined;
+}
 
 /** search, list, show, history, stats */
 export const registerReadCommands: RegisterCommand = (program, ctx) => {
@@ -22,9 +32,13 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
   )
     .option("-n, --limit <n>", "how many results", positiveInt("--limit", 1000), 10)
     .option("-t, --threshold <score>", "drop results scoring below this (0..1)", unitInterval)
+    .addOption(fullOption())
     .addOption(jsonOption())
     .action(
-      async (words: string[], o: FilterFlags & { limit: number; threshold?: number; json?: boolean }) => {
+      async (
+        words: string[],
+        o: FilterFlags & { limit: number; threshold?: number; full?: boolean; json?: boolean },
+      ) => {
         const query = words.join(" ");
         if (query.trim() === "") throw new UsageError("search needs a non-empty query");
         const store = await ctx.store();
@@ -35,7 +49,8 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
         });
         if (o.json) return ctx.out(json(results));
         if (results.length === 0) return ctx.err("no memories matched");
-        ctx.out(results.map(renderMemoryLine).join("\n"));
+        const line = { query, full: o.full, marks: terminalMarks() };
+        ctx.out(results.map((m) => renderMemoryLine(m, line)).join("\n"));
       },
     );
 
@@ -43,33 +58,38 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .option("-n, --limit <n>", "page size", positiveInt("--limit", 10_000), 20)
     .option("--cursor <cursor>", "continue from a previous page's cursor")
     .option("--all", "every page, not just the first")
+    .addOption(fullOption())
     .addOption(jsonOption())
-    .action(async (o: FilterFlags & { limit: number; cursor?: string; all?: boolean; json?: boolean }) => {
-      const store = await ctx.store();
-      const filters = filtersFrom(ctx, o);
-      let cursor = o.cursor;
-      const all = [];
-      let next: string | null = null;
-      do {
-        const page = await store.list({ filters, limit: o.limit, cursor });
-        all.push(...page.memories);
-        next = page.next_cursor;
-        cursor = next ?? undefined;
-      } while (o.all && next);
-      if (o.json) return ctx.out(json({ memories: all, next_cursor: next }));
-      if (all.length === 0) return ctx.err("no memories");
-      ctx.out(all.map(renderMemoryLine).join("\n"));
-      if (next) ctx.err(`more: mcp-mitm-mem0 list --cursor ${next}`);
-    });
+    .action(
+      async (
+        o: FilterFlags & { limit: number; cursor?: string; all?: boolean; full?: boolean; json?: boolean },
+      ) => {
+        const store = await ctx.store();
+        const filters = filtersFrom(ctx, o);
+        let cursor = o.cursor;
+        const all = [];
+        let next: string | null = null;
+        do {
+          const page = await store.list({ filters, limit: o.limit, cursor });
+          all.push(...page.memories);
+          next = page.next_cursor;
+          cursor = next ?? undefined;
+        } while (o.all && next);
+        if (o.json) return ctx.out(json({ memories: all, next_cursor: next }));
+        if (all.length === 0) return ctx.err("no memories");
+        ctx.out(all.map((m) => renderMemoryLine(m, { full: o.full })).join("\n"));
+        if (next) ctx.err(`more: mcp-mitm-mem0 list --cursor ${next}`);
+      },
+    );
 
   program
     .command("show")
     .description(describeCommand("show"))
-    .argument("<id>", "memory id")
+    .argument("<id>", "memory id, or a unique prefix of it")
     .addOption(jsonOption())
     .action(async (id: string, o: { json?: boolean }) => {
       const store = await ctx.store();
-      const m = await store.get(id);
+      const m = await store.get(await resolveMemoryId(store, id, ctx.config().defaultUserId));
       if (!m) throw new NotFoundError("memory", id);
       ctx.out(o.json ? json(m) : renderMemory(m));
     });
@@ -77,11 +97,13 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
   program
     .command("history")
     .description(describeCommand("history"))
-    .argument("<id>", "memory id (also works after the memory was deleted)")
+    .argument("<id>", "memory id, or a unique prefix of a memory not deleted (a deleted one's full id works)")
     .addOption(jsonOption())
-    .action(async (id: string, o: { json?: boolean }) => {
+    .action(async (given: string, o: { json?: boolean }) => {
       const store = await ctx.store();
-      const events = await store.history(id);
+      let events = await store.history(given);
+      const id = events.length > 0 ? given : await resolveMemoryId(store, given, ctx.config().defaultUserId);
+      if (id !== given) events = await store.history(id);
       if (events.length === 0 && !(await store.get(id))) throw new NotFoundError("memory", id);
       ctx.out(o.json ? json(events) : renderHistory(events));
     });

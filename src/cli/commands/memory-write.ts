@@ -3,6 +3,7 @@ import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
 import { addScopeOptions, collect, jsonObject, jsonOption, type ScopeFlags, scopeFrom } from "../options.js";
 import { json, renderMemoryLine } from "../render.js";
+import { resolveMemoryId } from "../resolve-id.js";
 import { describeCommand } from "./catalog.js";
 
 /** add, update, delete, forget */
@@ -41,7 +42,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
   program
     .command("update")
     .description(describeCommand("update"))
-    .argument("<id>", "memory id")
+    .argument("<id>", "memory id, or a unique prefix of it")
     .option("--text <text>", "the new text")
     .option("--metadata <json>", "replace metadata with this JSON object", jsonObject)
     .option("-c, --category <name>", "replace categories (repeatable)", collect, [])
@@ -53,7 +54,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
         }
         if (o.text !== undefined && o.text.trim() === "") throw new UsageError("--text must not be empty");
         const store = await ctx.store();
-        const m = await store.update(id, {
+        const m = await store.update(await resolveMemoryId(store, id, ctx.config().defaultUserId), {
           memory: o.text,
           metadata: o.metadata,
           categories: o.category.length > 0 ? o.category : undefined,
@@ -65,9 +66,10 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
   program
     .command("delete")
     .description(describeCommand("delete"))
-    .argument("<id>", "memory id")
-    .action(async (id: string) => {
+    .argument("<id>", "memory id, or a unique prefix of it")
+    .action(async (given: string) => {
       const store = await ctx.store();
+      const id = await resolveMemoryId(store, given, ctx.config().defaultUserId);
       await store.delete(id);
       ctx.err(`deleted ${id}`);
     });
