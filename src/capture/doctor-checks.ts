@@ -88,6 +88,20 @@ export function checkEnvFile(path: string | null): Check {
 
 export function checkProxy(probe: ProxyProbe): Check {
   if (probe.answering) return pass("proxy", `listening on ${probe.url} (pid ${probe.healthPid})`);
+  if (probe.otherDataDir) {
+    return fail(
+      "proxy",
+      `${probe.url} is the proxy of another data directory (pid ${probe.healthPid}, data dir ${probe.healthDataDir}), not of this one`,
+      "use that data directory (--data-dir or MEMORY_DATA_DIR), or start this one on another port: mcp-mitm-mem0 start --port 0",
+    );
+  }
+  if (probe.foreign) {
+    return fail(
+      "proxy",
+      `another program (not this proxy) holds ${probe.url}`,
+      "start the proxy on another port: mcp-mitm-mem0 start --port 0 (or set MITM_PORT)",
+    );
+  }
   if (probe.pidAlive) {
     return fail(
       "proxy",

@@ -77,7 +77,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
       reject(
         err.code === "EADDRINUSE"
           ? new MemoryError(
-              "UNAVAILABLE",
+              "CONFLICT",
               `port ${port} on ${host} is in use: pick another with --port (0 = any free port)`,
             )
           : new MemoryError("UNAVAILABLE", `cannot listen on ${host}:${port} (${err.code ?? "error"})`),
@@ -189,7 +189,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       streams,
       interceptedSockets,
       ownPort: () => port,
-      health: () => ({ service: "mcp-mitm-mem0", pid: process.pid, port, startedAt }),
+      health: () => ({
+        service: "mcp-mitm-mem0",
+        pid: process.pid,
+        port,
+        startedAt,
+        dataDir: config.dataDir,
+      }),
       onExchange: (raw) => capture.submit(raw),
     }),
   );

@@ -11,6 +11,7 @@ import type { Config } from "../../core/config.js";
 import { errorMessage, isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { MemoryStore } from "../../store/memory-store.js";
+import { explainBusyPort } from "../busy-port.js";
 import type { RegisterCommand } from "../context.js";
 import { reflectionHook } from "../reflection-hook.js";
 import { startWebPage, type WebPage } from "../web-page.js";
@@ -135,6 +136,8 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         onMemoriesStored: reflectionHook(store, config, logger),
         // Capture (episodes, store writes, reflection) on its own thread: forwarding never waits for it.
         captureThread: { entry: new URL("../capture-worker.js", import.meta.url), workerData: { config } },
+      }).catch(async (e: unknown) => {
+        throw await explainBusyPort(e, config);
       });
       // Handlers first: whoever reads the line below may signal at once.
       const stopped = waitForSignal(proxy, logger);

@@ -29,6 +29,24 @@ export interface StatusReport {
   outbox: OutboxCounts & { inProgress?: number };
   /** The web page's address, when one is being served. */
   web: string | null;
+  /** Who holds the port when this data directory's proxy does not: another data dir's proxy, or another program. */
+  portHeldBy:
+    | { kind: "other-data-dir"; pid: number | null; dataDir: string | null }
+    | { kind: "foreign" }
+    | null;
+}
+
+/** Why the proxy is not running, and what to run that will work. */
+function notRunning(r: StatusReport): string {
+  const seen = r.updatedAt ? ` (last seen ${r.updatedAt})` : "";
+  const held = r.portHeldBy;
+  if (held?.kind === "other-data-dir") {
+    return `not running${seen} — ${r.url} is the proxy of another data directory (pid ${held.pid ?? "?"}, data dir ${held.dataDir ?? "?"}); use that data directory, or start this one elsewhere: mcp-mitm-mem0 start --port 0`;
+  }
+  if (held?.kind === "foreign") {
+    return `not running${seen} — another program holds ${r.url}; start it on another port: mcp-mitm-mem0 start --port 0 (or set MITM_PORT)`;
+  }
+  return `not running${seen} — start it with: mcp-mitm-mem0 start`;
 }
 
 async function readOutbox(
@@ -69,7 +87,7 @@ function webAddress(dataDir: string): string | null {
 export function renderStatus(r: StatusReport): string {
   const state = r.running
     ? `running (pid ${r.pid ?? "?"}) on ${r.url}${r.answering ? "" : " — the port does not answer as this proxy"}`
-    : `not running${r.updatedAt ? ` (last seen ${r.updatedAt})` : ""} — start it with: mcp-mitm-mem0 start`;
+    : notRunning(r);
   const lines = [`proxy:        ${state}`];
   if (r.upstream) lines.push(`upstream:     ${r.upstream}`);
   if (r.startedAt) lines.push(`started:      ${r.startedAt}`);
@@ -113,6 +131,13 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
         total: totals,
         outbox: counts,
         web: webAddress(config.dataDir),
+        portHeldBy: probe.running
+          ? null
+          : probe.otherDataDir
+            ? { kind: "other-data-dir", pid: probe.healthPid, dataDir: probe.healthDataDir }
+            : probe.foreign
+              ? { kind: "foreign" }
+              : null,
       };
       ctx.out(o.json ? json(report) : renderStatus(report));
     });
