@@ -4,6 +4,7 @@ import type { Config } from "../core/config.js";
 import { errorMessage, isMemoryError } from "../core/errors.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "./ca.js";
+import { bundleContains } from "./ca-bundle.js";
 import { isLoopbackHost } from "./proxy-auth.js";
 import type { ProxyProbe } from "./proxy-probe.js";
 import { hostWithin } from "./x509.js";
@@ -139,7 +140,11 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
   const extra = env.NODE_EXTRA_CA_CERTS;
   const reverse = origin(base) === want;
   const forward = origin(https) === want;
-  const caOk = extra !== undefined && resolve(extra) === resolve(caPath);
+  // The proxy's CA itself, or a bundle that holds it (a corporate bundle combined with it).
+  const caOk =
+    extra !== undefined &&
+    extra !== "" &&
+    (resolve(extra) === resolve(caPath) || bundleContains(extra, caPath));
   const checks: Check[] = [];
   if (reverse) checks.push(pass(name, `ANTHROPIC_BASE_URL points at the proxy (${base})`));
   if (forward && caOk)
@@ -149,9 +154,11 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
       fail(
         name,
         extra
-          ? `NODE_EXTRA_CA_CERTS is ${extra}, not the proxy's CA`
+          ? `NODE_EXTRA_CA_CERTS is ${extra}, which does not hold the proxy's CA (keep it: the fix trusts a copy of it plus the proxy's CA)`
           : "HTTPS_PROXY points at the proxy but NODE_EXTRA_CA_CERTS is not set",
-        `export NODE_EXTRA_CA_CERTS=${caPath}`,
+        extra
+          ? `export NODE_EXTRA_CA_CERTS="$(mcp-mitm-mem0 ca bundle --with ${extra})"`
+          : `export NODE_EXTRA_CA_CERTS=${caPath}`,
       ),
     );
   }

@@ -7,6 +7,7 @@ import type { CaDescription } from "../../capture/ca.js";
 import { pidAlive, readProxyStatus } from "../../capture/proxy-status.js";
 import { MemoryError } from "../../core/errors.js";
 import type { CliContext, RegisterCommand } from "../context.js";
+import { UsageError } from "../errors.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
 import { describeCommand } from "./catalog.js";
@@ -86,6 +87,24 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
           .filter(Boolean)
           .join("\n"),
       );
+    });
+
+  ca.command("bundle")
+    .description(
+      "write a CA bundle that keeps another one (default: the file NODE_EXTRA_CA_CERTS points at) and adds the proxy's CA; prints its path",
+    )
+    .option("--with <file>", "the PEM bundle to keep (e.g. a corporate CA bundle)")
+    .action(async (o: { with?: string }) => {
+      const d = await requireCa(ctx);
+      const { writeCombinedBundle } = await import("../../capture/ca-bundle.js");
+      const other = o.with ?? process.env.NODE_EXTRA_CA_CERTS;
+      if (!other) {
+        throw new UsageError(
+          "ca bundle needs --with FILE (or NODE_EXTRA_CA_CERTS set to that file): the bundle to keep beside the proxy's CA",
+        );
+      }
+      const { caPaths } = await caModule();
+      ctx.out(writeCombinedBundle(caPaths(ctx.config().dataDir).dir, d.path, other));
     });
 
   ca.command("install-hints")
