@@ -22,7 +22,7 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 5 * 60_000 };
 
-export function backoffDelay(attempts: number, policy: BackoffPolicy, random = Math.random): number {
+export function jitteredBackoffDelay(attempts: number, policy: BackoffPolicy, random = Math.random): number {
   const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
   return Math.round(exp * (0.8 + 0.4 * random()));
 }
@@ -55,8 +55,8 @@ export class OutboxWorker {
   private idleWaiters: (() => void)[] = [];
   private readonly backoff: BackoffPolicy;
 
-  constructor(private readonly o: OutboxWorkerOptions) {
-    this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+  constructor(private readonly opts: OutboxWorkerOptions) {
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
   }
 
   /** Wakes the worker (new rows, or start-up replay). */
@@ -94,7 +94,7 @@ export class OutboxWorker {
     this.timer = null;
     let next: number | null;
     try {
-      next = this.o.outbox.nextDueAt();
+      next = this.opts.outbox.nextDueAt();
     } catch {
       next = Date.now() + this.backoff.baseMs;
     }
@@ -110,7 +110,7 @@ export class OutboxWorker {
       do {
         this.again = false;
         while (!this.stopped && Date.now() >= this.pausedUntil) {
-          const rows = this.o.outbox.due(Date.now(), 16);
+          const rows = this.opts.outbox.due(Date.now(), 16);
           if (rows.length === 0) break;
           for (const row of rows) {
             if (this.stopped || !(await this.process(row))) break;
@@ -119,9 +119,9 @@ export class OutboxWorker {
       } while (this.again && !this.stopped);
     } catch (e) {
       // The outbox itself failed (disk, lock): log without content, try again later.
-      this.o.counters.captureFailures++;
+      this.opts.counters.captureFailures++;
       this.pausedUntil = Date.now() + this.backoff.baseMs;
-      this.o.logger.error("outbox read failed", { code: errorCode(e) });
+      this.opts.logger.error("outbox read failed", { code: errorCode(e) });
     } finally {
       this.running = false;
       this.schedule();
@@ -136,34 +136,34 @@ export class OutboxWorker {
     try {
       const payload = row.payload;
       const input = isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
-      const result = await this.o.store.add(input);
+      const result = await this.opts.store.add(input);
       if (!isConversationTurn(payload) && payload.complete) await this.replaceIncomplete(payload);
-      this.o.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
-      if (result.status === "duplicate") this.o.counters.duplicates++;
+      this.opts.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
+      if (result.status === "duplicate") this.opts.counters.duplicates++;
       else {
-        this.o.counters.turnsStored++;
+        this.opts.counters.turnsStored++;
         this.countForReflection();
       }
       return true;
     } catch (e) {
       const code = errorCode(e);
       if (isMemoryError(e) && e.code === "INVALID_INPUT") {
-        this.o.counters.captureFailures++;
-        this.o.outbox.markFailed(row.id, attempts, code);
-        this.o.logger.error("the store rejected a captured turn; kept in the outbox as failed", {
+        this.opts.counters.captureFailures++;
+        this.opts.outbox.markFailed(row.id, attempts, code);
+        this.opts.logger.error("the store rejected a captured turn; kept in the outbox as failed", {
           code,
           outboxId: row.id,
         });
         return true;
       }
-      const delay = backoffDelay(attempts, this.backoff);
+      const delay = jitteredBackoffDelay(attempts, this.backoff);
       this.pausedUntil = Date.now() + delay;
       try {
-        this.o.outbox.markRetry(row.id, attempts, this.pausedUntil, code);
+        this.opts.outbox.markRetry(row.id, attempts, this.pausedUntil, code);
       } catch {
         // The row stays due; the pause still applies.
       }
-      this.o.logger.warn("storing a captured turn failed; will retry", {
+      this.opts.logger.warn("storing a captured turn failed; will retry", {
         code,
         attempts,
         retryInMs: delay,
@@ -180,24 +180,24 @@ export class OutboxWorker {
    */
   private async replaceIncomplete(ep: Episode): Promise<void> {
     if (ep.incomplete_key === ep.key) return;
-    const page = await this.o.store.list({
+    const page = await this.opts.store.list({
       filters: { user_id: ep.user_id, metadata: { episode_key: ep.incomplete_key } },
       limit: 20,
     });
     for (const m of page.memories) {
-      if (m.metadata.kind === "episode" && m.metadata.complete === false) await this.o.store.delete(m.id);
+      if (m.metadata.kind === "episode" && m.metadata.complete === false) await this.opts.store.delete(m.id);
     }
   }
 
   private countForReflection(): void {
     this.sinceReflection++;
-    if (this.sinceReflection < this.o.reflectionEvery) return;
+    if (this.sinceReflection < this.opts.reflectionEvery) return;
     const n = this.sinceReflection;
     this.sinceReflection = 0;
     try {
-      this.o.onMemoriesStored?.(n);
+      this.opts.onMemoriesStored?.(n);
     } catch (e) {
-      this.o.logger.warn("reflection hook failed", { code: errorCode(e) });
+      this.opts.logger.warn("reflection hook failed", { code: errorCode(e) });
     }
   }
 }

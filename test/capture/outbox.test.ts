@@ -9,7 +9,7 @@ import { zeroCounters } from "../../src/capture/capture-stats.js";
 import { EpisodeTracker } from "../../src/capture/episode-tracker.js";
 import type { RawExchange } from "../../src/capture/forward.js";
 import { Outbox } from "../../src/capture/outbox.js";
-import { backoffDelay, OutboxWorker } from "../../src/capture/outbox-worker.js";
+import { jitteredBackoffDelay, OutboxWorker } from "../../src/capture/outbox-worker.js";
 import type { ConversationTurn } from "../../src/core/capture/index.js";
 import { InvalidInputError, MemoryError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -211,7 +211,7 @@ describe("outbox and worker", () => {
 
   it("backs off exponentially up to the cap", () => {
     const p = { baseMs: 100, maxMs: 1000 };
-    expect([1, 2, 3, 4, 5, 9].map((a) => backoffDelay(a, p, () => 0.5))).toEqual([
+    expect([1, 2, 3, 4, 5, 9].map((a) => jitteredBackoffDelay(a, p, () => 0.5))).toEqual([
       100, 200, 400, 800, 1000, 1000,
     ]);
   });
