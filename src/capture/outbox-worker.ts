@@ -142,6 +142,15 @@ export class OutboxWorker {
       if (result.status === "duplicate") this.opts.counters.duplicates++;
       else {
         this.opts.counters.turnsStored++;
+        // One line per stored episode: counts and project, never content.
+        if (!isConversationTurn(payload)) {
+          this.opts.logger.info("episode stored", {
+            project: payload.app_id,
+            requests: payload.requests,
+            complete: payload.complete,
+            tools: payload.tools.length,
+          });
+        }
         this.countForReflection();
       }
       return true;

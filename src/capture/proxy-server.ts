@@ -197,6 +197,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         dataDir: config.dataDir,
       }),
       onExchange: (raw) => capture.submit(raw),
+      logger,
     }),
   );
   let onRequestsDone: (() => void) | null = null;

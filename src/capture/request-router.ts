@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { Dispatcher } from "undici";
 import { DEFAULT_NOISE_RULES } from "../core/capture/index.js";
 import { classifyRoute } from "../core/capture/noise-filter.js";
+import type { Logger } from "../core/logger.js";
 import type { Counters } from "./capture-stats.js";
 import { sendProxyError } from "./error-response.js";
 import { type ActiveStream, forwardRequest, type RawExchange } from "./forward.js";
@@ -37,6 +38,8 @@ export interface RouterDeps {
   health: () => Record<string, unknown>;
   /** Called synchronously before the client sees the end of the reply (see `ForwardOptions.onCaptured`). */
   onExchange(raw: RawExchange): void;
+  /** Upstream failures are logged (status and host; never content). */
+  logger?: Logger | undefined;
 }
 
 function upstreamPath(deps: RouterDeps, path: string): string {
@@ -64,8 +67,11 @@ function toUpstream(
     capture: route.capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
     // Made durable before the client sees the end of the reply.
     onCaptured: (exchange) => deps.onExchange(exchange),
-    onDone: ({ status, exchange }) => {
-      if (status === null) deps.counters.upstreamErrors++;
+    onDone: ({ status, failure, exchange }) => {
+      if (status === null) {
+        deps.counters.upstreamErrors++;
+        deps.logger?.warn("upstream error", { host: deps.upstream.hostHeader, code: failure ?? "error" });
+      }
       if (!exchange) deps.counters.skippedNoise++;
     },
   });

@@ -95,6 +95,10 @@ describe("capture on its own thread", () => {
       .split("\n")
       .filter((l) => l.includes('"component":"capture"'));
     expect(capturedLines.some((l) => l.includes('"msg":"episode queued"'))).toBe(true);
+    const storedLine = capturedLines.find((l) => l.includes('"msg":"episode stored"'));
+    expect(storedLine).toMatch(
+      /"level":"info".*"project":"\/home\/dev\/acme-api","requests":3,"complete":true,"tools":2/,
+    );
     expect(p.stderr()).not.toMatch(/why is the build flaky|cause\.txt|NOISEBLOCK/);
   });
 });

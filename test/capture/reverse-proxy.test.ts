@@ -233,6 +233,10 @@ describe("reverse proxy (ANTHROPIC_BASE_URL) with the official SDK", () => {
     expect((down as APIError).status).toBe(502);
     expect((down as APIError).error).toMatchObject({ type: "error", error: { type: "api_error" } });
     expect(h.proxy.stats().upstreamErrors).toBe(1);
+    const logged = h.logs.filter((l) => l.includes('"msg":"upstream error"'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/"code":"ECONNREFUSED"/);
+    expect(logged[0]).not.toContain("anyone there");
     // close() in afterEach closes the stub again: make that harmless.
     h.stub.close = async () => {};
   });
