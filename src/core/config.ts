@@ -24,6 +24,16 @@ import { ConfigError } from "./errors.js";
 /** The program's name, as `DEBUG` namespaces name it. */
 export const TOOL_NAME = "mcp-mitm-mem0";
 
+/** The dense search signal's weight: a number from 0 to 10. */
+const denseWeight: ValueKind<number> = {
+  parse(raw) {
+    const n = Number(raw.trim());
+    return Number.isFinite(n) && n >= 0 && n <= 10
+      ? { ok: true, value: n }
+      : { ok: false, expected: "a number from 0 to 10" };
+  },
+};
+
 /** Environment variable name → how its value is read, and its default. */
 export const ENV_VARS = {
   MEM0_API_KEY: { kind: secretText() },
@@ -58,6 +68,13 @@ export const ENV_VARS = {
   /** Where the opt-in model reflection sends its Messages API request (default: UPSTREAM_URL). */
   REFLECTION_BASE_URL: { kind: httpUrl },
   ANTHROPIC_API_KEY: { kind: secretText() },
+  /** Optional OpenAI-compatible embeddings endpoint (Ollama, LM Studio, llama.cpp, vLLM): adds a dense signal to search. */
+  EMBEDDINGS_URL: { kind: httpUrl },
+  EMBEDDINGS_MODEL: { kind: text },
+  EMBEDDINGS_API_KEY: { kind: secretText() },
+  /** Weight of the dense bonus next to the lexical score (0 turns it off; default 0.1). */
+  EMBEDDINGS_WEIGHT: { kind: denseWeight },
+  EMBEDDINGS_TIMEOUT_MS: { kind: positiveInt, default: 2000 },
 } satisfies Record<string, { kind: ValueKind<unknown>; default?: unknown }>;
 
 /**
@@ -113,6 +130,15 @@ export interface Config {
     /** Messages API base URL for the opt-in model reflection (REFLECTION_BASE_URL, else UPSTREAM_URL). */
     baseUrl?: string | undefined;
   };
+  /** The optional embeddings endpoint; null when EMBEDDINGS_URL is not set (search is lexical). */
+  embeddings: {
+    url: string;
+    model: string;
+    apiKey?: string | undefined;
+    weight?: number | undefined;
+    /** How long a search waits for the query's vector before answering lexically. */
+    queryTimeoutMs: number;
+  } | null;
 }
 
 export interface ValidateOptions {
@@ -196,6 +222,11 @@ export function validateConfig(
   let backend: "sqlite" | "mem0";
   if (env.MEMORY_BACKEND === "auto") backend = env.MEM0_API_KEY ? "mem0" : "sqlite";
   else backend = env.MEMORY_BACKEND;
+  if ((env.EMBEDDINGS_URL === undefined) !== (env.EMBEDDINGS_MODEL === undefined)) {
+    throw new ConfigError(
+      "invalid configuration:\n  EMBEDDINGS_URL and EMBEDDINGS_MODEL: set both (the endpoint and the model it serves) or neither",
+    );
+  }
   if (backend === "mem0" && !env.MEM0_API_KEY) {
     throw new ConfigError(
       `invalid configuration:\n  MEMORY_BACKEND=mem0 (from ${sourceOf("MEMORY_BACKEND")}) needs MEM0_API_KEY to be set`,
@@ -235,5 +266,15 @@ export function validateConfig(
       baseUrl: (env.REFLECTION_BASE_URL ?? env.UPSTREAM_URL).replace(/\/+$/, ""),
       anthropicApiKey: env.ANTHROPIC_API_KEY,
     },
+    embeddings:
+      env.EMBEDDINGS_URL && env.EMBEDDINGS_MODEL
+        ? {
+            url: env.EMBEDDINGS_URL,
+            model: env.EMBEDDINGS_MODEL,
+            apiKey: env.EMBEDDINGS_API_KEY,
+            weight: env.EMBEDDINGS_WEIGHT,
+            queryTimeoutMs: env.EMBEDDINGS_TIMEOUT_MS,
+          }
+        : null,
   };
 }

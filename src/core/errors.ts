@@ -9,7 +9,8 @@ export type ErrorCode =
   | "UPSTREAM_UNREACHABLE"
   | "UPSTREAM_ERROR"
   | "CONFLICT"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+  | "EMBEDDINGS_FAILED";
 
 export class MemoryError extends Error {
   readonly code: ErrorCode;

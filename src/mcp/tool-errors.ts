@@ -36,6 +36,8 @@ export function describeError(e: unknown): string {
       return `Conflict: ${msg} Read the memory again and retry.`;
     case "UNAVAILABLE":
       return msg;
+    case "EMBEDDINGS_FAILED":
+      return `The embeddings endpoint failed: ${msg} Search still works by words; tell the user to check EMBEDDINGS_URL.`;
   }
 }
 

@@ -15,5 +15,12 @@ export async function openStore(config: Config, logger: Logger): Promise<MemoryS
     return new Mem0MemoryStore(config.mem0, logger);
   }
   const { SqliteMemoryStore } = await import("./sqlite/sqlite-store.js");
-  return SqliteMemoryStore.open(databasePath(config), { logger });
+  const e = config.embeddings;
+  if (!e) return SqliteMemoryStore.open(databasePath(config), { logger });
+  const { OpenAiEmbedder } = await import("../embeddings/openai-embedder.js");
+  const embedder = new OpenAiEmbedder({ url: e.url, model: e.model, apiKey: e.apiKey });
+  return SqliteMemoryStore.open(databasePath(config), {
+    logger,
+    embeddings: { embedder, weight: e.weight, queryTimeoutMs: e.queryTimeoutMs },
+  });
 }

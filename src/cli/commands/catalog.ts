@@ -20,6 +20,7 @@ const MODULES = {
   write: async () => [(await import("./memory-write.js")).registerWriteCommands],
   read: async () => [(await import("./memory-read.js")).registerReadCommands],
   portability: async () => [(await import("./portability.js")).registerPortabilityCommands],
+  embeddings: async () => [(await import("./embeddings.js")).registerEmbeddingsCommands],
   insights: async () => {
     const m = await import("./analyze.js");
     return [m.registerAnalyzeCommand, m.registerSuggestCommand];
@@ -121,6 +122,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     term: "import [options] <file>",
     module: "portability",
     description: "read memories written by export (JSONL or JSON); running it twice adds nothing new",
+  },
+  {
+    name: "embeddings",
+    term: "embeddings",
+    module: "embeddings",
+    description: "the optional dense search signal (EMBEDDINGS_URL + EMBEDDINGS_MODEL): status, backfill",
   },
   {
     name: "analyze",

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "commander";
 import { errorMessage, isMemoryError, MemoryError } from "../../core/errors.js";
 import type { InsightsProvider } from "../../mcp/insights-provider.js";
+import { startVectorIndexing } from "../../store/vector-indexing.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { describeCommand } from "./catalog.js";
 
@@ -68,6 +69,7 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
             ctx.store(),
             import("../../mcp/server.js"),
           ]);
+          startVectorIndexing(store);
           const insights = insightsFactory ? await insightsFactory(ctx) : undefined;
           return { config, logger, store, createMcpServer, insights };
         });

@@ -11,6 +11,7 @@ import type { Config } from "../../core/config.js";
 import { errorMessage, isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { MemoryStore } from "../../store/memory-store.js";
+import { startVectorIndexing } from "../../store/vector-indexing.js";
 import { explainBusyPort } from "../busy-port.js";
 import type { RegisterCommand } from "../context.js";
 import { reflectionHook } from "../reflection-hook.js";
@@ -127,6 +128,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
       };
       const logger = ctx.logger();
       const store = await ctx.store();
+      startVectorIndexing(store);
       await checkStoreHealth(store, logger);
       const proxy = await startProxy({
         config,

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import { buildFtsQuery } from "../../core/search/fts-query.js";
+import { fuseDense } from "../../core/search/dense-fusion.js";
+import { buildFtsQuery, quoteFtsString } from "../../core/search/fts-query.js";
 import {
   inverseDocumentFrequency,
   lexicalScores,
@@ -17,6 +18,7 @@ import { queryTimeIntent } from "../../core/search/time-intent.js";
 import type { ScoredMemory } from "../../core/types.js";
 import type { CheckedFilters } from "../validate-input.js";
 import { filtersToSql, type SqlFragment } from "./filters-sql.js";
+import type { MemoryVectors } from "./memory-vectors.js";
 import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
 import { type Candidate, SEARCH_COLUMNS, type SearchRow, SessionNeighbours } from "./session-neighbours.js";
 import type { StatementCache } from "./statement-cache.js";
@@ -34,6 +36,18 @@ function candidatePool(limit: number): number {
  */
 function expandedHits(limit: number): number {
   return Math.min(Math.max(limit * 2, 20), 200);
+}
+
+/** The dense side of one search: the query's vector, where memory vectors are, and the bonus weight. */
+export interface DenseQuery {
+  vector: Float32Array;
+  vectors: MemoryVectors;
+  weight: number;
+}
+
+/** Nearest memories by embedding joining the candidates of one search. */
+function denseCandidates(limit: number): number {
+  return Math.min(Math.max(limit * 4, 50), 1000);
 }
 
 /** "Newest" lookups look at most this many matches (all users) before filtering: bounded work. */
@@ -72,9 +86,40 @@ export class MemorySearch {
     this.sessions = new SessionNeighbours(statements);
   }
 
-  search(query: string, filters: CheckedFilters, limit: number, threshold: number): ScoredMemory[] {
+  search(
+    query: string,
+    filters: CheckedFilters,
+    limit: number,
+    threshold: number,
+    dense: DenseQuery | null = null,
+  ): ScoredMemory[] {
+    const where = filtersToSql(filters);
+    let scored = this.lexical(query, filters, where, limit);
+    if (dense) {
+      const { hits, stats } = dense.vectors.nearest(dense.vector, where, denseCandidates(limit));
+      scored = fuseDense(scored, hits, stats, dense.weight);
+    }
+    const best = [...scored]
+      .map(([pk, score]) => ({ pk, score }))
+      .filter((hit) => hit.score >= threshold)
+      .sort((a, b) => b.score - a.score || b.pk - a.pk)
+      .slice(0, limit);
+    const rows = this.fullRows(best.map((b) => b.pk));
+    return best.flatMap(({ pk, score }) => {
+      const row = rows.get(pk);
+      return row ? [{ ...toMemory(row), score }] : [];
+    });
+  }
+
+  /** Lexical scores in (0, 1] of the candidates, by memory pk (empty when the query has no word). */
+  private lexical(
+    query: string,
+    filters: CheckedFilters,
+    where: SqlFragment,
+    limit: number,
+  ): Map<number, number> {
     const fts = buildFtsQuery(query);
-    if (!fts) return [];
+    if (!fts) return new Map();
     const corpus = this.terms.corpus();
     const docs = this.terms.docsWith(
       fts.terms.map((term, i) => ({ term, stem: fts.stems[i] ?? term })),
@@ -86,7 +131,6 @@ export class MemorySearch {
       idf: inverseDocumentFrequency(corpus.docs, docs[i] ?? 0),
     }));
     const plan = planCandidateQueries(fts.terms.map((term, i) => ({ term, docs: docs[i] ?? 0 })));
-    const where = filtersToSql(filters);
     const hits = new Map<number, SearchRow>();
     for (const lookup of plan) {
       for (const row of this.lookup(lookup, where, candidatePool(limit))) {
@@ -102,16 +146,7 @@ export class MemorySearch {
       corpus.avgTokens,
       count,
     );
-    const best = candidates
-      .map(({ row }, i) => ({ pk: row.pk, score: scores[i] ?? 0 }))
-      .filter((hit) => hit.score >= threshold)
-      .sort((a, b) => b.score - a.score || b.pk - a.pk)
-      .slice(0, limit);
-    const rows = this.fullRows(best.map((b) => b.pk));
-    return best.flatMap(({ pk, score }) => {
-      const row = rows.get(pk);
-      return row ? [{ ...toMemory(row), score }] : [];
-    });
+    return new Map(candidates.map(({ row }, i) => [row.pk, scores[i] ?? 0]));
   }
 
   /** Every hit; the best by their own words with their session neighbours that the filters allow. */

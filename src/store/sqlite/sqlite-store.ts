@@ -18,6 +18,7 @@ import type {
   CheckedPatch,
   CheckedSearch,
 } from "../validate-input.js";
+import { DenseIndex, type DenseOptions, type VectorIndexStatus } from "./dense-index.js";
 import { MemoryReads } from "./memory-reads.js";
 import { MemorySearch } from "./memory-search.js";
 import { MemoryWrites, nowIso } from "./memory-writes.js";
@@ -34,6 +35,8 @@ export interface SqliteStoreOptions {
   readonly?: boolean | undefined;
   /** How long a write waits for another process's lock (default 5000 ms). */
   busyTimeoutMs?: number | undefined;
+  /** The optional dense signal: an embedding model (EMBEDDINGS_URL); search is lexical without it. */
+  embeddings?: DenseOptions | undefined;
 }
 
 /** The embedded store: one SQLite file (WAL), FTS5 search, shared safely by the proxy and the MCP server. */
@@ -43,17 +46,22 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
   private readonly writes: MemoryWrites;
   private readonly searcher: MemorySearch;
   private readonly statements: StatementCache;
+  private readonly dense: DenseIndex | null;
 
   private constructor(
     private readonly db: Database.Database,
     readonly dbPath: string,
     private readonly logger: Logger,
+    opts: SqliteStoreOptions = {},
   ) {
     super();
     this.statements = new StatementCache(db);
     this.reads = new MemoryReads(db, this.statements, dbPath);
     this.writes = new MemoryWrites(db, this.statements);
     this.searcher = new MemorySearch(db, this.statements);
+    this.dense = opts.embeddings
+      ? DenseIndex.open(db, this.statements, opts.embeddings, opts.readonly ?? false, logger)
+      : null;
   }
 
   static open(dbPath: string, opts: SqliteStoreOptions = {}): SqliteMemoryStore {
@@ -62,7 +70,7 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     if (migratedFrom !== SCHEMA_VERSION && !opts.readonly) {
       logger.info("memory database schema upgraded", { from: migratedFrom, to: SCHEMA_VERSION });
     }
-    return new SqliteMemoryStore(db, dbPath, logger);
+    return new SqliteMemoryStore(db, dbPath, logger, opts);
   }
 
   /** Runs `fn`, turning SQLite failures into MemoryError with a message a person can act on. */
@@ -80,7 +88,9 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
   }
 
   protected async addChecked(input: CheckedAdd): Promise<AddResult> {
-    return this.guard("add", () => this.writes.addBatch([input], nowIso())[0] as AddResult);
+    const result = this.guard("add", () => this.writes.addBatch([input], nowIso())[0] as AddResult);
+    this.dense?.indexer.nudge();
+    return result;
   }
 
   protected async addManyChecked(
@@ -96,11 +106,18 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
       // Let other work (a proxy forwarding bytes) run between batches.
       if (start + ADD_BATCH_SIZE < inputs.length) await new Promise((r) => setImmediate(r));
     }
+    this.dense?.indexer.nudge();
     return results;
   }
 
   protected async searchChecked(s: CheckedSearch): Promise<ScoredMemory[]> {
-    return this.guard("search", () => this.searcher.search(s.query, s.filters, s.limit, s.threshold));
+    // The query's vector is awaited outside the database work; null (lexical search) when the endpoint is down.
+    const vector = this.dense && s.query.trim() !== "" ? await this.dense.query.vector(s.query) : null;
+    return this.guard("search", () => {
+      const dense =
+        this.dense && vector ? { vector, vectors: this.dense.vectors, weight: this.dense.weight } : null;
+      return this.searcher.search(s.query, s.filters, s.limit, s.threshold, dense);
+    });
   }
 
   protected async listChecked(l: CheckedList): Promise<MemoryPage> {
@@ -140,7 +157,29 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     });
   }
 
+  /** The vector index's progress; null when no embedding model is configured (or sqlite-vec cannot load). */
+  async vectorIndexStatus(): Promise<VectorIndexStatus | null> {
+    return this.dense ? this.guard("vectorIndexStatus", () => this.dense!.status()) : null;
+  }
+
+  /**
+   * Embeds every memory that has no vector for the configured model (or whose
+   * text changed since); returns how many were embedded. Throws EmbeddingsError
+   * when the endpoint fails (what was embedded until then is kept).
+   */
+  async backfillVectors(onProgress?: (done: number, total: number) => void): Promise<number> {
+    if (!this.dense)
+      throw new MemoryError("UNAVAILABLE", "No embedding model is configured (EMBEDDINGS_URL).");
+    return this.dense.indexer.backfill(onProgress);
+  }
+
+  /** Keeps vectors up to date in the background of a long-running process (off the write path). */
+  startVectorIndexing(): void {
+    this.dense?.indexer.start();
+  }
+
   async close(): Promise<void> {
+    this.dense?.indexer.stop();
     if (this.db.open) this.db.close();
   }
 }
