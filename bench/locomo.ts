@@ -1,19 +1,33 @@
 /**
- * `npm run bench:locomo [-- --data PATH] [--json PATH] [--conversations conv-26,conv-30]`
+ * `npm run bench:locomo [-- --data PATH] [--json PATH] [--conversations conv-26,conv-30]
+ *    [--glove | --embeddings-url URL --embeddings-model NAME] [--embeddings-weight W]`
  *
- * Retrieval quality of the SQLite memory store on LoCoMo (see
- * ../shared/bench/locomo/README.md): recall@1/5/10/25 of the evidence turns per
- * question category and overall, search latency p50/p99 and ingest time; next
- * to bare FTS5 BM25 on the same turns, measured in the same run.
+ * Retrieval quality of the SQLite memory store on LoCoMo (see docs/search.md):
+ * recall@1/5/10/25 of the evidence turns per question category and overall,
+ * search latency and ingest time, for three rankings measured in the same
+ * run: bare FTS5 BM25, the store's lexical ranking (the default, offline),
+ * and — with an embeddings endpoint — the lexical ranking fused with it.
+ * `--glove` serves averaged GloVe vectors locally (see glove-embeddings-server.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultLocomoPath, loadLocomo } from "./lib/locomo-data.js";
+import { silentLogger } from "../src/core/logger.js";
+import { OpenAiEmbedder } from "../src/embeddings/openai-embedder.js";
+import { SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
+import { hasVectorIndex } from "../src/store/vector-indexing.js";
+import { GLOVE_MODEL, GloveEmbeddings, serveGlove } from "./lib/glove-embeddings-server.js";
+import {
+  defaultLocomoPath,
+  type LocomoConversation,
+  loadLocomo,
+  missingLocomoMessage,
+} from "./lib/locomo-data.js";
 import {
   byCategory,
   type ConversationResult,
+  type EvaluateOptions,
   evaluateConversation,
   type QuestionResult,
   type RecallSummary,
@@ -30,15 +44,21 @@ const CATEGORY_NAMES: Record<string, string> = {
   "4": "single-hop",
   "5": "adversarial",
 };
+/** The conversations the signals were chosen on; the others only confirm them. */
+const TUNING = new Set(["conv-26", "conv-30", "conv-41"]);
 
-const row = (name: string, s: RecallSummary, base?: RecallSummary) => [
-  name,
-  fmt(s.questions),
+interface Ranking {
+  name: string;
+  questions: QuestionResult[];
+  ingestMs: number;
+  prepareMs: number;
+}
+
+const recallCells = (s: RecallSummary) => [
   fmt(s["r@1"], 1),
   fmt(s["r@5"], 1),
   fmt(s["r@10"], 1),
   fmt(s["r@25"], 1),
-  ...(base ? [fmt(base["r@5"], 1), fmt(base["r@10"], 1)] : []),
 ];
 
 const latency = (results: readonly QuestionResult[]) => {
@@ -46,15 +66,63 @@ const latency = (results: readonly QuestionResult[]) => {
   return { p50: round3(percentile(ms, 50)), p99: round3(percentile(ms, 99)) };
 };
 
+async function runStore(
+  name: string,
+  conversations: readonly LocomoConversation[],
+  dir: string,
+  opts: Omit<EvaluateOptions, "dir">,
+): Promise<Ranking> {
+  const results: ConversationResult[] = [];
+  for (const conv of conversations) {
+    process.stderr.write(
+      `${name}: ${conv.id}, ${conv.turns.length} turns, ${conv.questions.length} questions...\n`,
+    );
+    results.push(await evaluateConversation(conv, { dir, ...opts }));
+  }
+  return {
+    name,
+    questions: results.flatMap((r) => r.questions),
+    ingestMs: results.reduce((n, r) => n + r.ingestMs, 0),
+    prepareMs: results.reduce((n, r) => n + r.prepareMs, 0),
+  };
+}
+
+function printCategories(r: Ranking): void {
+  const categories = byCategory(r.questions);
+  console.log(`\n${r.name}\n`);
+  console.log(
+    formatTable(
+      ["category", "questions", "R@1", "R@5", "R@10", "R@25"],
+      [
+        ...Object.entries(categories).map(([k, s]) => [
+          `${k} ${CATEGORY_NAMES[k] ?? ""}`.trim(),
+          fmt(s.questions),
+          ...recallCells(s),
+        ]),
+        ["overall", fmt(r.questions.length), ...recallCells(summarise(r.questions))],
+      ],
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       data: { type: "string" },
       json: { type: "string" },
       conversations: { type: "string" },
+      glove: { type: "boolean" },
+      "embeddings-url": { type: "string" },
+      "embeddings-model": { type: "string" },
+      "embeddings-weight": { type: "string" },
     },
   });
-  const dataPath = resolve(values.data ?? defaultLocomoPath());
+  const dataPath = resolve(values.data ?? process.env.LOCOMO_DEV_PATH ?? defaultLocomoPath());
+  if (!existsSync(dataPath)) {
+    console.error(missingLocomoMessage(dataPath));
+    process.exitCode = 2;
+    return;
+  }
   let conversations = loadLocomo(dataPath);
   if (values.conversations) {
     const wanted = new Set(values.conversations.split(","));
@@ -62,73 +130,126 @@ async function main(): Promise<void> {
   }
   if (conversations.length === 0) throw new Error(`no conversations to measure in ${dataPath}`);
 
+  let endpoint: { url: string; model: string; stop?: () => Promise<void> } | null = null;
+  if (values.glove) {
+    process.stderr.write("loading GloVe vectors...\n");
+    const served = await serveGlove(GloveEmbeddings.load());
+    endpoint = { url: served.url, model: GLOVE_MODEL, stop: served.stop };
+  } else if (values["embeddings-url"]) {
+    if (!values["embeddings-model"]) throw new Error("--embeddings-url needs --embeddings-model");
+    endpoint = { url: values["embeddings-url"], model: values["embeddings-model"] };
+  }
+  const weight = values["embeddings-weight"] === undefined ? undefined : Number(values["embeddings-weight"]);
+
   const dir = mkdtempSync(join(tmpdir(), "bench-locomo-"));
-  const results: ConversationResult[] = [];
-  const baseline: QuestionResult[] = [];
+  const rankings: Ranking[] = [];
   try {
-    for (const conv of conversations) {
-      process.stderr.write(`${conv.id}: ${conv.turns.length} turns, ${conv.questions.length} questions...\n`);
-      results.push(await evaluateConversation(conv, { dir }));
-      baseline.push(...ftsBaseline(conv));
+    rankings.push({
+      name: "bare FTS5 BM25",
+      questions: conversations.flatMap((c) => ftsBaseline(c)),
+      ingestMs: 0,
+      prepareMs: 0,
+    });
+    rankings.push(await runStore("lexical ranking (default, offline)", conversations, dir, {}));
+    if (endpoint) {
+      const e = endpoint;
+      const embedder = new OpenAiEmbedder({ url: e.url, model: e.model, timeoutMs: 120_000 });
+      rankings.push(
+        await runStore(`lexical + embeddings (${e.model})`, conversations, join(dir, "dense"), {
+          openStore: (path) =>
+            SqliteMemoryStore.open(path, {
+              logger: silentLogger,
+              embeddings: { embedder, weight, queryTimeoutMs: 30_000 },
+            }),
+          prepare: async (store) => {
+            if (hasVectorIndex(store)) await store.backfillVectors();
+          },
+        }),
+      );
     }
   } finally {
+    await endpoint?.stop?.();
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const questions = results.flatMap((r) => r.questions);
-  const overall = summarise(questions);
-  const categories = byCategory(questions);
-  const searchMs = latency(questions);
-  const baselineMs = latency(baseline);
-  const baselineCategories = byCategory(baseline);
-  const memories = results.reduce((n, r) => n + r.memories, 0);
-  const ingestMs = results.reduce((n, r) => n + r.ingestMs, 0);
-
   const [load1 = 0] = loadavg();
+  const questions = rankings[0]?.questions.length ?? 0;
   console.log(
-    `\nLoCoMo retrieval, ${results.length} conversations (${results.map((r) => r.id).join(", ")}), ` +
-      `${fmt(memories)} memories, ${fmt(questions.length)} questions with evidence; node ${process.version}, ` +
-      `load ${fmt(load1, 2)} on ${availableParallelism()} cores\n`,
+    `\nLoCoMo retrieval, ${conversations.length} conversations (${conversations.map((c) => c.id).join(", ")}), ` +
+      `${fmt(conversations.reduce((n, c) => n + c.turns.length, 0))} memories, ${fmt(questions)} questions ` +
+      `with evidence; node ${process.version}, load ${fmt(load1, 2)} on ${availableParallelism()} cores`,
   );
+  for (const r of rankings) printCategories(r);
+
+  const split = (r: Ranking, tuning: boolean) =>
+    r.questions.filter((q) => TUNING.has(q.conversation) === tuning);
+  const hasSplit = rankings[0]
+    ? split(rankings[0], true).length > 0 && split(rankings[0], false).length > 0
+    : false;
+  console.log("\nsummary (R@5 / R@10; chosen on conv-26, conv-30, conv-41, confirmed on the others)\n");
   console.log(
     formatTable(
-      ["category", "questions", "R@1", "R@5", "R@10", "R@25", "FTS5 R@5", "FTS5 R@10"],
       [
-        ...Object.entries(categories).map(([k, s]) =>
-          row(`${k} ${CATEGORY_NAMES[k] ?? ""}`.trim(), s, baselineCategories[k]),
-        ),
-        row("overall", overall, summarise(baseline)),
+        "ranking",
+        "R@5",
+        "R@10",
+        ...(hasSplit ? ["tuning R@5/10", "held-out R@5/10"] : []),
+        "p50 ms",
+        "p99 ms",
       ],
+      rankings.map((r) => {
+        const all = summarise(r.questions);
+        const ms = latency(r.questions);
+        const pair = (s: RecallSummary) => `${fmt(s["r@5"], 1)} / ${fmt(s["r@10"], 1)}`;
+        return [
+          r.name,
+          fmt(all["r@5"], 1),
+          fmt(all["r@10"], 1),
+          ...(hasSplit ? [pair(summarise(split(r, true))), pair(summarise(split(r, false)))] : []),
+          fmt(ms.p50, 2),
+          fmt(ms.p99, 2),
+        ];
+      }),
     ),
   );
-  console.log(
-    `\nsearch p50 ${fmt(searchMs.p50, 2)} ms, p99 ${fmt(searchMs.p99, 2)} ms ` +
-      `(bare FTS5 p50 ${fmt(baselineMs.p50, 2)} ms, p99 ${fmt(baselineMs.p99, 2)} ms); ` +
-      `ingest ${fmt(ingestMs)} ms (${fmt(memories / (ingestMs / 1000))} memories/s)`,
-  );
-  const perConversation = results.map((r) => [r.id, summarise(r.questions)] as const);
+  for (const r of rankings.slice(1)) {
+    const prep = r.prepareMs > 0 ? `, embedding every memory ${fmt(r.prepareMs)} ms` : "";
+    console.log(`${r.name}: ingest ${fmt(r.ingestMs)} ms${prep}`);
+  }
+  const ids = conversations.map((c) => c.id);
   console.log(
     `\n${formatTable(
-      ["conversation", "questions", "R@1", "R@5", "R@10", "R@25"],
-      perConversation.map(([id, s]) => row(id, s)),
+      ["conversation", ...rankings.map((r) => r.name.replace(/ \(.*\)$/, ""))],
+      ids.map((id) => [
+        id,
+        ...rankings.map((r) => {
+          const s = summarise(r.questions.filter((q) => q.conversation === id));
+          return `${fmt(s["r@5"], 1)} / ${fmt(s["r@10"], 1)}`;
+        }),
+      ]),
     )}`,
   );
 
   if (values.json) {
-    const { questions: _n, ...overallRecall } = overall;
-    const json = {
-      overall: overallRecall,
-      by_category: Object.fromEntries(
-        Object.entries(categories).map(([k, { questions: _q, ...s }]) => [k, s]),
-      ),
-      search_ms: searchMs,
-      ingest_ms: Math.round(ingestMs),
-      memories,
-      questions: questions.length,
-      by_conversation: Object.fromEntries(perConversation.map(([id, { questions: _q, ...s }]) => [id, s])),
-      fts5_baseline: { overall: summarise(baseline), search_ms: baselineMs },
-    };
-    writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+    const strip = ({ questions: _q, ...s }: RecallSummary) => s;
+    const json = Object.fromEntries(
+      rankings.map((r) => [
+        r.name,
+        {
+          overall: strip(summarise(r.questions)),
+          by_category: Object.fromEntries(
+            Object.entries(byCategory(r.questions)).map(([k, s]) => [k, strip(s)]),
+          ),
+          by_conversation: Object.fromEntries(
+            ids.map((id) => [id, strip(summarise(r.questions.filter((q) => q.conversation === id)))]),
+          ),
+          search_ms: latency(r.questions),
+          ingest_ms: Math.round(r.ingestMs),
+          prepare_ms: Math.round(r.prepareMs),
+        },
+      ]),
+    );
+    writeFileSync(values.json, `${JSON.stringify({ questions, rankings: json }, null, 2)}\n`);
     console.log(`wrote ${values.json}`);
   }
 }

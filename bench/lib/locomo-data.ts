@@ -152,3 +152,13 @@ export function defaultLocomoPath(): string {
   const root = basename(twoUp) === "dist-bench" ? dirname(twoUp) : twoUp;
   return join(root, "..", "shared", "bench", "locomo", "locomo-dev.json");
 }
+
+/** What to tell a person whose machine has no LoCoMo file (bench:locomo and the guard test). */
+export function missingLocomoMessage(path: string): string {
+  return (
+    `LoCoMo data not found at ${path}. It is not in this repository (CC BY-NC 4.0): take data/locomo10.json ` +
+    "from github.com/snap-research/LoCoMo (the development split is conv-26, conv-30, conv-41, conv-42, conv-43) " +
+    "and pass --data PATH or set LOCOMO_DEV_PATH; by default it is read from ../shared/bench/locomo/locomo-dev.json " +
+    "next to the repository."
+  );
+}

@@ -26,6 +26,8 @@ export interface ConversationResult {
   id: string;
   memories: number;
   ingestMs: number;
+  /** Time `prepare` took (0 without one). */
+  prepareMs: number;
   questions: QuestionResult[];
 }
 
@@ -65,6 +67,8 @@ export interface EvaluateOptions {
   dir: string;
   /** Opens the store to measure (default: SqliteMemoryStore at dir/<id>.db). */
   openStore?: ((path: string) => MemoryStore) | undefined;
+  /** Runs after the turns are added, before the questions (e.g. embedding every memory); timed apart. */
+  prepare?: ((store: MemoryStore) => Promise<void>) | undefined;
 }
 
 export async function evaluateConversation(
@@ -77,6 +81,9 @@ export async function evaluateConversation(
     const start = process.hrtime.bigint();
     await store.addMany(conv.turns.map((t) => turnMemory(t)));
     const ingestMs = elapsedMs(start);
+    const prepared = process.hrtime.bigint();
+    if (opts.prepare) await opts.prepare(store);
+    const prepareMs = opts.prepare ? elapsedMs(prepared) : 0;
     const questions: QuestionResult[] = [];
     const limit = Math.max(...RECALL_KS);
     for (const q of conv.questions) {
@@ -92,7 +99,7 @@ export async function evaluateConversation(
         searchMs,
       });
     }
-    return { id: conv.id, memories: conv.turns.length, ingestMs, questions };
+    return { id: conv.id, memories: conv.turns.length, ingestMs, prepareMs, questions };
   } finally {
     await store.close();
   }
