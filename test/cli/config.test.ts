@@ -80,6 +80,36 @@ describe("validateConfig", () => {
     expect(() => validateConfig({ MEMORY_BACKEND: "mem0" }, "/d")).toThrow(/MEM0_API_KEY/);
   });
 
+  it("takes an embeddings endpoint only with its model, and checks the weight", () => {
+    expect(validateConfig({}, "/data").embeddings).toBeNull();
+    expect(
+      validateConfig(
+        {
+          EMBEDDINGS_URL: "http://127.0.0.1:11434",
+          EMBEDDINGS_MODEL: "nomic-embed-text",
+          EMBEDDINGS_WEIGHT: "0.3",
+        },
+        "/data",
+      ).embeddings,
+    ).toEqual({
+      url: "http://127.0.0.1:11434",
+      model: "nomic-embed-text",
+      apiKey: undefined,
+      weight: 0.3,
+      queryTimeoutMs: 2000,
+    });
+    expect(() => validateConfig({ EMBEDDINGS_URL: "http://127.0.0.1:11434" }, "/data")).toThrow(
+      /EMBEDDINGS_URL and EMBEDDINGS_MODEL: set both/,
+    );
+    expect(() => validateConfig({ EMBEDDINGS_MODEL: "m" }, "/data")).toThrow(ConfigError);
+    expect(() =>
+      validateConfig(
+        { EMBEDDINGS_URL: "not a url", EMBEDDINGS_MODEL: "m", EMBEDDINGS_WEIGHT: "-1" },
+        "/data",
+      ),
+    ).toThrow(/EMBEDDINGS_URL[\s\S]*EMBEDDINGS_WEIGHT/);
+  });
+
   it("treats empty strings as unset and parses lists and booleans", () => {
     const c = validateConfig(
       { MITM_PORT: "", DEBUG: "yes", INTERCEPT_HOSTS: " API.anthropic.com, gateway.local ,," },

@@ -96,7 +96,12 @@ export class MemorySearch {
     const where = filtersToSql(filters);
     let scored = this.lexical(query, filters, where, limit);
     if (dense) {
-      const { hits, stats } = dense.vectors.nearest(dense.vector, where, denseCandidates(limit));
+      const { hits, stats } = dense.vectors.nearest(
+        dense.vector,
+        filters.user_id,
+        where,
+        denseCandidates(limit),
+      );
       scored = fuseDense(scored, hits, stats, dense.weight);
     }
     const best = [...scored]
