@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { fuseDense } from "../../core/search/dense-fusion.js";
-import { buildFtsQuery, quoteFtsString } from "../../core/search/fts-query.js";
+import { buildFtsQuery } from "../../core/search/fts-query.js";
 import {
   inverseDocumentFrequency,
   lexicalScores,
