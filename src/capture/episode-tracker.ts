@@ -1,6 +1,12 @@
 import type { ExchangeResult } from "../core/capture/index.js";
-import { addUsage, type Episode } from "../core/episodes/index.js";
-import type { Outbox, PendingEpisode } from "./outbox.js";
+import {
+  abandonEpisode,
+  addUsage,
+  type Episode,
+  idleReason,
+  MOVED_ON_REASON,
+} from "../core/episodes/index.js";
+import type { Outbox } from "./outbox.js";
 
 /**
  * Follows each conversation's episode in progress and queues an episode
@@ -21,19 +27,6 @@ export interface TrackResult {
   queued: Episode[];
   /** Of `queued`, how many the outbox already had (a resent request). */
   duplicates: number;
-}
-
-function abandoned(p: PendingEpisode, reason: string): Episode {
-  const ep = p.episode;
-  return {
-    ...ep,
-    key: ep.incomplete_key,
-    complete: false,
-    incomplete_reason:
-      ep.incomplete_reason && ep.incomplete_reason !== "interrupted before the final answer"
-        ? `${reason} (${ep.incomplete_reason})`
-        : reason,
-  };
 }
 
 export class EpisodeTracker {
@@ -67,7 +60,7 @@ export class EpisodeTracker {
           requests: Math.max(episode.requests, pending.episode.requests + 1),
         };
       } else if (pending) {
-        queue(abandoned(pending, "interrupted: the session moved on to a new request"));
+        queue(abandonEpisode(pending.episode, MOVED_ON_REASON));
       }
       if (update.ends) {
         if (pending) this.outbox.deletePendingEpisode(update.conversation);
@@ -87,14 +80,13 @@ export class EpisodeTracker {
   /** Queues, as incomplete, every episode in progress with no request for `idleMs`. */
   sweep(now = Date.now()): TrackResult {
     const out: TrackResult = { queued: [], duplicates: 0 };
-    const minutes = Math.round(this.idleMs / 60_000);
-    const reason = `abandoned: no request for ${minutes >= 1 ? `${minutes} min` : `${Math.round(this.idleMs / 1000)} s`}`;
+    const reason = idleReason(this.idleMs);
     for (;;) {
       const idle = this.outbox.idlePendingEpisodes(now - this.idleMs, 100);
       if (idle.length === 0) return out;
       this.outbox.transaction(() => {
         for (const p of idle) {
-          const ep = abandoned(p, reason);
+          const ep = abandonEpisode(p.episode, reason);
           out.queued.push(ep);
           if (!this.outbox.enqueue(ep, now)) out.duplicates++;
           this.outbox.deletePendingEpisode(p.conversation);

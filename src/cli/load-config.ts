@@ -121,7 +121,11 @@ export function loadConfig(options: {
     return "the environment";
   };
   const warnings: string[] = file?.warning ? [file.warning] : [];
-  const config = validateConfig(merged, defaultDataDir(env), { sourceOf, warn: (w) => warnings.push(w) });
+  const config = validateConfig(merged, defaultDataDir(env), {
+    sourceOf,
+    warn: (w) => warnings.push(w),
+    defaultClaudeDir: join(env.HOME?.trim() || homedir(), ".claude"),
+  });
   config.dataDir = resolve(cwd, config.dataDir);
   return { config, warnings, envFile };
 }

@@ -2,8 +2,8 @@
 const REDRAW_MS = 100;
 
 export interface Progress {
-  /** Records how much is done; redraws at most every REDRAW_MS. */
-  update(done: number, total?: number): void;
+  /** Records how much is done (and a short detail after the count); redraws at most every REDRAW_MS. */
+  update(done: number, total?: number, detail?: string): void;
   /** Draws the final count and ends the line. */
   done(): void;
 }
@@ -20,16 +20,18 @@ export function createProgress(
   if (!stream.isTTY) return { update() {}, done() {} };
   let count = 0;
   let of: number | undefined;
+  let extra = "";
   let drawnAt: number | null = null;
   const draw = () => {
     drawnAt = now();
     const pct = of ? ` (${Math.floor((count / of) * 100)}%)` : "";
-    stream.write(`\r${label}: ${count}${of ? `/${of}` : ""}${pct}`);
+    stream.write(`\r${label}: ${count}${of ? `/${of}` : ""}${pct}${extra}`);
   };
   return {
-    update(done, total) {
+    update(done, total, detail) {
       count = done;
       of = total;
+      extra = detail ? `, ${detail}`.padEnd(48) : "";
       if (drawnAt === null || now() - drawnAt >= REDRAW_MS) draw();
     },
     done() {

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   bool,
   type ConfigLogLevel,
@@ -75,6 +76,8 @@ export const ENV_VARS = {
   /** Weight of the dense bonus next to the lexical score (0 turns it off; default 0.1). */
   EMBEDDINGS_WEIGHT: { kind: denseWeight },
   EMBEDDINGS_TIMEOUT_MS: { kind: positiveInt, default: 2000 },
+  /** Claude Code's own setting: where it keeps its transcripts (`<dir>/projects`). */
+  CLAUDE_CONFIG_DIR: { kind: text },
 } satisfies Record<string, { kind: ValueKind<unknown>; default?: unknown }>;
 
 /**
@@ -123,6 +126,8 @@ export interface Config {
   logLevel: ConfigLogLevel;
   /** Holds the database and the CA. */
   dataDir: string;
+  /** Claude Code's transcripts: `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`. */
+  claudeProjectsDir: string;
   reflection: {
     every: number;
     model?: string | undefined;
@@ -146,6 +151,8 @@ export interface ValidateOptions {
   sourceOf?: (name: string) => string;
   /** Receives warnings about lenient variables (DEBUG, LOG_LEVEL) whose value was not understood. */
   warn?: (message: string) => void;
+  /** Claude Code's folder when CLAUDE_CONFIG_DIR is not set (the caller passes `~/.claude`). */
+  defaultClaudeDir?: string;
 }
 
 function quoted(name: string, raw: string, secret: boolean | undefined): string {
@@ -258,6 +265,10 @@ export function validateConfig(
     },
     mcp: { name: env.MCP_NAME, httpPort: env.MCP_HTTP_PORT, httpToken: env.MCP_HTTP_TOKEN },
     web: { port: env.WEB_PORT, token: env.WEB_TOKEN },
+    claudeProjectsDir: join(
+      env.CLAUDE_CONFIG_DIR ?? options.defaultClaudeDir ?? join(defaultDataDir, ".claude"),
+      "projects",
+    ),
     logLevel,
     dataDir: env.MEMORY_DATA_DIR ?? defaultDataDir,
     reflection: {

@@ -20,6 +20,7 @@ const MODULES = {
   write: async () => [(await import("./memory-write.js")).registerWriteCommands],
   read: async () => [(await import("./memory-read.js")).registerReadCommands],
   portability: async () => [(await import("./portability.js")).registerPortabilityCommands],
+  transcripts: async () => [(await import("./transcripts.js")).registerWatchCommand],
   embeddings: async () => [(await import("./embeddings.js")).registerEmbeddingsCommands],
   insights: async () => {
     const m = await import("./analyze.js");
@@ -119,9 +120,17 @@ export const CATALOG: readonly CatalogEntry[] = [
   },
   {
     name: "import",
-    term: "import [options] <file>",
+    term: "import [options] [file]",
     module: "portability",
-    description: "read memories written by export (JSONL or JSON); running it twice adds nothing new",
+    description:
+      "read memories written by export (JSONL or JSON), or --from claude-code: Claude Code's transcripts as episodes; running it twice adds nothing new",
+  },
+  {
+    name: "watch",
+    term: "watch [options] [dir]",
+    module: "transcripts",
+    description:
+      "follow Claude Code's transcripts and store each episode as it completes (capture without the proxy)",
   },
   {
     name: "embeddings",

@@ -30,10 +30,11 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
-      const [{ caPaths }, d, { probeProxy }] = await Promise.all([
+      const [{ caPaths }, d, { probeProxy }, { checkTranscripts }] = await Promise.all([
         import("../../capture/ca.js"),
         import("../../capture/doctor-checks.js"),
         import("../../capture/proxy-probe.js"),
+        import("../../capture/transcripts/transcript-status.js"),
       ]);
       const probe = await probeProxy(config);
       const checks: Check[] = [
@@ -42,6 +43,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         d.checkProxy(probe),
         ...d.checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
         await d.checkStore(() => ctx.store(), config.defaultUserId),
+        checkTranscripts(config.dataDir),
       ];
       const failed = checks.filter((c) => !c.ok);
       ctx.out(o.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));

@@ -5,8 +5,19 @@ import { exportChunks } from "../../store/portability/export-format.js";
 import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
 import { openInput } from "../open-input.js";
+import { isoDate, jsonOption } from "../options.js";
 import { createProgress } from "../progress.js";
 import { describeCommand } from "./catalog.js";
+
+interface ImportFlags {
+  user?: string;
+  from?: string;
+  project?: string;
+  since?: string;
+  dryRun?: boolean;
+  rescan?: boolean;
+  json?: boolean;
+}
 
 export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
   program
@@ -35,9 +46,32 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
   program
     .command("import")
     .description(describeCommand("import"))
-    .argument("<file>", "the file, or - for stdin")
+    .argument(
+      "[file]",
+      "the file, or - for stdin; with --from claude-code, the projects folder (default ~/.claude/projects)",
+    )
     .option("-u, --user <id>", "import everything as this user instead of each record's user_id")
-    .action(async (file: string, o: { user?: string }) => {
+    .option("--from <source>", "claude-code: read Claude Code's transcripts into episodes")
+    .option("--project <path>", "with --from claude-code: only this project (its working directory)")
+    .option("--since <date>", "with --from claude-code: only episodes from this date or time on", isoDate)
+    .option("--dry-run", "with --from claude-code: count what would be stored, per project; write nothing")
+    .option("--rescan", "with --from claude-code: read every file from the start (nothing is stored twice)")
+    .addOption(jsonOption())
+    .action(async (file: string | undefined, o: ImportFlags) => {
+      if (o.from !== undefined) {
+        if (o.from !== "claude-code") throw new UsageError(`--from must be claude-code, not "${o.from}"`);
+        if (o.user)
+          throw new UsageError("--user is for export files; transcripts are stored as DEFAULT_USER_ID");
+        const { importFromClaudeCode } = await import("./transcripts.js");
+        return importFromClaudeCode(ctx, file, o);
+      }
+      const only = (["project", "since", "dryRun", "rescan", "json"] as const).find(
+        (k) => o[k] !== undefined,
+      );
+      if (only) throw new UsageError(`--${only.replace("dryRun", "dry-run")} needs --from claude-code`);
+      if (file === undefined) {
+        throw new UsageError("name the file to import (or - for stdin), or use --from claude-code");
+      }
       // The record schema (zod) loads only for import.
       const { importRecords, readRecords } = await import("../../store/portability/import-records.js");
       const input = await openInput(file);

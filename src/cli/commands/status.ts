@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/capture-stats.js";
 import type { OutboxCounts } from "../../capture/outbox.js";
 import { pidAlive } from "../../capture/proxy-status.js";
+import type { TranscriptStatus } from "../../capture/transcripts/transcript-status.js";
 import { readWebStatus } from "../../web/web-status.js";
 import type { RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
@@ -29,6 +30,9 @@ export interface StatusReport {
   outbox: OutboxCounts & { inProgress?: number };
   /** The web page's address, when one is being served. */
   web: string | null;
+  /** `import --from claude-code` and `watch`; null when transcripts were never read. */
+  transcripts: TranscriptStatus | null;
+
   /** Who holds the port when this data directory's proxy does not: another data dir's proxy, or another program. */
   portHeldBy:
     | { kind: "other-data-dir"; pid: number | null; dataDir: string | null }
@@ -84,7 +88,8 @@ function webAddress(dataDir: string): string | null {
   return web && pidAlive(web.pid) ? web.url : null;
 }
 
-export function renderStatus(r: StatusReport): string {
+/** The report as text; `transcriptLines` are the transcripts' own (transcript-status.ts renders them). */
+export function renderStatus(r: StatusReport, transcriptLines: readonly string[] = []): string {
   const state = r.running
     ? `running (pid ${r.pid ?? "?"}) on ${r.url}${r.answering ? "" : " — the port does not answer as this proxy"}`
     : notRunning(r);
@@ -103,6 +108,7 @@ export function renderStatus(r: StatusReport): string {
       `${label.padEnd(22)}${String(r.run?.[key] ?? "-").padStart(10)}${String(r.total[key]).padStart(10)}`,
     );
   }
+  if (transcriptLines.length > 0) lines.push("", ...transcriptLines);
   return lines.join("\n");
 }
 
@@ -113,7 +119,10 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
-      const { probeProxy } = await import("../../capture/proxy-probe.js");
+      const [{ probeProxy }, t] = await Promise.all([
+        import("../../capture/proxy-probe.js"),
+        import("../../capture/transcripts/transcript-status.js"),
+      ]);
       const [probe, { counts, totals }] = await Promise.all([probeProxy(config), readOutbox(config.dataDir)]);
       const s = probe.status;
       const run: Counters | null = s ? zeroCounters() : null;
@@ -131,6 +140,7 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
         total: totals,
         outbox: counts,
         web: webAddress(config.dataDir),
+        transcripts: t.readTranscriptStatus(config.dataDir),
         portHeldBy: probe.running
           ? null
           : probe.otherDataDir
@@ -139,6 +149,6 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
               ? { kind: "foreign" }
               : null,
       };
-      ctx.out(o.json ? json(report) : renderStatus(report));
+      ctx.out(o.json ? json(report) : renderStatus(report, t.renderTranscriptStatus(report.transcripts)));
     });
 };

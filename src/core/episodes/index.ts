@@ -1,4 +1,6 @@
 /** Episodes: the unit of captured memory, built alike from proxy traffic and transcripts. */
+
+export { abandonEpisode, idleReason, MOVED_ON_REASON } from "./episode-abandon.js";
 export {
   ANSWER_MAX_CHARS,
   addUsage,
