@@ -116,7 +116,7 @@ function inlineCapture(opts: StartProxyOptions, outbox: Outbox, counters: Counte
 }
 
 export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
-  const { config, store, logger } = opts;
+  const { config, logger } = opts;
   const { host, authToken } = config.proxy;
   if (!isLoopbackHost(host)) {
     if (!opts.allowRemote) {
