@@ -18,6 +18,7 @@ import type { TranscriptState } from "./transcript-state.js";
  */
 
 export const DEFAULT_SCAN_MS = 60_000;
+const PROBLEM_FILES_KEPT = 100;
 
 export interface WatcherOptions extends Omit<IngestOptions, "state" | "dryRun"> {
   state: TranscriptState;
@@ -158,6 +159,10 @@ export class TranscriptWatcher {
             });
           }
           if (r.episodes.inProgress > 0) this.recheckLater(r.path);
+        }
+        // A long-running watch keeps the latest files with unreadable lines, not all of them.
+        if (this.summary.problems.length > PROBLEM_FILES_KEPT) {
+          this.summary.problems.splice(0, this.summary.problems.length - PROBLEM_FILES_KEPT);
         }
         this.o.state.saveRun(runSummary("watch", this.summary, this.started, "running"));
       } catch (e) {
