@@ -135,6 +135,13 @@ export class OutboxWorker {
     const attempts = row.attempts + 1;
     try {
       const payload = row.payload;
+      const known = isConversationTurn(payload) ? null : await this.storedWithKey(payload);
+      if (known) {
+        // Stored already by the other way in (the transcript reader), perhaps with other text.
+        this.opts.outbox.markDone(row.id, known);
+        this.opts.counters.duplicates++;
+        return true;
+      }
       const input = isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
       const result = await this.opts.store.add(input);
       if (!isConversationTurn(payload) && payload.complete) await this.replaceIncomplete(payload);
@@ -180,6 +187,15 @@ export class OutboxWorker {
       });
       return false;
     }
+  }
+
+  /** The id of a memory of this user that already holds this episode's key, if any. */
+  private async storedWithKey(ep: Episode): Promise<string | null> {
+    const page = await this.opts.store.list({
+      filters: { user_id: ep.user_id, metadata: { episode_key: ep.key } },
+      limit: 1,
+    });
+    return page.memories[0]?.id ?? null;
   }
 
   /**

@@ -187,6 +187,27 @@ describe("EpisodeTracker", () => {
 });
 
 describe("OutboxWorker with episodes", () => {
+  it("does not store an episode whose key another way in (the transcript reader) stored already", async () => {
+    const store = SqliteMemoryStore.open(join(dir, "memories.db"));
+    const counters = zeroCounters();
+    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 100 });
+    const u = update([ask("hello")], answer("hi"));
+    await store.add({
+      user_id: "u",
+      memory: "User: hello\nAssistant: hi (as the transcript had it)",
+      metadata: { kind: "episode", source: "transcript", episode_key: u.episode.key },
+    });
+    new EpisodeTracker(outbox, 60_000).observe(u);
+    worker.notify();
+    await worker.drain(10_000);
+    const mems = (await store.list({ filters: { user_id: "u" } })).memories;
+    expect(mems.map((m) => m.metadata.source)).toEqual(["transcript"]);
+    expect(counters).toMatchObject({ duplicates: 1, turnsStored: 0 });
+    expect(outbox.counts()).toMatchObject({ pending: 0, done: 1 });
+    worker.stop();
+    await store.close();
+  });
+
   it("a complete episode replaces the incomplete version stored while it waited", async () => {
     const store = SqliteMemoryStore.open(join(dir, "memories.db"));
     const counters = zeroCounters();
