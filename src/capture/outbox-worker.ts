@@ -54,6 +54,7 @@ export class OutboxWorker {
   private sinceReflection = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly backoff: BackoffPolicy;
+  private deliveredSinceScrub = false;
 
   constructor(private readonly opts: OutboxWorkerOptions) {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
@@ -82,6 +83,17 @@ export class OutboxWorker {
     });
   }
 
+  /** Once idle after deliveries, delivered payloads are made unreadable on disk (`Outbox.scrubDelivered`). */
+  private scrubDelivered(): void {
+    try {
+      this.opts.outbox.scrubDelivered();
+    } catch (e) {
+      this.opts.logger.debug("could not truncate the outbox WAL; the next delivery tries again", {
+        code: errorCode(e),
+      });
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -106,6 +118,7 @@ export class OutboxWorker {
 
   private async run(): Promise<void> {
     this.running = true;
+    this.deliveredSinceScrub = false;
     try {
       do {
         this.again = false;
@@ -124,6 +137,7 @@ export class OutboxWorker {
       this.opts.logger.error("outbox read failed", { code: errorCode(e) });
     } finally {
       this.running = false;
+      if (this.deliveredSinceScrub) this.scrubDelivered();
       this.schedule();
       const waiters = this.idleWaiters.splice(0);
       for (const w of waiters) w();
@@ -146,6 +160,7 @@ export class OutboxWorker {
       const result = await this.opts.store.add(input);
       if (!isConversationTurn(payload) && payload.complete) await this.replaceIncomplete(payload);
       this.opts.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
+      this.deliveredSinceScrub = true;
       if (result.status === "duplicate") this.opts.counters.duplicates++;
       else {
         this.opts.counters.turnsStored++;

@@ -267,6 +267,17 @@ export class Outbox {
     return (r[0]?.busy ?? 1) === 0;
   }
 
+  /**
+   * After deliveries: checkpoint and truncate the WAL, so that the payloads
+   * just set to NULL (their old cells zeroed by `secure_delete`) are not
+   * still readable in old WAL frames. False when a reader kept the
+   * checkpoint from finishing (the next delivery tries again).
+   */
+  scrubDelivered(): boolean {
+    const r = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+    return (r[0]?.busy ?? 1) === 0;
+  }
+
   /** Exchanges waiting to be read by capture (0 for an outbox from before the journal). */
   journalDepth(): number {
     try {

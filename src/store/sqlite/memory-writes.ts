@@ -13,6 +13,9 @@ const INSERT_MEMORY = `INSERT INTO memories
   ON CONFLICT (user_id, hash) DO NOTHING`;
 const INSERT_HISTORY = `INSERT INTO memory_history
   (id, memory_id, user_id, event, old_memory, new_memory, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+/** A deleted memory's history keeps its events, not its texts: a deletion erases the words everywhere. */
+const ERASE_HISTORY_TEXT =
+  "UPDATE memory_history SET old_memory = NULL, new_memory = NULL WHERE memory_id = ?";
 const BY_HASH = `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.user_id = ? AND m.hash = ?`;
 
 /** The Memory about to be written: ids and times assigned, nothing parsed back from JSON. */
@@ -150,10 +153,15 @@ export class MemoryWrites {
     const row = this.byId(id);
     if (!row) throw new NotFoundError("memory", id);
     this.statements.get("DELETE FROM memories WHERE pk = ?").run(row.pk);
-    this.record(row, "DELETE", row.memory, null, nowIso());
+    this.statements.get(ERASE_HISTORY_TEXT).run(row.id);
+    this.record(row, "DELETE", null, null, nowIso());
   }
 
-  /** Only a user named: the user is forgotten, history included. Narrower scopes keep an audit trail. */
+  /**
+   * Only a user named: the user is forgotten, history included. Narrower
+   * scopes keep an audit trail of events (what happened, when), but not the
+   * deleted texts.
+   */
   private deleteInScope(scope: CheckedFilters): number {
     if (onlyUser(scope)) {
       const deleted = this.statements
@@ -165,8 +173,14 @@ export class MemoryWrites {
     const where = filtersToSql(scope);
     this.statements
       .get(
+        `UPDATE memory_history SET old_memory = NULL, new_memory = NULL
+         WHERE memory_id IN (SELECT m.id FROM memories AS m WHERE ${where.sql})`,
+      )
+      .run(...where.params);
+    this.statements
+      .get(
         `INSERT INTO memory_history (id, memory_id, user_id, event, old_memory, new_memory, created_at)
-         SELECT mem_uuid(), m.id, m.user_id, 'DELETE', m.memory, NULL, ? FROM memories AS m WHERE ${where.sql}`,
+         SELECT mem_uuid(), m.id, m.user_id, 'DELETE', NULL, NULL, ? FROM memories AS m WHERE ${where.sql}`,
       )
       .run(nowIso(), ...where.params);
     return this.statements.get(`DELETE FROM memories AS m WHERE ${where.sql}`).run(...where.params).changes;

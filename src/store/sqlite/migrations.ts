@@ -72,6 +72,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX memories_user_run ON memories (user_id, run_id, created_at);
     `,
   },
+  {
+    version: 3,
+    description: "FTS5 secure-delete: a deleted memory's terms leave the full-text index's pages",
+    sql: `
+      INSERT INTO memories_fts (memories_fts, rank) VALUES ('secure-delete', 1);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

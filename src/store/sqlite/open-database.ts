@@ -37,7 +37,8 @@ function checkReadonlyVersion(db: Database.Database, dbPath: string): number {
  * Opens (creating if needed, in a 0700 folder, as a 0600 file) and migrates
  * the database: WAL so readers never block the writer, busy_timeout so two
  * processes wait for each other instead of failing, synchronous=NORMAL (safe
- * in WAL: a killed process loses nothing committed), a 16 MiB page cache.
+ * in WAL: a killed process loses nothing committed), a 16 MiB page cache,
+ * secure_delete (freed content is zeroed).
  */
 export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}): OpenedDatabase {
   const readonly = options.readonly ?? false;
@@ -57,6 +58,8 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
     if (readonly) return { db, migratedFrom: checkReadonlyVersion(db, dbPath) };
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    // Deleted memories are overwritten with zeros, not only unlinked (forgotten means gone from disk).
+    db.pragma("secure_delete = ON");
     return { db, migratedFrom: migrate(db, dbPath) };
   } catch (error) {
     db?.close();

@@ -134,10 +134,28 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
 
   protected async deleteChecked(id: string): Promise<void> {
     this.guard("delete", () => this.writes.delete(id));
+    this.truncateWal();
   }
 
   protected async deleteAllChecked(scope: CheckedFilters): Promise<number> {
-    return this.guard("deleteAll", () => this.writes.deleteAll(scope));
+    const n = this.guard("deleteAll", () => this.writes.deleteAll(scope));
+    this.truncateWal();
+    return n;
+  }
+
+  /**
+   * After a deletion: checkpoint and truncate the WAL, whose older frames
+   * still hold the pages as they were before (secure_delete zeroes the
+   * current ones). Best effort: a reader in another process can keep the
+   * checkpoint from finishing; the frames are then overwritten by later
+   * writes and dropped at the next deletion's checkpoint.
+   */
+  private truncateWal(): void {
+    try {
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // Busy or closed: the deletion itself is committed; see above.
+    }
   }
 
   protected async historyChecked(id: string): Promise<HistoryEvent[]> {
