@@ -1,3 +1,4 @@
+import { describeRedactions, redactMemoryText } from "../../core/capture/redaction-report.js";
 import type { Metadata } from "../../core/types.js";
 import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -6,21 +7,30 @@ import { json, renderMemoryLine } from "../render.js";
 import { resolveMemoryId } from "../resolve-id.js";
 import { describeCommand } from "./catalog.js";
 
+const NO_REDACT_HELP =
+  "keep secrets (keys, tokens, passwords) in the text as given; by default they become [REDACTED:type]";
+
 /** add, update, delete, forget */
 export const registerWriteCommands: RegisterCommand = (program, ctx) => {
+  /** On stderr, the kinds only, never the secret. */
+  const sayRedacted = (redacted: readonly string[]) => {
+    if (redacted.length > 0) ctx.err(`${describeRedactions(redacted)}; --no-redact keeps them`);
+  };
   addScopeOptions(
     program.command("add").description(describeCommand("add")).argument("<text...>", "the text to remember"),
   )
     .option("--metadata <json>", "metadata as a JSON object", jsonObject)
     .option("-c, --category <name>", "a category (repeatable)", collect, [])
+    .option("--no-redact", NO_REDACT_HELP)
     .addOption(jsonOption())
     .action(
       async (
         words: string[],
-        o: ScopeFlags & { metadata?: Metadata; category: string[]; json?: boolean },
+        o: ScopeFlags & { metadata?: Metadata; category: string[]; redact: boolean; json?: boolean },
       ) => {
-        const text = words.join(" ").trim();
-        if (text === "") throw new UsageError("add needs some text to remember");
+        const given = words.join(" ").trim();
+        if (given === "") throw new UsageError("add needs some text to remember");
+        const { text, redacted } = redactMemoryText(given, { keep: !o.redact });
         const store = await ctx.store();
         const scope = scopeFrom(ctx, o);
         const result = await store.add({
@@ -30,6 +40,7 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
           metadata: { source: "cli", ...o.metadata },
           categories: o.category,
         });
+        sayRedacted(redacted);
         if (o.json) return ctx.out(json(result));
         if (result.status === "duplicate" && result.memory) {
           ctx.err(`already remembered as ${result.memory.id}`);
@@ -46,19 +57,25 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
     .option("--text <text>", "the new text")
     .option("--metadata <json>", "replace metadata with this JSON object", jsonObject)
     .option("-c, --category <name>", "replace categories (repeatable)", collect, [])
+    .option("--no-redact", NO_REDACT_HELP)
     .addOption(jsonOption())
     .action(
-      async (id: string, o: { text?: string; metadata?: Metadata; category: string[]; json?: boolean }) => {
+      async (
+        id: string,
+        o: { text?: string; metadata?: Metadata; category: string[]; redact: boolean; json?: boolean },
+      ) => {
         if (o.text === undefined && o.metadata === undefined && o.category.length === 0) {
           throw new UsageError("update needs --text, --metadata or --category");
         }
         if (o.text !== undefined && o.text.trim() === "") throw new UsageError("--text must not be empty");
+        const next = o.text === undefined ? undefined : redactMemoryText(o.text, { keep: !o.redact });
         const store = await ctx.store();
         const m = await store.update(await resolveMemoryId(store, id, ctx.config().defaultUserId), {
-          memory: o.text,
+          memory: next?.text,
           metadata: o.metadata,
           categories: o.category.length > 0 ? o.category : undefined,
         });
+        sayRedacted(next?.redacted ?? []);
         ctx.out(o.json ? json(m) : renderMemoryLine(m));
       },
     );

@@ -17,6 +17,7 @@ interface ImportFlags {
   dryRun?: boolean;
   rescan?: boolean;
   json?: boolean;
+  redact: boolean;
 }
 
 export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
@@ -56,12 +57,18 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
     .option("--since <date>", "with --from claude-code: only episodes from this date or time on", isoDate)
     .option("--dry-run", "with --from claude-code: count what would be stored, per project; write nothing")
     .option("--rescan", "with --from claude-code: read every file from the start (nothing is stored twice)")
+    .option(
+      "--no-redact",
+      "keep secrets in the imported texts as they are (by default they become [REDACTED:type])",
+    )
     .addOption(jsonOption())
     .action(async (file: string | undefined, o: ImportFlags) => {
       if (o.from !== undefined) {
         if (o.from !== "claude-code") throw new UsageError(`--from must be claude-code, not "${o.from}"`);
         if (o.user)
           throw new UsageError("--user is for export files; transcripts are stored as DEFAULT_USER_ID");
+        if (!o.redact)
+          throw new UsageError("--no-redact is for export files; transcripts are always redacted");
         const { importFromClaudeCode } = await import("./transcripts.js");
         return importFromClaudeCode(ctx, file, o);
       }
@@ -79,9 +86,12 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       const progress = createProgress("imported");
       const counts = await importRecords(store, readRecords(input, file), file, {
         user: o.user,
+        keepSecrets: !o.redact,
         onProgress: (c) => progress.update(c.seen),
       });
       progress.done();
-      ctx.err(`imported ${counts.created} memories, ${counts.skipped} already present`);
+      const redacted =
+        counts.redacted > 0 ? `; secrets redacted in ${counts.redacted} (--no-redact keeps them)` : "";
+      ctx.err(`imported ${counts.created} memories, ${counts.skipped} already present${redacted}`);
     });
 };

@@ -18,5 +18,6 @@ export {
   type SideRequestMarker,
 } from "./noise-filter.js";
 export { redact } from "./redaction.js";
+export { describeRedactions, type RedactedText, redactMemoryText } from "./redaction-report.js";
 export { numericUsage, reassembleResponse } from "./reply.js";
 export { createSseReassembler, parseJsonResponse, type SseReassembler } from "./sse-reassembler.js";

@@ -109,7 +109,7 @@ export function redactProse(text: string): string {
     const at = m.index + m[0].length;
     const vm = PROSE_VALUE.exec(text.slice(at, at + 300));
     if (!vm) return null;
-    const raw = vm[1]!.replace(/[.,;:!?)\]}]+$/, "");
+    const raw = vm[1]!.replace(/[.,;:)\]}]+$/, ""); // sentence punctuation; `!` and `?` may be part of it
     if (raw === "" || raw.startsWith(PLACEHOLDER_PREFIX) || isNonValue(raw)) return null;
     if (PROSE_STOP.has(raw.toLowerCase())) return null;
     const start = at + vm[0].length - vm[1]!.length;

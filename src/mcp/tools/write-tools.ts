@@ -1,5 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import { describeRedactions, redactMemoryText } from "../../core/capture/redaction-report.js";
 import { InvalidInputError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/types.js";
 import { renderMemory } from "../render.js";
@@ -38,6 +39,19 @@ const messageInput = z.object({
   content: memoryText("content"),
 });
 
+const redactInput = z
+  .boolean({ error: "redact must be true or false" })
+  .optional()
+  .describe(
+    "Default true: keys, tokens, passwords and other secrets become [REDACTED:type]. " +
+      "false stores the text exactly as given; only when the user explicitly wants a secret remembered",
+  );
+
+/** " (2 secrets redacted (api_key, password); pass redact: false to keep them)", or "". */
+function redactionNote(redacted: readonly string[]): string {
+  return redacted.length === 0 ? "" : ` (${describeRedactions(redacted)}; pass redact: false to keep them)`;
+}
+
 /** Messages become one memory: a "role: content" line each. */
 export function messagesToText(messages: ChatMessage[]): string {
   return messages.map((m) => `${m.role}: ${m.content}`).join("\n");
@@ -67,6 +81,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         run_id: scopeIdInput("run_id").optional().describe("Session id"),
         metadata: metadataInput.optional(),
         categories: categoriesInput.optional(),
+        redact: redactInput,
       },
       outputSchema: {
         status: z.enum(["created", "duplicate", "pending"]),
@@ -85,7 +100,15 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         if ((args.text === undefined) === (args.messages === undefined)) {
           throw new InvalidInputError("pass exactly one of `text` or `messages`");
         }
-        const memory = args.text ?? messagesToText(args.messages ?? []);
+        const keep = args.redact === false;
+        const messages = args.messages?.map((m) => ({
+          ...m,
+          content: redactMemoryText(m.content, { keep }).text,
+        }));
+        const { text: memory, redacted } = redactMemoryText(
+          args.text ?? messagesToText(args.messages ?? []),
+          { keep },
+        );
         if (memory.length > LIMITS.memoryChars) {
           throw new InvalidInputError(
             `the messages add up to more than ${LIMITS.memoryChars} characters; send fewer`,
@@ -93,7 +116,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         }
         const result = await deps.store.add({
           memory,
-          messages: args.messages,
+          messages,
           user_id: userOrDefault(deps, args.user_id),
           agent_id: args.agent_id ?? deps.config.defaultAgentId,
           app_id: args.app_id ?? (await deps.project.current()),
@@ -103,7 +126,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         });
         const out = result.memory ? toMemoryOutput(result.memory) : null;
         let text: string;
-        if (result.status === "created") text = `Stored memory ${out?.id}.`;
+        if (result.status === "created") text = `Stored memory ${out?.id}${redactionNote(redacted)}.`;
         else if (result.status === "duplicate")
           text = `Already remembered as memory ${out?.id}; nothing added.`;
         else text = `Accepted; the backend is processing it (event ${result.event_id ?? "unknown"}).`;
@@ -127,20 +150,27 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         metadata: metadataInput.optional().describe("Replaces the metadata object"),
         categories: categoriesInput.optional().describe("Replaces the categories"),
         user_id: userIdInput.optional().describe("Owner (default: the configured user)"),
+        redact: redactInput,
       },
       outputSchema: { memory: memoryOutput },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ memory_id, text, metadata, categories, user_id }) =>
+    ({ memory_id, text, metadata, categories, user_id, redact }) =>
       guarded(deps, "update_memory", async () => {
         if (text === undefined && metadata === undefined && categories === undefined) {
           throw new InvalidInputError("pass at least one of `text`, `metadata` or `categories` to change");
         }
         await ownedMemory(deps, memory_id, userOrDefault(deps, user_id));
+        const next = text === undefined ? undefined : redactMemoryText(text, { keep: redact === false });
         const memory = toMemoryOutput(
-          await deps.store.update(memory_id, { memory: text, metadata, categories }),
+          await deps.store.update(memory_id, { memory: next?.text, metadata, categories }),
         );
-        return ok(`Updated memory ${memory.id}:\n${renderMemory(memory)}`, { memory });
+        return ok(
+          `Updated memory ${memory.id}${redactionNote(next?.redacted ?? [])}:\n${renderMemory(memory)}`,
+          {
+            memory,
+          },
+        );
       }),
   );
 

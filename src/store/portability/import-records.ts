@@ -1,6 +1,7 @@
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { z } from "zod";
+import { redactMemoryText } from "../../core/capture/redaction-report.js";
 import { InvalidInputError } from "../../core/errors.js";
 import type { AddInput } from "../../core/types.js";
 import type { MemoryStore } from "../memory-store.js";
@@ -86,16 +87,21 @@ export interface ImportCounts {
   created: number;
   /** Already present (same text or same id for the user). */
   skipped: number;
+  /** Records whose text had secrets replaced by placeholders (0 with `keepSecrets`). */
+  redacted: number;
 }
 
 export interface ImportOptions {
   /** Import everything as this user instead of each record's user_id. */
   user?: string | undefined;
+  /** Store texts as they are, secrets included (the default redacts them, as capture does). */
+  keepSecrets?: boolean | undefined;
   onProgress?: (counts: ImportCounts) => void;
 }
 
 /**
- * Adds the records in batches. A bad record stops the import with its number;
+ * Adds the records in batches, their texts redacted like captured ones
+ * unless `keepSecrets`. A bad record stops the import with its number;
  * earlier records stay imported. Running it twice adds nothing new: the store
  * answers "duplicate" for a text, or an id, the user already has.
  */
@@ -105,7 +111,7 @@ export async function importRecords(
   name: string,
   options: ImportOptions = {},
 ): Promise<ImportCounts> {
-  const counts: ImportCounts = { seen: 0, created: 0, skipped: 0 };
+  const counts: ImportCounts = { seen: 0, created: 0, skipped: 0, redacted: 0 };
   let batch: AddInput[] = [];
   const flush = async () => {
     const results = await store.addMany(batch);
@@ -127,10 +133,12 @@ export async function importRecords(
     }
     const r = parsed.data;
     const user_id = options.user ?? r.user_id;
+    const { text, redacted } = redactMemoryText(r.memory, { keep: options.keepSecrets });
+    if (redacted.length > 0) counts.redacted++;
     batch.push({
       // Moved to another user, a record is a new memory: its id belongs to the original owner.
       id: user_id === r.user_id ? r.id : undefined,
-      memory: r.memory,
+      memory: text,
       user_id,
       agent_id: r.agent_id ?? undefined,
       app_id: r.app_id ?? undefined,
