@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Config } from "../core/config.js";
 import { errorMessage, isMemoryError } from "../core/errors.js";
+import { maskTokens } from "../core/token-mask.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "./ca.js";
 import { bundleContains } from "./ca-bundle.js";
@@ -146,7 +147,7 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
     extra !== "" &&
     (resolve(extra) === resolve(caPath) || bundleContains(extra, caPath));
   const checks: Check[] = [];
-  if (reverse) checks.push(pass(name, `ANTHROPIC_BASE_URL points at the proxy (${base})`));
+  if (reverse) checks.push(pass(name, `ANTHROPIC_BASE_URL points at the proxy (${maskTokens(base ?? "")})`));
   if (forward && caOk)
     checks.push(pass(name, "HTTPS_PROXY points at the proxy and NODE_EXTRA_CA_CERTS at its CA"));
   if (forward && !caOk) {
@@ -164,7 +165,11 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
   }
   if (base && !reverse) {
     checks.push(
-      fail(name, `ANTHROPIC_BASE_URL is ${base}, not the proxy`, `export ANTHROPIC_BASE_URL=${proxyUrl}`),
+      fail(
+        name,
+        `ANTHROPIC_BASE_URL is ${maskTokens(base)}, not the proxy`,
+        `export ANTHROPIC_BASE_URL=${proxyUrl}`,
+      ),
     );
   }
   if (!reverse && !forward && !base) {

@@ -17,10 +17,15 @@ export interface CliContext {
   logger(): Logger;
   /** The configured MemoryStore, opened once. */
   store(): Promise<MemoryStore>;
-  /** Writes to stdout (data) — never used by `mcp` over stdio except for MCP messages. */
+  /** Writes to stdout (data; tokens masked, see token-mask.ts) — never used by `mcp` over stdio except for MCP messages. */
   out(text: string): void;
   /** Writes to stderr (messages for the person). */
   err(text: string): void;
+  /**
+   * Writes to stdout unmasked: only for a token the person asked to see
+   * (`ui --print-link`). `out`, `err` and the logger show tokens as fingerprints.
+   */
+  outSecret(text: string): void;
 }
 
 /** Each command file exports one of these. */

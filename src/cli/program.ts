@@ -1,6 +1,7 @@
 import { Command, Help, Option } from "commander";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { maskTokens } from "../core/token-mask.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { CATALOG, loadCommandModule } from "./commands/catalog.js";
 import type { CliContext } from "./context.js";
@@ -39,7 +40,7 @@ async function loadRuntime() {
 async function buildProgram(
   version: string,
   args: readonly string[],
-): Promise<{ program: Command; closeStore: () => Promise<void> }> {
+): Promise<{ program: Command; closeStore: () => Promise<void>; masked: (text: string) => string }> {
   const program = new Command()
     .name("mcp-mitm-mem0")
     .description("Long-term memory for Claude: capture proxy, memory store, MCP server")
@@ -76,6 +77,14 @@ async function buildProgram(
   let logger: Logger | null = null;
   let store: Promise<MemoryStore> | null = null;
 
+  // Every token this tool knows of, shown as a fingerprint wherever a command or a log would print it.
+  const knownTokens = (): (string | undefined)[] =>
+    config
+      ? [config.proxy.authToken, config.mcp.httpToken, config.web.token, config.mem0.apiKey]
+      : [process.env.PROXY_AUTH_TOKEN, process.env.MCP_HTTP_TOKEN, process.env.WEB_TOKEN];
+  const masked = (text: string) => maskTokens(text, knownTokens());
+  const line = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+
   const ctx: CliContext = {
     config() {
       if (!config) {
@@ -91,7 +100,7 @@ async function buildProgram(
         });
         config = result.config;
         envFile = result.envFile;
-        for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+        for (const w of result.warnings) process.stderr.write(masked(`warning: ${w}\n`));
       }
       return config;
     },
@@ -100,15 +109,16 @@ async function buildProgram(
       return envFile;
     },
     logger() {
-      logger ??= loaded().createLogger(ctx.config().logLevel);
+      logger ??= loaded().createLogger(ctx.config().logLevel, (l) => process.stderr.write(masked(l)));
       return logger;
     },
     store() {
       store ??= loaded().openStore(ctx.config(), ctx.logger());
       return store;
     },
-    out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+    out: (text) => process.stdout.write(masked(line(text))),
+    err: (text) => process.stderr.write(masked(line(text))),
+    outSecret: (text) => process.stdout.write(line(text)),
   };
 
   const named = CATALOG.find((e) => e.name === commandNamed(args));
@@ -120,24 +130,24 @@ async function buildProgram(
   const closeStore = async () => {
     if (store) await (await store.catch(() => null))?.close();
   };
-  return { program, closeStore };
+  return { program, closeStore, masked };
 }
 
 /** Runs one command line; resolves with the exit code (main.ts exits once output is flushed). */
 export async function run(argv: string[], version: string): Promise<number> {
-  const { program, closeStore } = await buildProgram(version, argv.slice(2));
+  const { program, closeStore, masked } = await buildProgram(version, argv.slice(2));
   let code = 0;
   try {
     await program.parseAsync(argv);
   } catch (e) {
     const r = toExit(e);
-    if (r.message) process.stderr.write(`${r.message}\n`);
+    if (r.message) process.stderr.write(masked(`${r.message}\n`));
     code = r.code;
   }
   try {
     await closeStore();
   } catch (e) {
-    process.stderr.write(`warning: closing the store failed: ${(e as Error).message}\n`);
+    process.stderr.write(masked(`warning: closing the store failed: ${(e as Error).message}\n`));
   }
   return code;
 }

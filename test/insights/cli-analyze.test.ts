@@ -16,6 +16,7 @@ function cli(t: TempStore) {
     store: async () => t.store,
     out: (s) => out.push(s),
     err: () => undefined,
+    outSecret: (s) => out.push(s),
   };
   const program = new Command()
     .exitOverride()

@@ -5,6 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tokenFingerprint } from "../../src/core/token-mask.js";
 import { cliPath, tempDataDir } from "../support/cli.js";
 import { dataOf } from "./harness.js";
 
@@ -60,13 +61,14 @@ async function connect(url: string, token: string): Promise<Client> {
 }
 
 describe("mcp --http", () => {
-  it("generates a private token, prints it once, serves with it, and exits 0 on SIGTERM", async () => {
+  it("generates a private token, prints where it is (never the token), serves with it, and exits 0 on SIGTERM", async () => {
     const first = await startHttp();
     const tokenFile = join(dir, "mcp-http-token");
     const token = readFileSync(tokenFile, "utf8").trim();
     expect(token.length).toBeGreaterThanOrEqual(32);
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    expect(first.stderr()).toContain(token);
+    expect(first.stderr()).not.toContain(token);
+    expect(first.stderr()).toContain(`${tokenFingerprint(token)} (new): cat ${tokenFile}`);
 
     const client = await connect(first.url, token);
     const added = (await client.callTool({
@@ -103,6 +105,7 @@ describe("mcp --http", () => {
     await client.close();
     expect(() => statSync(join(dir, "mcp-http-token"))).toThrow();
     expect(started.stderr()).not.toContain(token);
+    expect(started.stderr()).toContain(`MCP_HTTP_TOKEN ${tokenFingerprint(token)}`);
     started.child.kill("SIGTERM");
     expect(await started.exited).toBe(0);
   });

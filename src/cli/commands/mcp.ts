@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { errorMessage, isMemoryError, MemoryError } from "../../core/errors.js";
+import { tokenFingerprint } from "../../core/token-mask.js";
 import type { InsightsProvider } from "../../mcp/insights-provider.js";
 import { startVectorIndexing } from "../../store/vector-indexing.js";
 import type { CliContext, RegisterCommand } from "../context.js";
@@ -93,11 +94,13 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
             createServer: create,
             logger,
           });
-          if (token.source === "generated") {
-            ctx.err(`MCP HTTP token (saved to ${token.path}, shown once): ${token.token}`);
-          } else if (token.source === "file") {
-            ctx.err(`MCP HTTP token: see ${token.path}`);
-          }
+          // The token itself is never printed: where it is, and a fingerprint to tell it apart.
+          const print = tokenFingerprint(token.token);
+          if (token.source === "env") ctx.err(`MCP HTTP token: MCP_HTTP_TOKEN ${print}`);
+          else
+            ctx.err(
+              `MCP HTTP token ${print}${token.source === "generated" ? " (new)" : ""}: cat ${token.path}`,
+            );
           ctx.out(`MCP server listening on ${running.url}`);
           await new Promise<void>((resolve) =>
             stop.signal.addEventListener("abort", () => resolve(), { once: true }),

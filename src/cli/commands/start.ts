@@ -82,8 +82,7 @@ async function startWebPageOrWarn(
   try {
     const page = await startWebPage(config, store, logger, config.web.port);
     out(`web page on ${page.server.url}`);
-    if (page.generated) out(`log in once with (shown only now): ${page.server.loginUrl()}`);
-    else out("login link: mcp-mitm-mem0 ui --print-link");
+    out("login link: mcp-mitm-mem0 ui --print-link");
     return page;
   } catch (e) {
     logger.warn("web page not started (use --no-ui, or set WEB_PORT)", { error: errorMessage(e) });

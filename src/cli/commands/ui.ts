@@ -1,7 +1,7 @@
 /**
  * `ui`: the local web page on 127.0.0.1 (default port 8766). The login link
- * carries the token: it is printed once, when the token is made; after that
- * `ui --print-link` prints it on request, and `--open` opens it in a browser.
+ * carries the token, so it is printed only on request (`ui --print-link`);
+ * `--open` opens it in a browser.
  */
 import type { Config } from "../../core/config.js";
 import { loginUrl } from "../../web/web-auth.js";
@@ -33,7 +33,7 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
     .action(async (o: { port?: number; open?: boolean; printLink?: boolean }) => {
       const config = ctx.config();
       if (o.printLink) {
-        ctx.out(loginUrl(pageUrl(config), webToken(config).token));
+        ctx.outSecret(loginUrl(pageUrl(config), webToken(config).token));
         return;
       }
       const logger = ctx.logger();
@@ -41,8 +41,7 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
       const page = await startWebPage(config, store, logger, o.port ?? config.web.port);
       const stopped = waitForSignal();
       ctx.out(`web page on ${page.server.url}`);
-      if (page.generated) ctx.out(`log in once with (shown only now): ${page.server.loginUrl()}`);
-      else ctx.out("login link: mcp-mitm-mem0 ui --print-link (or --open)");
+      ctx.out("login link: mcp-mitm-mem0 ui --print-link (or --open)");
       if (o.open) openInBrowser(page.server.loginUrl(), logger);
       await stopped;
       await page.close();
