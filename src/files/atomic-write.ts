@@ -1,4 +1,4 @@
-import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 
 /**
  * Writes a file so that a reader sees the old content or the new, never a
@@ -18,4 +18,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * The same for a file that belongs to someone else's program (Claude Code's
+ * settings): an existing file keeps its mode, and a symbolic link (a dotfiles
+ * manager's) keeps pointing where it did, since the link's target is what is
+ * replaced. A new file gets `newFileMode`. Returns the mode written.
+ */
+export function writeFileAtomicKeepingMode(
+  path: string,
+  data: string | Uint8Array,
+  newFileMode: number,
+): number {
+  let target = path;
+  let mode = newFileMode;
+  try {
+    target = realpathSync(path);
+    mode = statSync(target).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  writeFileAtomic(target, data, mode);
+  return mode;
 }

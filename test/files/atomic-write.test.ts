@@ -1,8 +1,18 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../../src/files/atomic-write.js";
+import { writeFileAtomic, writeFileAtomicKeepingMode } from "../../src/files/atomic-write.js";
 
 describe("writeFileAtomic", () => {
   const dir = () => mkdtempSync(join(tmpdir(), "mmm-atomic-"));
@@ -31,5 +41,23 @@ describe("writeFileAtomic", () => {
     expect(() => writeFileAtomic(target, "data")).toThrow();
     expect(statSync(target).isDirectory()).toBe(true);
     expect(readdirSync(d)).toEqual(["is-a-directory"]);
+  });
+});
+
+describe("writeFileAtomicKeepingMode", () => {
+  it("keeps an existing file's mode, writes through a symbolic link to its target, and gives a new file the mode asked for", () => {
+    const d = mkdtempSync(join(tmpdir(), "mmm-atomic-keep-"));
+    const target = join(d, "dotfiles-settings.json");
+    writeFileSync(target, "{}");
+    chmodSync(target, 0o640);
+    const link = join(d, "settings.json");
+    symlinkSync(target, link);
+    expect(writeFileAtomicKeepingMode(link, '{"a":1}', 0o600)).toBe(0o640);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, "utf8")).toBe('{"a":1}');
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    const fresh = join(d, "new.json");
+    expect(writeFileAtomicKeepingMode(fresh, "x", 0o644)).toBe(0o644);
+    expect(statSync(fresh).mode & 0o777).toBe(0o644);
   });
 });

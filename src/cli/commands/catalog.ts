@@ -16,6 +16,7 @@ const MODULES = {
   ui: async () => [(await import("./ui.js")).registerUiCommand],
   doctor: async () => [(await import("./doctor.js")).registerDoctorCommand],
   ca: async () => [(await import("./ca.js")).registerCaCommand],
+  setup: async () => [(await import("./setup.js")).registerSetupCommand],
   mcp: async () => [(await import("./mcp.js")).registerMcpCommand],
   write: async () => [(await import("./memory-write.js")).registerWriteCommands],
   read: async () => [(await import("./memory-read.js")).registerReadCommands],
@@ -66,6 +67,13 @@ export const CATALOG: readonly CatalogEntry[] = [
     term: "ca",
     module: "ca",
     description: "the certificate authority the proxy uses to intercept api.anthropic.com",
+  },
+  {
+    name: "setup",
+    term: "setup",
+    module: "setup",
+    description:
+      "configure Claude Code in one step: setup claude-code (routing, MCP server, permissions, hooks)",
   },
   {
     name: "mcp",
