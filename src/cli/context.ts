@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import type { AuditActor } from "../store/audit-log.js";
 import type { MemoryStore } from "../store/memory-store.js";
 
 /**
@@ -15,8 +16,11 @@ export interface CliContext {
   envFile(): string | null;
   /** A logger to stderr at the configured level. */
   logger(): Logger;
-  /** The configured MemoryStore, opened once. */
-  store(): Promise<MemoryStore>;
+  /**
+   * The configured MemoryStore, opened once; its operations go to the audit
+   * log as coming from `by` (default: the CLI).
+   */
+  store(by?: AuditActor): Promise<MemoryStore>;
   /** Writes to stdout (data; tokens masked, see token-mask.ts) — never used by `mcp` over stdio except for MCP messages. */
   out(text: string): void;
   /** Writes to stderr (messages for the person). */

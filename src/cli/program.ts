@@ -2,7 +2,7 @@ import { Command, Help, Option } from "commander";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { maskTokens } from "../core/token-mask.js";
-import type { MemoryStore } from "../store/memory-store.js";
+import type { AuditedMemoryStore } from "../store/audited-store.js";
 import { CATALOG, loadCommandModule } from "./commands/catalog.js";
 import type { CliContext } from "./context.js";
 import { toExit } from "./errors.js";
@@ -24,12 +24,12 @@ export function commandNamed(args: readonly string[]): string | null {
 
 /** What config(), logger() and store() need, loaded before an action runs (never for --help). */
 async function loadRuntime() {
-  const [{ loadConfig }, { createLogger }, { openStore }] = await Promise.all([
+  const [{ loadConfig }, { createLogger }, { openAuditedStore }] = await Promise.all([
     import("./load-config.js"),
     import("../core/logger.js"),
     import("../store/open-store.js"),
   ]);
-  return { loadConfig, createLogger, openStore };
+  return { loadConfig, createLogger, openAuditedStore };
 }
 
 /**
@@ -75,7 +75,7 @@ async function buildProgram(
   let config: Config | null = null;
   let envFile: string | null = null;
   let logger: Logger | null = null;
-  let store: Promise<MemoryStore> | null = null;
+  let store: Promise<AuditedMemoryStore> | null = null;
 
   // Every token this tool knows of, shown as a fingerprint wherever a command or a log would print it.
   const knownTokens = (): (string | undefined)[] =>
@@ -112,9 +112,9 @@ async function buildProgram(
       logger ??= loaded().createLogger(ctx.config().logLevel, (l) => process.stderr.write(masked(l)));
       return logger;
     },
-    store() {
-      store ??= loaded().openStore(ctx.config(), ctx.logger());
-      return store;
+    store(by) {
+      store ??= loaded().openAuditedStore(ctx.config(), ctx.logger());
+      return by ? store.then((s) => s.as(by)) : store;
     },
     out: (text) => process.stdout.write(masked(line(text))),
     err: (text) => process.stderr.write(masked(line(text))),

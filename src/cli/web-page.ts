@@ -11,6 +11,7 @@ import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { resolveToken } from "../http/token-file.js";
 import { createInsights } from "../insights/index.js";
+import { auditedAs } from "../store/audited-store.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import type { CaptureCounters } from "../web/live-feed.js";
 import { type RunningWebServer, startWebServer } from "../web/web-server.js";
@@ -66,6 +67,7 @@ export async function startWebPage(
   port: number,
 ): Promise<WebPage> {
   const token = webToken(config);
+  store = auditedAs(store, { entry: "web" });
   const server = await startWebServer({
     store,
     userId: config.defaultUserId,

@@ -58,6 +58,8 @@ export const ENV_VARS = {
   /** This tool's own log level; strict, and it wins over the shared LOG_LEVEL and DEBUG. */
   MEMORY_LOG_LEVEL: { kind: oneOf(LOG_LEVELS) },
   MEMORY_DATA_DIR: { kind: text },
+  /** Days the audit of memory access (audit.jsonl in the data directory) keeps its lines. */
+  AUDIT_RETENTION_DAYS: { kind: positiveInt, default: 90 },
   UPSTREAM_URL: { kind: httpUrl, default: "https://api.anthropic.com" },
   UPSTREAM_CA_FILE: { kind: text },
   INTERCEPT_HOSTS: { kind: hostList, default: ["api.anthropic.com"] },
@@ -126,6 +128,8 @@ export interface Config {
   logLevel: ConfigLogLevel;
   /** Holds the database and the CA. */
   dataDir: string;
+  /** The audit of memory access: how many days its lines are kept. */
+  audit: { retentionDays: number };
   /** Claude Code's transcripts: `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`. */
   claudeProjectsDir: string;
   reflection: {
@@ -271,6 +275,7 @@ export function validateConfig(
     ),
     logLevel,
     dataDir: env.MEMORY_DATA_DIR ?? defaultDataDir,
+    audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
     reflection: {
       every: env.REFLECTION_EVERY,
       model: env.REFLECTION_MODEL,

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { type AuditActor, AuditLog } from "./audit-log.js";
+import { AuditedMemoryStore } from "./audited-store.js";
 import type { MemoryStore } from "./memory-store.js";
 
 /** The SQLite file inside the data directory. */
@@ -23,4 +25,28 @@ export async function openStore(config: Config, logger: Logger): Promise<MemoryS
     logger,
     embeddings: { embedder, weight: e.weight, queryTimeoutMs: e.queryTimeoutMs },
   });
+}
+
+/**
+ * The configured backend with every operation recorded in the audit log
+ * (audit.jsonl in the data directory) as coming from `by`; `.as()` gives the
+ * same store for another entry point. A failed audit write is a warning,
+ * never a failed operation.
+ */
+export async function openAuditedStore(
+  config: Config,
+  logger: Logger,
+  by: AuditActor = { entry: "cli" },
+): Promise<AuditedMemoryStore> {
+  const inner = await openStore(config, logger);
+  const log = new AuditLog(config.dataDir, {
+    retentionDays: config.audit.retentionDays,
+    onFailure: (e) =>
+      logger.warn("security event: audit log write failed; the operation itself went ahead", {
+        event: "audit_write_failed",
+        code: (e as NodeJS.ErrnoException).code ?? e.name,
+        file: join(config.dataDir, "audit.jsonl"),
+      }),
+  });
+  return new AuditedMemoryStore(inner, log, by);
 }

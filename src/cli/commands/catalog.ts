@@ -23,6 +23,7 @@ const MODULES = {
   portability: async () => [(await import("./portability.js")).registerPortabilityCommands],
   transcripts: async () => [(await import("./transcripts.js")).registerWatchCommand],
   embeddings: async () => [(await import("./embeddings.js")).registerEmbeddingsCommands],
+  audit: async () => [(await import("./audit.js")).registerAuditCommand],
   insights: async () => {
     const m = await import("./analyze.js");
     return [m.registerAnalyzeCommand, m.registerSuggestCommand];
@@ -159,6 +160,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     module: "insights",
     description:
       "suggest up to 10 next actions: resume unfinished work, write down recurring fixes, settle contradicted decisions, follow repeated preferences",
+  },
+  {
+    name: "audit",
+    term: "audit [options]",
+    module: "audit",
+    description: "who read or changed which memories, when, through which entry point (never their text)",
   },
 ];
 

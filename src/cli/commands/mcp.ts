@@ -67,7 +67,7 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
           const config = ctx.config();
           const logger = ctx.logger();
           const [store, { createMcpServer }] = await Promise.all([
-            ctx.store(),
+            ctx.store({ entry: "mcp" }),
             import("../../mcp/server.js"),
           ]);
           startVectorIndexing(store);
@@ -121,7 +121,7 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
 const insightsFromContext: InsightsFactory = async (ctx) => {
   let provider: Promise<InsightsProvider> | null = null;
   const load = () => {
-    provider ??= Promise.all([ctx.store(), import("../../insights/index.js")]).then(
+    provider ??= Promise.all([ctx.store({ entry: "mcp" }), import("../../insights/index.js")]).then(
       ([store, { createInsights }]) =>
         createInsights({ store, config: ctx.config(), logger: ctx.logger() }).provider,
       (e: unknown) => {

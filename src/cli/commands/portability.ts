@@ -1,6 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { auditedOperation } from "../../store/audited-store.js";
 import { exportChunks } from "../../store/portability/export-format.js";
 import type { RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -31,15 +32,18 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       if (o.format !== "jsonl" && o.format !== "json") throw new UsageError("--format must be jsonl or json");
       const store = await ctx.store();
       const user_id = o.user ?? ctx.config().defaultUserId;
+      const format: "jsonl" | "json" = o.format;
       const progress = createProgress("exported");
       let n = 0;
-      const document = exportChunks(store, user_id, o.format, (count) => {
-        n = count;
-        progress.update(count);
+      await auditedOperation(store, "export", { user_id }, async (audited) => {
+        const document = exportChunks(audited, user_id, format, (count) => {
+          n = count;
+          progress.update(count);
+        });
+        // pipeline: backpressure, and a file that cannot be opened or written rejects (exit 1).
+        if (o.output) await pipeline(Readable.from(document), createWriteStream(o.output, { mode: 0o600 }));
+        else await pipeline(Readable.from(document), process.stdout, { end: false });
       });
-      // pipeline: backpressure, and a file that cannot be opened or written rejects (exit 1).
-      if (o.output) await pipeline(Readable.from(document), createWriteStream(o.output, { mode: 0o600 }));
-      else await pipeline(Readable.from(document), process.stdout, { end: false });
       progress.done();
       ctx.err(`exported ${n} memories of ${user_id}`);
     });
@@ -84,11 +88,13 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       const input = await openInput(file);
       const store = await ctx.store();
       const progress = createProgress("imported");
-      const counts = await importRecords(store, readRecords(input, file), file, {
-        user: o.user,
-        keepSecrets: !o.redact,
-        onProgress: (c) => progress.update(c.seen),
-      });
+      const counts = await auditedOperation(store, "import", { user_id: o.user }, (audited) =>
+        importRecords(audited, readRecords(input, file), file, {
+          user: o.user,
+          keepSecrets: !o.redact,
+          onProgress: (c) => progress.update(c.seen),
+        }),
+      );
       progress.done();
       const redacted =
         counts.redacted > 0 ? `; secrets redacted in ${counts.redacted} (--no-redact keeps them)` : "";

@@ -126,7 +126,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         proxy: { ...base.proxy, port: flags.port ?? base.proxy.port, host: flags.host ?? base.proxy.host },
       };
       const logger = ctx.logger();
-      const store = await ctx.store();
+      const store = await ctx.store({ entry: "proxy" });
       startVectorIndexing(store);
       await checkStoreHealth(store, logger);
       const proxy = await startProxy({

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
 import { errorMessage, InvalidInputError } from "../../core/errors.js";
+import { auditedOperation } from "../../store/audited-store.js";
 import { exportChunks } from "../../store/portability/export-format.js";
 import { importRecords, readRecords } from "../../store/portability/import-records.js";
 import { page } from "../page.js";
@@ -48,7 +49,9 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
     c.header("content-type", format === "json" ? "application/json" : "application/x-ndjson");
     c.header("content-disposition", `attachment; filename="memories-${day}.${format}"`);
     return stream(c, async (s) => {
-      for await (const chunk of exportChunks(w.store, w.userId, format)) await s.write(chunk);
+      await auditedOperation(w.store, "export", { user_id: w.userId }, async (audited) => {
+        for await (const chunk of exportChunks(audited, w.userId, format)) await s.write(chunk);
+      });
     });
   });
 
@@ -67,10 +70,8 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
       const file = form.file;
       if (!(file instanceof File)) return privacy(c, w, null, "Choose a file to import.", 400);
       try {
-        const counts = await importRecords(
-          w.store,
-          readRecords(Readable.fromWeb(file.stream() as never), file.name),
-          file.name,
+        const counts = await auditedOperation(w.store, "import", {}, (audited) =>
+          importRecords(audited, readRecords(Readable.fromWeb(file.stream() as never), file.name), file.name),
         );
         void w.catalog.rescan();
         return privacy(c, w, `Imported ${counts.created} memories, ${counts.skipped} already present.`);
@@ -84,13 +85,10 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
     c.header("content-type", "application/x-ndjson");
     return stream(c, async (s) => {
       try {
-        const counts = await importRecords(
-          w.store,
-          readRecords(Readable.fromWeb(body as never), name),
-          name,
-          {
+        const counts = await auditedOperation(w.store, "import", {}, (audited) =>
+          importRecords(audited, readRecords(Readable.fromWeb(body as never), name), name, {
             onProgress: (p) => void s.write(`${JSON.stringify(p)}\n`),
-          },
+          }),
         );
         await s.write(`${JSON.stringify({ done: true, ...counts })}\n`);
       } catch (e) {
