@@ -69,10 +69,20 @@ export interface ForwardOptions {
    */
   onCaptured?: ((exchange: RawExchange) => void) | undefined;
   onDone(result: { status: number | null; failure: string | null; exchange: RawExchange | null }): void;
+  /**
+   * The request body already read and changed (proxy-side recall): `forward`
+   * goes upstream with its own content-length, `captured` (the client's own
+   * bytes) is what capture sees.
+   */
+  body?: { forward: Buffer; captured: Buffer } | undefined;
+  /** Header name/value pairs added to the client's response. */
+  responseHeaders?: readonly string[] | undefined;
 }
 
 /** Request headers never forwarded in addition to hop-by-hop ones (undici refuses `expect`). */
 const DROP_REQUEST = new Set(["host", "expect"]);
+/** With a replaced body its length is the proxy's to say. */
+const DROP_REPLACED = new Set(["host", "expect", "content-length", "transfer-encoding"]);
 
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
@@ -175,7 +185,9 @@ export function forwardRequest(
         expectedBytes = Number.isSafeInteger(length) && length >= 0 ? length : null;
       }
       res.sendDate = false;
-      res.writeHead(statusCode, statusMessage ?? "", endToEndHeaders(rawHeaderStrings(c.rawHeaders)));
+      const forwarded = endToEndHeaders(rawHeaderStrings(c.rawHeaders));
+      if (opts.responseHeaders) forwarded.push(...opts.responseHeaders);
+      res.writeHead(statusCode, statusMessage ?? "", forwarded);
       opts.streams.add(stream);
     },
     onResponseData(c, chunk) {
@@ -207,15 +219,28 @@ export function forwardRequest(
     },
   };
 
+  const replaced = opts.body;
+  if (replaced && capture) requestBody.push(replaced.captured);
   try {
     target.dispatcher.dispatch(
       {
         origin: target.origin,
         method: (req.method ?? "GET") as Dispatcher.HttpMethod,
         path: target.path,
-        headers: endToEndHeaders(req.rawHeaders, DROP_REQUEST, ["host", target.hostHeader]),
-        // undici takes async iterables as bodies (its types list only streams).
-        body: hasBody(req) ? (teed(req, capture ? requestBody : null) as unknown as Readable) : null,
+        headers: replaced
+          ? endToEndHeaders(req.rawHeaders, DROP_REPLACED, [
+              "host",
+              target.hostHeader,
+              "content-length",
+              String(replaced.forward.length),
+            ])
+          : endToEndHeaders(req.rawHeaders, DROP_REQUEST, ["host", target.hostHeader]),
+        body: replaced
+          ? replaced.forward
+          : hasBody(req)
+            ? // undici takes async iterables as bodies (its types list only streams).
+              (teed(req, capture ? requestBody : null) as unknown as Readable)
+            : null,
       },
       handler,
     );

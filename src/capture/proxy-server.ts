@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import type { Config } from "../core/config.js";
 import { ConfigError, MemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { DEFAULT_INJECT_MIN_SCORE } from "../core/recall/proxy-injection.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadOrCreateCa } from "./ca.js";
 import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "./capture-chain.js";
@@ -20,11 +21,13 @@ import { handleConnect } from "./connect-handler.js";
 import { EpisodeTracker } from "./episode-tracker.js";
 import { clientErrorResponse } from "./error-response.js";
 import type { ActiveStream, ForwardTimeouts } from "./forward.js";
+import { InjectionLedger, injectionLedgerPath } from "./injection-ledger.js";
 import { createLeafCertCache } from "./leaf-certs.js";
 import { Outbox, outboxPath } from "./outbox.js";
 import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
 import { isLoopbackHost } from "./proxy-auth.js";
 import { displayUrl, type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
+import { RequestInjector } from "./request-injector.js";
 import { CAPTURE_CAP_BYTES, createRequestHandler } from "./request-router.js";
 import { createPassthroughAgent, createUpstream } from "./upstream.js";
 
@@ -145,6 +148,22 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       })
     : inlineCapture(opts, outbox, counters);
 
+  const injectConfig = config.proxy.inject;
+  const ledger = injectConfig ? InjectionLedger.open(injectionLedgerPath(config.dataDir)) : null;
+  const injector =
+    injectConfig && ledger
+      ? new RequestInjector({
+          store: opts.store,
+          ledger,
+          userId: config.defaultUserId,
+          maxChars: injectConfig.maxChars,
+          minScore: DEFAULT_INJECT_MIN_SCORE,
+          timeoutMs: injectConfig.timeoutMs,
+          maxBodyBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
+          logger,
+        })
+      : undefined;
+
   const streams = new Set<ActiveStream>();
   const connectSockets = new Set<Duplex>();
   const interceptedSockets = new WeakMap<Socket, string>();
@@ -197,6 +216,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         dataDir: config.dataDir,
       }),
       onExchange: (raw) => capture.submit(raw),
+      injector,
       logger,
     }),
   );
@@ -291,6 +311,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     upstream: displayUrl(config.proxy.upstreamUrl),
     intercept: [...interceptHosts],
     auth: Boolean(authToken),
+    inject: Boolean(injector),
   });
 
   const shutdown = async (): Promise<void> => {
@@ -314,6 +335,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     writeStatus(false);
     logger.info("capture proxy stopped", statsLogFields(stats()));
     outbox.close();
+    ledger?.close();
     await Promise.all([upstream.dispatcher.destroy(), passthroughAgent.destroy()]);
   };
 

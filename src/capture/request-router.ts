@@ -9,6 +9,7 @@ import { sendProxyError } from "./error-response.js";
 import { type ActiveStream, forwardRequest, type RawExchange } from "./forward.js";
 import { isLoopbackHost, proxyAuthorized, reverseAuthorized } from "./proxy-auth.js";
 import { HEALTH_PATH } from "./proxy-status.js";
+import type { PreparedRequest, RequestInjector } from "./request-injector.js";
 import type { UpstreamTarget } from "./upstream.js";
 
 /**
@@ -38,6 +39,8 @@ export interface RouterDeps {
   health: () => Record<string, unknown>;
   /** Called synchronously before the client sees the end of the reply (see `ForwardOptions.onCaptured`). */
   onExchange(raw: RawExchange): void;
+  /** Proxy-side recall (MEMORY_INJECT=on); absent: every byte forwarded as it came. */
+  injector?: RequestInjector | undefined;
   /** Upstream failures are logged (status and host; never content). */
   logger?: Logger | undefined;
 }
@@ -55,7 +58,38 @@ function toUpstream(
 ): void {
   const route = classifyRoute({ method: req.method ?? "GET", path }, DEFAULT_NOISE_RULES);
   deps.counters.exchanges++;
+  const injector = deps.injector;
+  if (injector && route.capture && req.method === "POST" && isMessagesPath(path) && injector.accepts(req)) {
+    injector.prepare(req).then(
+      (prepared) => forward(req, res, deps, path, captureHost, route.capture, prepared),
+      () => {
+        // The client's body could not be read (it went away): nothing to forward.
+        deps.counters.rejected++;
+        res.destroy();
+      },
+    );
+    return;
+  }
+  forward(req, res, deps, path, captureHost, route.capture, undefined);
+}
+
+/** `/v1/messages` (not count_tokens, not batches), with or without a query. */
+function isMessagesPath(path: string): boolean {
+  return /^\/v1\/messages(?:\?|$)/.test(path);
+}
+
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: RouterDeps,
+  path: string,
+  captureHost: string,
+  capture: boolean,
+  prepared: PreparedRequest | undefined,
+): void {
   forwardRequest(req, res, {
+    body: prepared,
+    responseHeaders: prepared?.responseHeaders,
     target: {
       origin: deps.upstream.origin,
       path: upstreamPath(deps, path),
@@ -64,7 +98,7 @@ function toUpstream(
     },
     streams: deps.streams,
     // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
-    capture: route.capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
+    capture: capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
     // Made durable before the client sees the end of the reply.
     onCaptured: (exchange) => deps.onExchange(exchange),
     onDone: ({ status, failure, exchange }) => {

@@ -67,6 +67,10 @@ export const ENV_VARS = {
   REFLECTION_EVERY: { kind: positiveInt, default: 5 },
   /** Minutes without a request after which an unfinished episode is stored as incomplete. */
   EPISODE_IDLE_MINUTES: { kind: positiveInt, default: 5 },
+  /** Proxy-side recall: add relevant memories to forwarded /v1/messages requests (opt-in). */
+  MEMORY_INJECT: { kind: oneOf(["on", "off"]), default: "off" },
+  MEMORY_INJECT_MAX_CHARS: { kind: positiveInt, default: 1500 },
+  MEMORY_INJECT_TIMEOUT_MS: { kind: positiveInt, default: 100 },
   REFLECTION_MODEL: { kind: text },
   /** Where the opt-in model reflection sends its Messages API request (default: UPSTREAM_URL). */
   REFLECTION_BASE_URL: { kind: httpUrl },
@@ -121,6 +125,8 @@ export interface Config {
     authToken?: string | undefined;
     /** An unfinished episode with no request for this long is stored as incomplete. */
     episodeIdleMs: number;
+    /** Proxy-side recall (MEMORY_INJECT=on); null when off. */
+    inject?: { maxChars: number; timeoutMs: number } | null | undefined;
   };
   mcp: { name: string; httpPort: number; httpToken?: string | undefined };
   /** The local web page (`ui`, and `start` unless --no-ui). */
@@ -266,6 +272,10 @@ export function validateConfig(
       interceptHosts: env.INTERCEPT_HOSTS,
       authToken: env.PROXY_AUTH_TOKEN,
       episodeIdleMs: env.EPISODE_IDLE_MINUTES * 60_000,
+      inject:
+        env.MEMORY_INJECT === "on"
+          ? { maxChars: env.MEMORY_INJECT_MAX_CHARS, timeoutMs: env.MEMORY_INJECT_TIMEOUT_MS }
+          : null,
     },
     mcp: { name: env.MCP_NAME, httpPort: env.MCP_HTTP_PORT, httpToken: env.MCP_HTTP_TOKEN },
     web: { port: env.WEB_PORT, token: env.WEB_TOKEN },
