@@ -44,7 +44,10 @@ export const ENV_VARS = {
   MEM0_API_VERSION: { kind: oneOf(["v2", "v3"]), default: "v3" },
   MEM0_INFER: { kind: bool, default: false },
   MEM0_TIMEOUT_MS: { kind: positiveInt, default: 30_000 },
-  MEMORY_BACKEND: { kind: oneOf(["auto", "sqlite", "mem0"]), default: "auto" },
+  MEMORY_BACKEND: { kind: oneOf(["auto", "sqlite", "mem0", "postgres"]), default: "auto" },
+  /** libpq URL of the PostgreSQL backend; may hold a password, so it is masked like a key. */
+  DATABASE_URL: { kind: secretText() },
+  DATABASE_TIMEOUT_MS: { kind: positiveInt, default: 10_000 },
   DEFAULT_USER_ID: { kind: text, default: "default_user" },
   DEFAULT_AGENT_ID: { kind: text, default: "claude-code" },
   DEFAULT_APP_ID: { kind: text },
@@ -100,7 +103,9 @@ export type Env = {
 };
 
 export interface Config {
-  backend: "sqlite" | "mem0";
+  backend: "sqlite" | "mem0" | "postgres";
+  /** The PostgreSQL backend (MEMORY_BACKEND=postgres). */
+  postgres: { url?: string | undefined; timeoutMs: number };
   mem0: {
     apiKey?: string | undefined;
     orgId?: string | undefined;
@@ -236,7 +241,7 @@ export function validateConfig(
 ): Config {
   const sourceOf = options.sourceOf ?? (() => "the environment");
   const env = readVars(raw, sourceOf);
-  let backend: "sqlite" | "mem0";
+  let backend: "sqlite" | "mem0" | "postgres";
   if (env.MEMORY_BACKEND === "auto") backend = env.MEM0_API_KEY ? "mem0" : "sqlite";
   else backend = env.MEMORY_BACKEND;
   if ((env.EMBEDDINGS_URL === undefined) !== (env.EMBEDDINGS_MODEL === undefined)) {
@@ -249,9 +254,16 @@ export function validateConfig(
       `invalid configuration:\n  MEMORY_BACKEND=mem0 (from ${sourceOf("MEMORY_BACKEND")}) needs MEM0_API_KEY to be set`,
     );
   }
+  if (backend === "postgres" && !env.DATABASE_URL) {
+    throw new ConfigError(
+      `invalid configuration:\n  MEMORY_BACKEND=postgres (from ${sourceOf("MEMORY_BACKEND")}) needs DATABASE_URL ` +
+        "(a libpq URL such as postgresql://user:password@host:5432/memories?sslmode=require)",
+    );
+  }
   const logLevel = logLevelFrom(env, raw, sourceOf, options.warn ?? (() => {}));
   return {
     backend,
+    postgres: { url: env.DATABASE_URL, timeoutMs: env.DATABASE_TIMEOUT_MS },
     mem0: {
       apiKey: env.MEM0_API_KEY,
       orgId: env.MEM0_ORG_ID,

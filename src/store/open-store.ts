@@ -10,8 +10,12 @@ export function databasePath(config: Pick<Config, "dataDir">): string {
   return join(config.dataDir, "memories.db");
 }
 
-/** Opens the configured backend: the embedded SQLite store, or Mem0 when a key is set. */
+/** Opens the configured backend: the embedded SQLite store, Mem0 when a key is set, or PostgreSQL. */
 export async function openStore(config: Config, logger: Logger): Promise<MemoryStore> {
+  if (config.backend === "postgres" && config.postgres.url) {
+    const { PgMemoryStore } = await import("./postgres/pg-store.js");
+    return PgMemoryStore.open(config.postgres.url, { logger, timeoutMs: config.postgres.timeoutMs });
+  }
   if (config.backend === "mem0") {
     const { Mem0MemoryStore } = await import("./mem0/mem0-store.js");
     return new Mem0MemoryStore(config.mem0, logger);

@@ -80,6 +80,20 @@ describe("validateConfig", () => {
     expect(() => validateConfig({ MEMORY_BACKEND: "mem0" }, "/d")).toThrow(/MEM0_API_KEY/);
   });
 
+  it("selects PostgreSQL only with a DATABASE_URL", () => {
+    expect(() => validateConfig({ MEMORY_BACKEND: "postgres" }, "/d")).toThrow(/needs DATABASE_URL/);
+    const config = validateConfig(
+      { MEMORY_BACKEND: "postgres", DATABASE_URL: "postgresql://u:p@db.example:5432/mem?sslmode=require" },
+      "/d",
+    );
+    expect(config.backend).toBe("postgres");
+    expect(config.postgres).toEqual({
+      url: "postgresql://u:p@db.example:5432/mem?sslmode=require",
+      timeoutMs: 10_000,
+    });
+    expect(validateConfig({ DATABASE_URL: "postgresql://localhost/mem" }, "/d").backend).toBe("sqlite");
+  });
+
   it("takes an embeddings endpoint only with its model, and checks the weight", () => {
     expect(validateConfig({}, "/data").embeddings).toBeNull();
     expect(

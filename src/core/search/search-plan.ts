@@ -29,13 +29,21 @@ export function allButOneOf(terms: readonly string[]): string {
   return terms.map((_, skip) => `(${allOf(terms.filter((_t, i) => i !== skip))})`).join(" OR ");
 }
 
+/** Which memories one lookup matches: any of the terms, all of them, or all but one. */
+export interface CandidateTermSet {
+  mode: "any" | "all" | "allButOne";
+  terms: string[];
+  order: "bm25" | "newest";
+}
+
 /**
  * Which full-text lookups find the candidates for one search, with bounded work.
  * When few memories match, one BM25 lookup over all terms (exact). Otherwise
  * BM25 over the rarest terms that fit the budget (where the relevant hits are),
  * plus the newest memories with all words, with all but one, and with any word.
+ * Backend-neutral: each store renders the sets in its own query language.
  */
-export function planCandidateQueries(terms: readonly TermFrequency[]): CandidateQuery[] {
+export function planCandidateTermSets(terms: readonly TermFrequency[]): CandidateTermSet[] {
   const byRarity = [...terms].sort((a, b) => a.docs - b.docs);
   const selective: string[] = [];
   let spent = 0;
@@ -45,13 +53,22 @@ export function planCandidateQueries(terms: readonly TermFrequency[]): Candidate
     spent += t.docs;
   }
   const all = terms.map((t) => t.term);
-  if (selective.length === all.length) return [{ match: anyOf(all), order: "bm25" }];
-  const plan: CandidateQuery[] = [];
-  if (selective.length > 0) plan.push({ match: anyOf(selective), order: "bm25" });
-  if (all.length > 1) plan.push({ match: allOf(all), order: "newest" });
+  if (selective.length === all.length) return [{ mode: "any", terms: all, order: "bm25" }];
+  const plan: CandidateTermSet[] = [];
+  if (selective.length > 0) plan.push({ mode: "any", terms: selective, order: "bm25" });
+  if (all.length > 1) plan.push({ mode: "all", terms: all, order: "newest" });
   if (all.length > 2 && all.length <= MAX_TERMS_FOR_NEAR_ALL) {
-    plan.push({ match: allButOneOf(all), order: "newest" });
+    plan.push({ mode: "allButOne", terms: all, order: "newest" });
   }
-  plan.push({ match: anyOf(all), order: "newest" });
+  plan.push({ mode: "any", terms: all, order: "newest" });
   return plan;
+}
+
+/** The plan as FTS5 MATCH expressions (the SQLite store). */
+export function planCandidateQueries(terms: readonly TermFrequency[]): CandidateQuery[] {
+  const render = { any: anyOf, all: allOf, allButOne: allButOneOf } as const;
+  return planCandidateTermSets(terms).map((set) => ({
+    match: render[set.mode](set.terms),
+    order: set.order,
+  }));
 }

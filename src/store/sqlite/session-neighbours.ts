@@ -48,23 +48,36 @@ export class SessionNeighbours {
 
   /** The hits and their neighbours, each once, with their neighbours' texts (nearest first). */
   expand(hits: Iterable<SearchRow>): Map<number, Candidate> {
-    const found = new Map<number, Candidate>();
-    const reach = NEIGHBOURS_PER_SIDE;
-    const earlier = Array.from({ length: reach }, (_, k) => -(k + 1));
-    const later = earlier.map((o) => -o);
-    for (const hit of hits) {
-      const [session, at] = this.window(hit, 2 * reach);
-      for (let j = Math.max(0, at - reach); j <= Math.min(session.length - 1, at + reach); j++) {
-        const row = session[j];
-        if (!row || found.has(row.pk)) continue;
-        const texts = (offsets: number[]) =>
-          offsets.flatMap((o) => {
-            const near = session[j + o];
-            return near ? [near.memory] : [];
-          });
-        found.set(row.pk, { row, neighbours: { before: texts(earlier), after: texts(later) } });
-      }
-    }
-    return found;
+    return expandSessions(hits, (hit) => this.window(hit, 2 * NEIGHBOURS_PER_SIDE));
   }
+}
+
+/**
+ * The hits and their session neighbours, each once, with their neighbours'
+ * texts (nearest first), given each hit's session window (`reach` = twice
+ * NEIGHBOURS_PER_SIDE on each side) and where the hit is in it. Shared by
+ * the SQL backends, which differ only in how they read windows.
+ */
+export function expandSessions<R extends { pk: number; memory: string }>(
+  hits: Iterable<R>,
+  windowOf: (hit: R) => [session: R[], at: number],
+): Map<number, { row: R; neighbours: Neighbours }> {
+  const found = new Map<number, { row: R; neighbours: Neighbours }>();
+  const reach = NEIGHBOURS_PER_SIDE;
+  const earlier = Array.from({ length: reach }, (_, k) => -(k + 1));
+  const later = earlier.map((o) => -o);
+  for (const hit of hits) {
+    const [session, at] = windowOf(hit);
+    for (let j = Math.max(0, at - reach); j <= Math.min(session.length - 1, at + reach); j++) {
+      const row = session[j];
+      if (!row || found.has(row.pk)) continue;
+      const texts = (offsets: number[]) =>
+        offsets.flatMap((o) => {
+          const near = session[j + o];
+          return near ? [near.memory] : [];
+        });
+      found.set(row.pk, { row, neighbours: { before: texts(earlier), after: texts(later) } });
+    }
+  }
+  return found;
 }
