@@ -16,8 +16,13 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
 const args = process.argv.slice(2);
 let code = 0;
 exitQuietlyOnBrokenPipe((c) => process.exit(c));
+const hookArgs = args.includes("hook") ? (await import("./hook/hook-main.js")).parseHookArgs(args) : null;
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${version}\n`);
+} else if (hookArgs) {
+  // `hook <EventName>` (Claude Code's hooks) skips commander: it runs on every prompt.
+  const { hookMain } = await import("./hook/hook-main.js");
+  code = await hookMain(hookArgs, (text) => process.stdout.write(text));
 } else {
   const { run } = await import("./program.js");
   code = await run(process.argv, version);

@@ -25,6 +25,16 @@ import { ConfigError } from "./errors.js";
 /** The program's name, as `DEBUG` namespaces name it. */
 export const TOOL_NAME = "mcp-mitm-mem0";
 
+/** A relevance score from 0 to 1 (search scores are in (0, 1]). */
+const unitScore: ValueKind<number> = {
+  parse(raw) {
+    const n = Number(raw.trim());
+    return Number.isFinite(n) && n >= 0 && n <= 1
+      ? { ok: true, value: n }
+      : { ok: false, expected: "a number from 0 to 1" };
+  },
+};
+
 /** The dense search signal's weight: a number from 0 to 10. */
 const denseWeight: ValueKind<number> = {
   parse(raw) {
@@ -87,6 +97,12 @@ export const ENV_VARS = {
   EMBEDDINGS_TIMEOUT_MS: { kind: positiveInt, default: 2000 },
   /** Claude Code's own setting: where it keeps its transcripts (`<dir>/projects`). */
   CLAUDE_CONFIG_DIR: { kind: text },
+  /** At most this many characters of notes per injection (hooks). */
+  RECALL_MAX_CHARS: { kind: positiveInt, default: 1500 },
+  /** The search score a memory needs to be added to a prompt. */
+  RECALL_MIN_SCORE: { kind: unitScore, default: 0.45 },
+  /** A hook that has not answered after this long prints nothing and exits 0. */
+  HOOK_TIMEOUT_MS: { kind: positiveInt, default: 3000 },
 } satisfies Record<string, { kind: ValueKind<unknown>; default?: unknown }>;
 
 /**
@@ -149,6 +165,15 @@ export interface Config {
     anthropicApiKey?: string | undefined;
     /** Messages API base URL for the opt-in model reflection (REFLECTION_BASE_URL, else UPSTREAM_URL). */
     baseUrl?: string | undefined;
+  };
+  /** What recall adds to Claude's context (the Claude Code hooks). */
+  recall: {
+    /** Characters per injection, the whole block included. */
+    maxChars: number;
+    /** The score a search result needs to be added to a prompt. */
+    minScore: number;
+    /** A hook gives up (prints nothing, exits 0) after this long. */
+    hookTimeoutMs: number;
   };
   /** The optional embeddings endpoint; null when EMBEDDINGS_URL is not set (search is lexical). */
   embeddings: {
@@ -303,6 +328,11 @@ export function validateConfig(
       model: env.REFLECTION_MODEL,
       baseUrl: (env.REFLECTION_BASE_URL ?? env.UPSTREAM_URL).replace(/\/+$/, ""),
       anthropicApiKey: env.ANTHROPIC_API_KEY,
+    },
+    recall: {
+      maxChars: env.RECALL_MAX_CHARS,
+      minScore: env.RECALL_MIN_SCORE,
+      hookTimeoutMs: env.HOOK_TIMEOUT_MS,
     },
     embeddings:
       env.EMBEDDINGS_URL && env.EMBEDDINGS_MODEL

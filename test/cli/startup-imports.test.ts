@@ -29,7 +29,7 @@ const HEAVY = [
 /** The store: not needed to print the version or the help. */
 const STORE = [/node_modules\/better-sqlite3\//, /\/dist\/store\/sqlite\//];
 
-function loadedModules(args: string[], dataDir: string): string[] {
+function loadedModules(args: string[], dataDir: string, input = ""): string[] {
   const trace = join(mkdtempSync(join(tmpdir(), "mmm-trace-")), "modules.txt");
   const r = spawnSync(process.execPath, ["--import", TRACER, cliPath, ...args], {
     env: {
@@ -40,7 +40,7 @@ function loadedModules(args: string[], dataDir: string): string[] {
       IMPORT_TRACE_FILE: trace,
     },
     cwd: dataDir,
-    input: "",
+    input,
     encoding: "utf8",
   });
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
@@ -76,6 +76,27 @@ describe("start-up: each command loads only what it uses", () => {
     for (const args of [["list"], ["show", id], ["stats"], ["status"], ["history", id]]) {
       expect(matching(loadedModules(args, dir), HEAVY), args.join(" ")).toEqual([]);
     }
+  });
+
+  it("hook UserPromptSubmit and SessionStart load the store but not commander, zod or anything heavy", () => {
+    const input = (event: string) =>
+      JSON.stringify({
+        session_id: "s-trace",
+        cwd: dir,
+        hook_event_name: event,
+        prompt: "release train",
+        source: "startup",
+      });
+    for (const event of ["UserPromptSubmit", "SessionStart"]) {
+      const modules = loadedModules(["hook", event], dir, input(event));
+      expect(matching(modules, STORE).length, event).toBeGreaterThan(0);
+      expect(
+        matching(modules, [...HEAVY, /node_modules\/commander\//, /\/dist\/cli\/commands\//]),
+        event,
+      ).toEqual([]);
+    }
+    // The trace sees commander when it is loaded: the pattern above can fail.
+    expect(matching(loadedModules(["list"], dir), [/node_modules\/commander\//]).length).toBeGreaterThan(0);
   });
 
   it("the heavy modules are there for the commands that use them", () => {

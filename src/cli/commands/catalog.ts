@@ -24,6 +24,7 @@ const MODULES = {
   transcripts: async () => [(await import("./transcripts.js")).registerWatchCommand],
   embeddings: async () => [(await import("./embeddings.js")).registerEmbeddingsCommands],
   audit: async () => [(await import("./audit.js")).registerAuditCommand],
+  hook: async () => [(await import("./hook.js")).registerHookCommand],
   insights: async () => {
     const m = await import("./analyze.js");
     return [m.registerAnalyzeCommand, m.registerSuggestCommand];
@@ -146,6 +147,13 @@ export const CATALOG: readonly CatalogEntry[] = [
     term: "embeddings",
     module: "embeddings",
     description: "the optional dense search signal (EMBEDDINGS_URL + EMBEDDINGS_MODEL): status, backfill",
+  },
+  {
+    name: "hook",
+    term: "hook <event>",
+    module: "hook",
+    description:
+      "what Claude Code's hooks run: SessionStart (a project briefing) or UserPromptSubmit (memories relevant to the prompt), JSON on stdin and stdout",
   },
   {
     name: "analyze",

@@ -1,0 +1,120 @@
+/**
+ * The hook command's own entry, reached from main.ts without commander or any
+ * other command's modules (a hook runs on every prompt: start-up is its
+ * cost). Whatever goes wrong — bad stdin, a locked or missing store, bad
+ * configuration, HOOK_TIMEOUT_MS passing — it prints nothing on stdout and
+ * exits 0, so the person's prompt is never blocked or broken; with --debug
+ * (or MEMORY_LOG_LEVEL=debug) the reason goes to stderr.
+ */
+import type { MemoryStore } from "../../store/memory-store.js";
+import { loadConfig } from "../load-config.js";
+import { type HookEvent, isHookEvent, parseHookInput, runHook } from "./run-hook.js";
+
+/** Global options with a value, accepted before or after `hook <EventName>`. */
+const WITH_VALUE = new Set(["--data-dir", "--config", "--env-file"]);
+
+export interface HookArgs {
+  event: string;
+  dataDir?: string;
+  config?: string;
+  debug: boolean;
+}
+
+/** `[global options] hook <EventName> [global options]`; null when it is anything else (help, extra words). */
+export function parseHookArgs(args: readonly string[]): HookArgs | null {
+  const words: string[] = [];
+  const out: Omit<HookArgs, "event"> = { debug: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    const [flag, inline] =
+      a.startsWith("--") && a.includes("=")
+        ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+        : [a, undefined];
+    if (WITH_VALUE.has(flag)) {
+      const v = inline ?? args[++i];
+      if (v === undefined) return null;
+      if (flag === "--data-dir") out.dataDir = v;
+      else out.config = v;
+    } else if (a === "--debug") out.debug = true;
+    else if (a.startsWith("-")) return null;
+    else words.push(a);
+  }
+  if (words.length !== 2 || words[0] !== "hook") return null;
+  return { ...out, event: words[1] ?? "" };
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (d: string) => {
+      text += d;
+      if (text.length > 5_000_000) reject(new Error("stdin is larger than 5 MB"));
+    });
+    process.stdin.on("end", () => resolve(text));
+    process.stdin.on("error", reject);
+  });
+}
+
+async function openHookStore(config: ReturnType<typeof loadConfig>["config"]): Promise<MemoryStore> {
+  if (config.backend === "sqlite" && config.embeddings === null) {
+    const [{ SqliteMemoryStore }, { databasePath }] = await Promise.all([
+      import("../../store/sqlite/sqlite-store.js"),
+      import("../../store/open-store.js"),
+    ]);
+    // Read-only, and never waiting long for a lock: a busy store means no notes this time.
+    return SqliteMemoryStore.open(databasePath(config), { readonly: true, busyTimeoutMs: 200 });
+  }
+  const [{ openStore }, { silentLogger }] = await Promise.all([
+    import("../../store/open-store.js"),
+    import("../../core/logger.js"),
+  ]);
+  return openStore(config, silentLogger);
+}
+
+/**
+ * Runs the hook and returns the exit code (always 0). `write` receives the
+ * JSON for Claude Code, at most once.
+ */
+export async function hookMain(args: HookArgs, write: (text: string) => void): Promise<number> {
+  let debug = args.debug || process.env.MEMORY_LOG_LEVEL === "debug";
+  const fail = (e: unknown) => {
+    if (debug) process.stderr.write(`hook ${args.event}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 0;
+  };
+  if (!isHookEvent(args.event)) {
+    return fail(
+      new Error(`unknown event ${JSON.stringify(args.event)}; expected SessionStart or UserPromptSubmit`),
+    );
+  }
+  const event: HookEvent = args.event;
+  let store: MemoryStore | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const { config } = loadConfig({
+      envFile: args.config,
+      overrides: { MEMORY_DATA_DIR: args.dataDir },
+    });
+    debug ||= config.logLevel === "debug";
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within HOOK_TIMEOUT_MS=${config.recall.hookTimeoutMs}`)),
+        config.recall.hookTimeoutMs,
+      );
+    });
+    const work = (async () => {
+      const input = parseHookInput(await readStdin(), event);
+      if (input instanceof Error) throw input;
+      store = await openHookStore(config);
+      return runHook(event, input, { config, store });
+    })();
+    const text = await Promise.race([work, deadline]);
+    if (text !== "") write(text);
+    return 0;
+  } catch (e) {
+    return fail(e);
+  } finally {
+    clearTimeout(timer);
+    await (store as MemoryStore | null)?.close().catch(() => {});
+  }
+}
