@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,6 +178,11 @@ describe("hook <EventName>", () => {
     expect(ctx).not.toContain("someone else"); // another user's memory
     expect(ctx).not.toContain("Trace:"); // episodes are shown by their words and answer
     expect(ctx.length).toBeLessThanOrEqual(1500);
+    // The hook's read is in the audit log, as coming from the hook, without the prompt's text.
+    const audit = readFileSync(join(dir, "audit.jsonl"), "utf8");
+    const records = audit.trim().split("\n").map((l) => JSON.parse(l) as { entry: string; op: string });
+    expect(records.some((r) => r.entry === "hook" && r.op === "search")).toBe(true);
+    expect(audit).not.toContain("certificate");
   });
 
   it("does not add the same memory twice to one session, but does once it changed, and to another session", async () => {

@@ -56,20 +56,29 @@ function readStdin(): Promise<string> {
   });
 }
 
+/** The configured store, its reads recorded in the audit log as coming from `hook`. */
 async function openHookStore(config: ReturnType<typeof loadConfig>["config"]): Promise<MemoryStore> {
-  if (config.backend === "sqlite" && config.embeddings === null) {
-    const [{ SqliteMemoryStore }, { databasePath }] = await Promise.all([
-      import("../../store/sqlite/sqlite-store.js"),
+  const [{ AuditLog }, { AuditedMemoryStore }, { databasePath, openStore }, { silentLogger }] =
+    await Promise.all([
+      import("../../store/audit-log.js"),
+      import("../../store/audited-store.js"),
       import("../../store/open-store.js"),
+      import("../../core/logger.js"),
     ]);
+  let inner: MemoryStore;
+  if (config.backend === "sqlite" && config.embeddings === null) {
+    const { SqliteMemoryStore } = await import("../../store/sqlite/sqlite-store.js");
     // Read-only, and never waiting long for a lock: a busy store means no notes this time.
-    return SqliteMemoryStore.open(databasePath(config), { readonly: true, busyTimeoutMs: 200 });
+    inner = SqliteMemoryStore.open(databasePath(config), { readonly: true, busyTimeoutMs: 200 });
+  } else {
+    inner = await openStore(config, silentLogger);
   }
-  const [{ openStore }, { silentLogger }] = await Promise.all([
-    import("../../store/open-store.js"),
-    import("../../core/logger.js"),
-  ]);
-  return openStore(config, silentLogger);
+  // A failed audit write never fails the operation (nor, here, prints anything).
+  const log = new AuditLog(config.dataDir, {
+    retentionDays: config.audit.retentionDays,
+    onFailure: () => {},
+  });
+  return new AuditedMemoryStore(inner, log, { entry: "hook" });
 }
 
 /**
