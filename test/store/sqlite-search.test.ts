@@ -7,36 +7,8 @@ import { stem } from "../../src/core/search/stem.js";
 import { wordTokens } from "../../src/core/search/text-tokens.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 import { TermStatistics } from "../../src/store/sqlite/term-statistics.js";
-import { randomText } from "./contract-fixtures.js";
+import { HOSTILE } from "./hostile-queries.js";
 import { useTempDir } from "./temp-dir.js";
-
-/** Each one has broken a naive FTS5 query somewhere; the store must answer all with a list. */
-const HOSTILE: [name: string, query: string][] = [
-  ["a lone double quote", '"'],
-  ["a lone single quote", "'"],
-  ["the AND operator alone", "AND"],
-  ["OR NOT", "OR NOT"],
-  ["an open NEAR(", "NEAR("],
-  ["a NEAR group", "NEAR(postgres flyway, 1)"],
-  ["a lone star", "*"],
-  ["a prefix star", "postg*"],
-  ["a column filter", "col:x"],
-  ["a real column filter", "memory:postgres"],
-  ["a caret", "^"],
-  ["an initial-token caret", "^postgres"],
-  ["open brackets", "((("],
-  ["unbalanced brackets", "(postgres OR"],
-  ["emoji only", "😀🔥🚀"],
-  ["emoji glued to a word", "🔥postgres🔥"],
-  ["10 kB of random text", randomText(10_000, 99)],
-  ["10 kB of one word", "postgres ".repeat(1_100)],
-  ["the empty string", ""],
-  ["only stop words", "the of and to is it"],
-  ["NUL bytes", "post\u0000gres\u0000"],
-  ["only NUL bytes", "\u0000\u0000\u0000"],
-  ["SQL", "'; DROP TABLE memories; --"],
-  ["a minus and a plus", "-postgres +flyway"],
-];
 
 describe("SqliteMemoryStore: search", () => {
   const dir = useTempDir();

@@ -41,8 +41,6 @@ export interface PgStoreOptions {
   timeoutMs?: number | undefined;
   /** Connections in the pool (default 10). */
   poolSize?: number | undefined;
-  /** Migrate up to this version only (tests of older schemas); default: the current one. */
-  schemaVersion?: number | undefined;
 }
 
 /** host:port/database of a libpq URL, for messages: never the user's password. */
@@ -96,7 +94,7 @@ export class PgMemoryStore extends CheckedMemoryStore {
     try {
       const client = await pool.connect();
       try {
-        const before = await migratePg(client, where, opts.schemaVersion ?? PG_SCHEMA_VERSION);
+        const before = await migratePg(client, where);
         if (before !== PG_SCHEMA_VERSION && before !== 0) {
           logger.info("memory database schema upgraded", { from: before, to: PG_SCHEMA_VERSION });
         }
@@ -128,12 +126,18 @@ export class PgMemoryStore extends CheckedMemoryStore {
   private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection the server ends mid-query fails that query; its 'error' event must not crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
     try {
       return await fn(client);
     } catch (error) {
       if (!(error instanceof MemoryError) && error instanceof Error) broken = error;
       throw error;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
