@@ -180,7 +180,10 @@ describe("hook <EventName>", () => {
     expect(ctx.length).toBeLessThanOrEqual(1500);
     // The hook's read is in the audit log, as coming from the hook, without the prompt's text.
     const audit = readFileSync(join(dir, "audit.jsonl"), "utf8");
-    const records = audit.trim().split("\n").map((l) => JSON.parse(l) as { entry: string; op: string });
+    const records = audit
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { entry: string; op: string });
     expect(records.some((r) => r.entry === "hook" && r.op === "search")).toBe(true);
     expect(audit).not.toContain("certificate");
   });
