@@ -12,6 +12,7 @@ type Loader = () => Promise<RegisterCommand[]>;
 
 const MODULES = {
   start: async () => [(await import("./start.js")).registerStartCommand],
+  stop: async () => [(await import("./stop.js")).registerStopCommand],
   status: async () => [(await import("./status.js")).registerStatusCommand],
   ui: async () => [(await import("./ui.js")).registerUiCommand],
   doctor: async () => [(await import("./doctor.js")).registerDoctorCommand],
@@ -47,6 +48,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     description: "run the capture proxy (forward and reverse on one port) on the configured store",
   },
   {
+    name: "stop",
+    term: "stop [options]",
+    module: "stop",
+    description: "stop the capture proxy of this data directory (gracefully: streams in flight finish)",
+  },
+  {
     name: "status",
     term: "status [options]",
     module: "status",
@@ -74,8 +81,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     name: "setup",
     term: "setup",
     module: "setup",
-    description:
-      "configure Claude Code in one step: setup claude-code (routing, MCP server, permissions, hooks)",
+    description: "configure Claude Code in one step (claude-code); keep the proxy running at login (service)",
   },
   {
     name: "mcp",

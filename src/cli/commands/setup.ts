@@ -5,9 +5,10 @@
  * hooks — idempotently, with a backup of every file it changes; `--undo`
  * puts back what was there, `--dry-run` only shows the changes.
  */
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { Option } from "commander";
 import {
   approvalWants,
@@ -19,10 +20,11 @@ import {
   type SetupInputs,
   settingsWants,
 } from "../../core/claude-setup.js";
-import { ENV_VARS } from "../../core/config.js";
+import { MemoryError } from "../../core/errors.js";
+import { writeFileAtomicKeepingMode } from "../../files/atomic-write.js";
+import { carriedEnv, carriedGlobalArgs } from "../carry.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
-import { defaultConfigDir } from "../load-config.js";
 import type { ManagedFile } from "../setup/claude-code.js";
 import { describeCommand } from "./catalog.js";
 
@@ -55,27 +57,6 @@ export function claudeCodeFiles(
     mcp: configDir ? join(configDir, ".claude.json") : join(home, ".claude.json"),
     local: null,
   };
-}
-
-/** Variables that hold a secret: never written into Claude Code's files. */
-const isSecret = (name: string) => /KEY|TOKEN/.test(name);
-/** Variables the commands setup writes do not need (Claude Code's own, or this shell's log level). */
-const NOT_CARRIED = new Set(["MEMORY_DATA_DIR", "CLAUDE_CONFIG_DIR", "MEMORY_LOG_LEVEL"]);
-
-/** The variables of this command's configuration that the written commands need, and the secrets left out. */
-export function carriedEnv(
-  env: NodeJS.ProcessEnv,
-  dataDir: string,
-): { env: Record<string, string>; secrets: string[] } {
-  const out: Record<string, string> = { MEMORY_DATA_DIR: dataDir };
-  const secrets: string[] = [];
-  for (const name of Object.keys(ENV_VARS)) {
-    const value = env[name];
-    if (value === undefined || NOT_CARRIED.has(name)) continue;
-    if (isSecret(name)) secrets.push(name);
-    else out[name] = value;
-  }
-  return { env: out, secrets };
 }
 
 function loopbackHost(host: string): string {
@@ -173,11 +154,6 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
   }
 
   const { env: carried, secrets } = carriedEnv(process.env, dataDir);
-  const envFile = ctx.envFile();
-  const foundAnyway =
-    envFile === null ||
-    envFile === join(dataDir, ".env") ||
-    envFile === join(defaultConfigDir(process.env), ".env");
   const corporate = [settingsEnv.HTTPS_PROXY, process.env.HTTPS_PROXY, process.env.HTTP_PROXY].find(
     (v): v is string => typeof v === "string" && v !== "" && !isOurs("HTTPS_PROXY", v),
   );
@@ -188,7 +164,7 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
     serverName: flags.name,
     nodePath: process.execPath,
     cliPath: realpathSync(process.argv[1] ?? ""),
-    globalArgs: foundAnyway ? [] : ["--config", envFile],
+    globalArgs: carriedGlobalArgs(ctx.envFile(), dataDir, process.env),
     env: carried,
     proxyUrl,
     baseUrl: token ? `${proxyUrl}/t/${token}` : proxyUrl,
@@ -230,13 +206,121 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
   );
   if (flags.route !== "none") {
     ctx.out(
-      "Claude Code now goes through the proxy: keep it running whenever Claude Code starts (mcp-mitm-mem0 start)",
+      "Claude Code now goes through the proxy: keep it running whenever Claude Code starts —\n" +
+        "  mcp-mitm-mem0 start --background   (now)\n" +
+        "  mcp-mitm-mem0 setup service        (at every login)",
     );
   }
 }
 
+interface ServiceFlags {
+  platform?: string;
+  enable?: boolean;
+  dryRun?: boolean;
+  undo?: boolean;
+  ui?: boolean;
+}
+
+async function setupService(ctx: CliContext, flags: ServiceFlags): Promise<void> {
+  const config = ctx.config();
+  const svc = await import("../setup/service.js");
+  const { backupFile } = await import("../setup/claude-code.js");
+  const platform = (flags.platform ?? (process.platform === "darwin" ? "macos" : process.platform)) as string;
+  if (platform !== "linux" && platform !== "macos") {
+    throw new UsageError(
+      `setup service knows systemd (linux) and launchd (macos), not ${platform}: run mcp-mitm-mem0 start --background at login instead`,
+    );
+  }
+  const home = process.env.HOME?.trim() || homedir();
+  const configHome = process.env.XDG_CONFIG_HOME?.trim() || join(home, ".config");
+  const file = svc.serviceFilePath(platform, home, configHome);
+  const { enable, disable } = svc.serviceCommands(platform, file);
+  const dryRun = flags.dryRun === true;
+  const current = existsSync(file) ? readFileSync(file) : null;
+
+  if (flags.undo) {
+    if (current === null) {
+      ctx.out(`nothing to undo: ${file} does not exist`);
+      return;
+    }
+    ctx.out(`first stop and disable it:\n${disable.map((c) => `  ${svc.renderCommand(c)}`).join("\n")}`);
+    if (dryRun) {
+      ctx.out(`would remove: ${file}\n\n(dry run: nothing was written)`);
+      return;
+    }
+    const saved = backupFile(config.dataDir, file, current);
+    rmSync(file);
+    ctx.out(`removed: ${file}\n  backup: ${saved}`);
+    return;
+  }
+
+  const { env } = carriedEnv(process.env, config.dataDir);
+  const spec = {
+    nodePath: process.execPath,
+    args: [
+      realpathSync(process.argv[1] ?? ""),
+      "--data-dir",
+      config.dataDir,
+      ...carriedGlobalArgs(ctx.envFile(), config.dataDir, process.env),
+      "start",
+      ...(flags.ui === false ? ["--no-ui"] : []),
+    ],
+    env,
+    logPath: join(config.dataDir, "proxy.log"),
+  };
+  const text = platform === "linux" ? svc.systemdUnit(spec) : svc.launchdPlist(spec);
+  const same = current !== null && current.toString("utf8") === text;
+  if (dryRun) {
+    ctx.out(
+      `${same ? "unchanged" : current ? "would change" : "would create"}: ${file}\n\n${text}\n(dry run: nothing was written)`,
+    );
+    return;
+  }
+  if (same) ctx.out(`unchanged: ${file}`);
+  else {
+    const saved = current === null ? null : backupFile(config.dataDir, file, current);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomicKeepingMode(file, text, 0o644);
+    ctx.out(`${current ? "changed" : "created"}: ${file}${saved ? `\n  backup: ${saved}` : ""}`);
+  }
+  if (!flags.enable) {
+    ctx.out(
+      `not enabled yet; to start the proxy now and at every login:\n${enable.map((c) => `  ${svc.renderCommand(c)}`).join("\n")}`,
+    );
+    return;
+  }
+  for (const argv of enable) {
+    const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new MemoryError(
+        "UNAVAILABLE",
+        `${svc.renderCommand(argv)} failed (${r.error ? r.error.message : `exit ${r.status}`}): ${(r.stderr ?? "").trim() || "no message"}; the file is written, enable it by hand`,
+      );
+    }
+  }
+  ctx.out(
+    `enabled: the proxy starts now and at every login (stop with: ${svc.renderCommand(disable[0] ?? [])})`,
+  );
+}
+
 export const registerSetupCommand: RegisterCommand = (program, ctx) => {
   const setup = program.command("setup").description(describeCommand("setup"));
+  setup
+    .command("service")
+    .description(
+      "keep the proxy running: a systemd user unit (Linux) or launchd agent (macOS), written but not enabled unless --enable",
+    )
+    .addOption(
+      new Option(
+        "--platform <platform>",
+        "linux (systemd) or macos (launchd); default: this machine's",
+      ).choices(["linux", "macos"]),
+    )
+    .option("--enable", "also enable and start it now (systemctl --user enable --now / launchctl bootstrap)")
+    .option("--no-ui", "the service's proxy serves no web page")
+    .option("--dry-run", "print the file and write nothing")
+    .option("--undo", "remove the file (backup kept); prints the command that disables it")
+    .action((flags: ServiceFlags) => setupService(ctx, flags));
   setup
     .command("claude-code")
     .description(

@@ -22,6 +22,17 @@ interface StartFlags {
   host?: string;
   allowRemote?: boolean;
   ui?: boolean;
+  background?: boolean;
+}
+
+/** The `start` options to pass on to a detached `start`. */
+function startArgs(flags: StartFlags): string[] {
+  const args: string[] = [];
+  if (flags.port !== undefined) args.push("--port", String(flags.port));
+  if (flags.host !== undefined) args.push("--host", flags.host);
+  if (flags.allowRemote) args.push("--allow-remote");
+  if (flags.ui === false) args.push("--no-ui");
+  return args;
 }
 
 export function portNumber(value: string): number {
@@ -119,12 +130,27 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
     .option("--host <addr>", "address to listen on (env MITM_HOST, default 127.0.0.1)")
     .option("--allow-remote", "allow a non-loopback --host (requires PROXY_AUTH_TOKEN)")
     .option("--no-ui", "do not serve the web page (default: on 127.0.0.1, WEB_PORT 8766)")
+    .option(
+      "--background",
+      "run detached (logs to <data dir>/proxy.log); returns once the proxy answers and prints its pid; refused when one already runs",
+    )
     .action(async (flags: StartFlags) => {
       const base = ctx.config();
       const config: Config = {
         ...base,
         proxy: { ...base.proxy, port: flags.port ?? base.proxy.port, host: flags.host ?? base.proxy.host },
       };
+      if (flags.background) {
+        const { startInBackground } = await import("../background.js");
+        const started = await startInBackground({
+          config,
+          envFile: ctx.envFile(),
+          startArgs: startArgs(flags),
+        });
+        ctx.out(`capture proxy running in the background on ${started.url} (pid ${started.pid})`);
+        ctx.out(`log: ${started.log}\nstop it with: mcp-mitm-mem0 stop`);
+        return;
+      }
       const logger = ctx.logger();
       const store = await ctx.store({ entry: "proxy" });
       startVectorIndexing(store);

@@ -91,6 +91,11 @@ function backupDir(dataDir: string, now: Date): string {
   return join(dataDir, "setup", "backups", now.toISOString().replace(/[:.]/g, "-"));
 }
 
+/** Keeps a copy of `data`, the content of `path` about to be changed, in this run's backup folder; returns its path. */
+export function backupFile(dataDir: string, path: string, data: Buffer, now = new Date()): string {
+  return backup(backupDir(dataDir, now), path, data);
+}
+
 function backup(dir: string, path: string, data: Buffer): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The name says which file it was; the hash keeps two files of one name apart.
