@@ -9,6 +9,7 @@ import { Outbox, outboxPath } from "../capture/outbox.js";
 import { pidAlive, readProxyStatus } from "../capture/proxy-status.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { SecurityEvents } from "../http/security-events.js";
 import { resolveToken } from "../http/token-file.js";
 import { createInsights } from "../insights/index.js";
 import { auditedAs } from "../store/audited-store.js";
@@ -76,6 +77,7 @@ export async function startWebPage(
     port,
     insights: async () => createInsights({ store, config, logger }).provider,
     readCounters: async () => captureCounters(config.dataDir),
+    security: new SecurityEvents({ logger, component: "web", dataDir: config.dataDir }),
   });
   writeWebStatus(config.dataDir, { pid: process.pid, url: server.url, startedAt: new Date().toISOString() });
   return {

@@ -5,7 +5,9 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../core/logger.js";
+import { tokenFingerprint } from "../core/token-mask.js";
 import { hasBearerToken, isAllowedOrigin, isLoopbackHost } from "../http/loopback-guard.js";
+import type { SecurityEvents } from "../http/security-events.js";
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -18,6 +20,8 @@ export interface HttpServeOptions {
   createServer: () => McpServer;
   logger: Logger;
   maxSessions?: number;
+  /** Where refusals are recorded (a warn line each, bursts once per window). */
+  security?: SecurityEvents | undefined;
 }
 
 export interface RunningHttpServer {
@@ -107,12 +111,27 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    if (!isLoopbackHost(req.headers.host))
+    const refused = (reason: string, extra: Record<string, string> = {}) =>
+      options.security?.record("mcp_http_refused", {
+        reason,
+        peer: req.socket.remoteAddress,
+        method: req.method,
+        ...extra,
+      });
+    if (!isLoopbackHost(req.headers.host)) {
+      refused("foreign_host", { host: String(req.headers.host ?? "").slice(0, 100) });
       return sendJson(res, 403, "Forbidden: Host must be 127.0.0.1 or localhost");
-    if (!isAllowedOrigin(req.headers.origin)) return sendJson(res, 403, "Forbidden: Origin not allowed");
+    }
+    if (!isAllowedOrigin(req.headers.origin)) {
+      refused("foreign_origin", { origin: String(req.headers.origin).slice(0, 100) });
+      return sendJson(res, 403, "Forbidden: Origin not allowed");
+    }
     const path = (req.url ?? "/").split("?")[0];
     if (path !== MCP_PATH) return sendJson(res, 404, `Not found: the MCP endpoint is ${MCP_PATH}`);
     if (!hasBearerToken(req.headers.authorization, token)) {
+      const presented = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
+      if (presented) refused("wrong_token", { token: tokenFingerprint(presented) });
+      else refused(req.headers.authorization ? "unsupported_authorization" : "missing_token");
       return sendJson(res, 401, "Unauthorized: send Authorization: Bearer <token> (see mcp-http-token)", {
         "www-authenticate": 'Bearer realm="mcp-mitm-mem0"',
       });
@@ -165,6 +184,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
     port,
     sessions: () => sessions.size,
     async close() {
+      options.security?.close();
       const open = [...sessions.values()];
       sessions.clear();
       await Promise.allSettled(open.map((s) => s.server.close()));

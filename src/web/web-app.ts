@@ -21,7 +21,7 @@ const STATUS_FOR: Record<string, 400 | 404 | 409 | 503> = {
 export function createWebApp(w: WebContext): Hono {
   const app = new Hono();
   app.use("*", securityHeaders());
-  app.use("*", loopbackGuard());
+  app.use("*", loopbackGuard(w.security));
 
   app.get("/assets/:name", (c) => {
     const file = w.assets.files.get(c.req.param("name"));
@@ -40,9 +40,9 @@ export function createWebApp(w: WebContext): Hono {
     }
     return c.body(new Uint8Array(file.body));
   });
-  app.get("/login", loginHandler(w.token, w.auth));
+  app.get("/login", loginHandler(w.token, w.auth, w.security));
 
-  app.use("*", requireSession(w.token, w.auth));
+  app.use("*", requireSession(w.token, w.auth, w.security));
   readRoutes(app, w);
   writeRoutes(app, w);
   insightsRoutes(app, w);

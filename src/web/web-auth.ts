@@ -1,7 +1,9 @@
 import { createHmac } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
+import { tokenFingerprint } from "../core/token-mask.js";
 import { hasBearerToken, isAllowedOrigin, isLoopbackHost, secretsEqual } from "../http/loopback-guard.js";
+import type { SecurityEvents } from "../http/security-events.js";
 
 /**
  * Who may use the page. The token (printed once as a login link) is traded
@@ -36,6 +38,16 @@ export function loginUrl(baseUrl: string, token: string, next = "/"): string {
   return u.toString();
 }
 
+/** The peer's address, when the app runs on a socket (node-server puts the request in env). */
+function peerOf(c: Context): string | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress;
+}
+
+function report(c: Context, security: SecurityEvents | null | undefined, reason: string, extra = {}) {
+  security?.record("web_refused", { reason, peer: peerOf(c), method: c.req.method, ...extra });
+}
+
 function refuse(c: Context, status: 401 | 403, message: string) {
   const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
   if (wantsHtml) return c.html(refusalPage(status, message), status);
@@ -51,14 +63,20 @@ function refusalPage(status: number, message: string): string {
 }
 
 /** Host and Origin checks, before anything else runs. */
-export function loopbackGuard(): MiddlewareHandler {
+export function loopbackGuard(security?: SecurityEvents | null): MiddlewareHandler {
   return async (c, next) => {
-    if (!isLoopbackHost(c.req.header("host")))
+    if (!isLoopbackHost(c.req.header("host"))) {
+      report(c, security, "foreign_host", { host: (c.req.header("host") ?? "").slice(0, 100) });
       return refuse(c, 403, "Host must be 127.0.0.1 or localhost (this page is served on loopback only).");
-    if (!isAllowedOrigin(c.req.header("origin")))
+    }
+    if (!isAllowedOrigin(c.req.header("origin"))) {
+      report(c, security, "foreign_origin", { origin: (c.req.header("origin") ?? "").slice(0, 100) });
       return refuse(c, 403, "Requests from other sites are refused.");
-    if (c.req.header("sec-fetch-site") === "cross-site")
+    }
+    if (c.req.header("sec-fetch-site") === "cross-site") {
+      report(c, security, "cross_site");
       return refuse(c, 403, "Requests from other sites are refused.");
+    }
     await next();
   };
 }
@@ -68,15 +86,18 @@ function isSafeNext(next: string | undefined): string {
 }
 
 /** GET /login?token= : a right token sets the cookie and redirects; a wrong one is refused. */
-export function loginHandler(token: string, auth: WebAuth) {
+export function loginHandler(token: string, auth: WebAuth, security?: SecurityEvents | null) {
   return (c: Context) => {
     const presented = c.req.query("token") ?? "";
-    if (presented === "" || !secretsEqual(presented, token))
+    if (presented === "" || !secretsEqual(presented, token)) {
+      if (presented === "") report(c, security, "missing_token");
+      else report(c, security, "wrong_token", { token: tokenFingerprint(presented) });
       return refuse(
         c,
         401,
         "This login link is not valid. Run `mcp-mitm-mem0 ui --print-link` for the current one.",
       );
+    }
     setCookie(c, SESSION_COOKIE, auth.session, {
       httpOnly: true,
       sameSite: "Strict",
@@ -97,14 +118,20 @@ export function isSignedIn(c: Context, token: string, auth: WebAuth): boolean {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Everything but /login and the static assets needs the cookie (or the bearer token), and CSRF on writes. */
-export function requireSession(token: string, auth: WebAuth): MiddlewareHandler {
+export function requireSession(
+  token: string,
+  auth: WebAuth,
+  security?: SecurityEvents | null,
+): MiddlewareHandler {
   return async (c, next) => {
-    if (!isSignedIn(c, token, auth))
+    if (!isSignedIn(c, token, auth)) {
+      report(c, security, c.req.header("authorization") ? "wrong_token" : "not_signed_in");
       return refuse(
         c,
         401,
         "Open the login link that `mcp-mitm-mem0 ui` printed (or run `mcp-mitm-mem0 ui --print-link`).",
       );
+    }
     if (!SAFE_METHODS.has(c.req.method)) {
       let presented = c.req.header(CSRF_HEADER);
       const type = c.req.header("content-type") ?? "";
@@ -116,12 +143,14 @@ export function requireSession(token: string, auth: WebAuth): MiddlewareHandler 
         const field = form[CSRF_FIELD];
         presented = typeof field === "string" ? field : undefined;
       }
-      if (presented === undefined || !secretsEqual(presented, auth.csrf))
+      if (presented === undefined || !secretsEqual(presented, auth.csrf)) {
+        report(c, security, "csrf_failed");
         return refuse(
           c,
           403,
           "This request did not come from this page (CSRF check failed). Reload the page and try again.",
         );
+      }
     }
     await next();
   };

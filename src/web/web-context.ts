@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Insight, Suggestion } from "../core/insights/types.js";
 import type { Logger } from "../core/logger.js";
+import type { SecurityEvents } from "../http/security-events.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import type { AssetSet } from "./assets.js";
 import type { Catalog } from "./catalog.js";
@@ -32,6 +33,8 @@ export interface WebContext {
   logger: Logger;
   insights: (() => Promise<WebInsights>) | null;
   now: () => Date;
+  /** Where refused requests are recorded (absent in tests that call the app directly). */
+  security?: SecurityEvents | null | undefined;
 }
 
 /** A fetch() from the page's script (JSON answers) rather than a plain form post (redirects). */

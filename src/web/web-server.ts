@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import type { Logger } from "../core/logger.js";
+import type { SecurityEvents } from "../http/security-events.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadAssets } from "./assets.js";
 import { Catalog } from "./catalog.js";
@@ -25,6 +26,8 @@ export interface WebServerOptions {
   /** Rebuild the catalog this often (default 10 minutes). */
   rescanMs?: number | undefined;
   now?: () => Date;
+  /** Where refused requests are recorded. */
+  security?: SecurityEvents | undefined;
 }
 
 export interface RunningWebServer {
@@ -62,6 +65,7 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
     logger,
     insights: o.insights ?? null,
     now: o.now ?? (() => new Date()),
+    security: o.security ?? null,
   };
   const app = createWebApp(context);
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -84,6 +88,7 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
     context,
     async close() {
       clearInterval(rescan);
+      o.security?.close();
       live.stop();
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -6,6 +6,7 @@
  */
 import type { Check } from "../../capture/doctor-checks.js";
 import { MemoryError } from "../../core/errors.js";
+import { describeSecurityEvents, readSecurityEvents } from "../../http/security-events.js";
 import type { RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
@@ -21,6 +22,11 @@ export function renderChecks(checks: Check[]): string {
   const failed = checks.filter((c) => !c.ok).length;
   lines.push("", failed === 0 ? "all checks passed" : `${failed} of ${checks.length} checks failed`);
   return lines.join("\n");
+}
+
+/** Refusals are not a broken setup: reported for a person to look at, never a failed check. */
+function securityCheck(dataDir: string): Check {
+  return { name: "security events", ok: true, detail: describeSecurityEvents(readSecurityEvents(dataDir)) };
 }
 
 export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
@@ -44,6 +50,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         ...d.checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
         await d.checkStore(() => ctx.store(), config.defaultUserId),
         checkTranscripts(config.dataDir),
+        securityCheck(config.dataDir),
       ];
       const failed = checks.filter((c) => !c.ok);
       ctx.out(o.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));

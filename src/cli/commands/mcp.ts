@@ -83,9 +83,10 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
             await serveStdio(create(), logger, { signal: stop.signal });
             return;
           }
-          const [{ resolveHttpToken }, { serveHttp }] = await Promise.all([
+          const [{ resolveHttpToken }, { serveHttp }, { SecurityEvents }] = await Promise.all([
             import("../../mcp/http-token.js"),
             import("../../mcp/http.js"),
+            import("../../http/security-events.js"),
           ]);
           const token = resolveHttpToken(config);
           const running = await serveHttp({
@@ -93,6 +94,7 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
             token: token.token,
             createServer: create,
             logger,
+            security: new SecurityEvents({ logger, component: "mcp-http", dataDir: config.dataDir }),
           });
           // The token itself is never printed: where it is, and a fingerprint to tell it apart.
           const print = tokenFingerprint(token.token);

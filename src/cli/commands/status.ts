@@ -8,6 +8,11 @@ import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/captur
 import type { OutboxCounts } from "../../capture/outbox.js";
 import { pidAlive } from "../../capture/proxy-status.js";
 import type { TranscriptStatus } from "../../capture/transcripts/transcript-status.js";
+import {
+  describeSecurityEvents,
+  readSecurityEvents,
+  type SecurityEventSummary,
+} from "../../http/security-events.js";
 import { readWebStatus } from "../../web/web-status.js";
 import type { RegisterCommand } from "../context.js";
 import { jsonOption } from "../options.js";
@@ -32,6 +37,8 @@ export interface StatusReport {
   web: string | null;
   /** `import --from claude-code` and `watch`; null when transcripts were never read. */
   transcripts: TranscriptStatus | null;
+  /** Refusals and failures logged as security events, per kind: how many, and the most recent. */
+  securityEvents: SecurityEventSummary;
 
   /** Who holds the port when this data directory's proxy does not: another data dir's proxy, or another program. */
   portHeldBy:
@@ -97,6 +104,7 @@ export function renderStatus(r: StatusReport, transcriptLines: readonly string[]
   if (r.upstream) lines.push(`upstream:     ${r.upstream}`);
   if (r.startedAt) lines.push(`started:      ${r.startedAt}`);
   lines.push(`web page:     ${r.web ?? "not served — run: mcp-mitm-mem0 ui"}`);
+  lines.push(`security:     ${describeSecurityEvents(r.securityEvents ?? {})}`);
   lines.push(
     `outbox:       ${r.outbox.pending} pending, ${r.outbox.done} stored, ${r.outbox.failed} failed`,
     `episodes:     ${r.outbox.inProgress ?? 0} in progress (waiting for the reply that ends them)`,
@@ -141,6 +149,7 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
         outbox: counts,
         web: webAddress(config.dataDir),
         transcripts: t.readTranscriptStatus(config.dataDir),
+        securityEvents: readSecurityEvents(config.dataDir),
         portHeldBy: probe.running
           ? null
           : probe.otherDataDir
