@@ -3,6 +3,7 @@ import { parseRequestBody, type RequestBody } from "../core/capture/request-body
 import { sessionId } from "../core/capture/session-fields.js";
 import type { Logger } from "../core/logger.js";
 import {
+  type PersonTurn,
   personTurns,
   pickMemories,
   renderNotes,
@@ -113,7 +114,7 @@ export class RequestInjector {
     let skipped: Skip | null = null;
     // Only a person turn that ends the request is searched for; a later tool round trip replays it.
     if (!entry && newest.index === messageCount - 1) {
-      const found = await this.search(request, newest.index, headers, shown);
+      const found = await this.search(request, turns, headers, shown);
       // A turn without notes now never gets them later: its bytes may already be cached.
       if (typeof found === "string") skipped = found;
       entry = this.opts.ledger.put(newest.key, typeof found === "string" ? EMPTY : found);
@@ -137,11 +138,11 @@ export class RequestInjector {
 
   private async search(
     request: RequestBody,
-    index: number,
+    turns: readonly PersonTurn[],
     headers: http.IncomingHttpHeaders,
     shown: ReadonlySet<string>,
   ): Promise<LedgerEntry | Skip> {
-    const query = turnQuery(request, index);
+    const query = turnQuery(request, turns.at(-1)?.index ?? -1);
     if (query === "") return EMPTY;
     const limit = timeout(this.opts.timeoutMs);
     try {
@@ -160,6 +161,7 @@ export class RequestInjector {
         minScore: this.opts.minScore,
         sessionId: sessionId(headers, request),
         alreadyShown: shown,
+        conversationWords: new Set(turns.map((t) => turnQuery(request, t.index))),
       });
       const rendered = renderNotes(picked, this.opts.maxChars);
       return rendered ? { notes: rendered.text, ids: rendered.ids } : EMPTY;

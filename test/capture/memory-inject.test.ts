@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { NOTES_HEADING_LINE, NOTES_OPEN, personTurns } from "../../src/core/recall/proxy-injection.js";
@@ -217,6 +220,74 @@ describe("proxy-side recall (MEMORY_INJECT=on) with the official SDK", () => {
       else expect(res.headers["x-memory-injected"]).toBeUndefined();
       await h.close();
       h = undefined;
+    }
+  });
+});
+
+describe("proxy-side recall when the search does not answer, and across restarts", () => {
+  async function ask(harness: Harness, messages: Anthropic.MessageParam[]) {
+    return await harness
+      .reverseClient()
+      .messages.create({ model: "claude-sonnet-4-5", max_tokens: 256, system: SYSTEM, messages })
+      .withResponse();
+  }
+
+  it("forwards without notes when the search times out or fails, and that turn never gains notes later", async () => {
+    h = await seeded({ MEMORY_INJECT: "on", MEMORY_INJECT_TIMEOUT_MS: "50" });
+    const store = h.store;
+    const search = store.search.bind(store);
+    store.search = () => new Promise(() => {});
+    const slow = await ask(h, [{ role: "user", content: QUESTION }]);
+    expect(slow.response.headers.get("x-memory-injected")).toBe("0");
+    expect(slow.response.headers.get("x-memory-inject-skipped")).toBe("timeout");
+    expect(forwardedBody(h, 0)).not.toContain(NOTES_OPEN);
+
+    store.search = async () => {
+      throw new Error("store is locked");
+    };
+    const failing = await ask(h, [{ role: "user", content: `${QUESTION} (again)` }]);
+    expect(failing.response.headers.get("x-memory-inject-skipped")).toBe("search-failed");
+    expect(forwardedBody(h, 1)).not.toContain(NOTES_OPEN);
+
+    // The search works again: the first conversation's old turn stays as it was forwarded, its new turn gets notes.
+    store.search = search;
+    // Both exchanges are stored as episodes first (2 seeded + 2 captured).
+    await h.waitForStored(4);
+    const reply = slow.data.content.map((b) => (b.type === "text" ? b.text : "")).join("");
+    const next = await ask(h, [
+      { role: "user", content: QUESTION },
+      { role: "assistant", content: reply },
+      { role: "user", content: "So how do I run the deploy script for acme-api on staging?" },
+    ]);
+    expect(next.response.headers.get("x-memory-injected")).not.toBe("0");
+    const sent = JSON.parse(forwardedBody(h, 2)) as { messages: { content: string }[] };
+    expect(sent.messages[0]?.content).toBe(QUESTION);
+    expect(sent.messages[2]?.content).toContain("scripts/deploy.sh");
+    // This conversation's own earlier episode (captured from its first turn) is not recalled into it.
+    expect(sent.messages[2]?.content).not.toContain(`User: ${QUESTION} →`);
+  });
+
+  it("adds the same notes again after a restart (the ledger is in the data directory)", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "mmm-inject-data-"));
+    try {
+      h = await seeded({ MEMORY_INJECT: "on", MEMORY_DATA_DIR: dataDir });
+      const first = await ask(h, [{ role: "user", content: QUESTION }]);
+      expect(first.response.headers.get("x-memory-injected")).toBe("1");
+      const body1 = forwardedBody(h, 0);
+      const reply = first.data.content.map((b) => (b.type === "text" ? b.text : "")).join("");
+      await h.close();
+      // A new proxy on the same data directory, with an empty store: the notes can only come from the ledger.
+      h = await startHarness({ env: { MEMORY_INJECT: "on", MEMORY_DATA_DIR: dataDir } });
+      const second = await ask(h, [
+        { role: "user", content: QUESTION },
+        { role: "assistant", content: reply },
+        { role: "user", content: "Thanks, that is all." },
+      ]);
+      expect(second.response.headers.get("x-memory-injected-replayed")).toBe("1");
+      expect(second.response.headers.get("x-memory-injected")).toBe("0");
+      expect(forwardedBody(h, 0).startsWith(body1.slice(0, body1.lastIndexOf("]}")))).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

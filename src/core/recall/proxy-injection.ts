@@ -72,6 +72,19 @@ export interface InjectPick {
   sessionId: string | null;
   /** Memory ids already added earlier in this conversation. */
   alreadyShown: ReadonlySet<string>;
+  /**
+   * The person's words of this conversation's turns (`turnQuery` of each): an
+   * episode that starts with them is this conversation's own (clients
+   * without a session id cannot be told apart otherwise).
+   */
+  conversationWords?: ReadonlySet<string> | undefined;
+}
+
+/** An episode's request on one line (its `User:` line without the label), or null. */
+function episodeRequest(m: Pick<Memory, "memory" | "metadata">): string | null {
+  if (m.metadata.kind !== "episode") return null;
+  const line = m.memory.split("\n").find((l) => l.startsWith("User:"));
+  return line === undefined ? null : oneLine(line.slice("User:".length)).slice(0, MAX_QUERY);
 }
 
 /** Results relevant enough, not this session's, not shown earlier in the conversation, no reflections. */
@@ -82,7 +95,8 @@ export function pickMemories(results: readonly ScoredMemory[], pick: InjectPick)
         m.score >= pick.minScore &&
         (pick.sessionId === null || m.run_id !== pick.sessionId) &&
         !pick.alreadyShown.has(m.id) &&
-        !m.categories.includes("reflection"),
+        !m.categories.includes("reflection") &&
+        !pick.conversationWords?.has(episodeRequest(m) ?? ""),
     )
     .slice(0, MAX_INJECTED_MEMORIES);
 }
