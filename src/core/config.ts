@@ -77,6 +77,8 @@ export const ENV_VARS = {
   UPSTREAM_CA_FILE: { kind: text },
   INTERCEPT_HOSTS: { kind: hostList, default: ["api.anthropic.com"] },
   PROXY_AUTH_TOKEN: { kind: secretText(16) },
+  /** Team mode: "tokens" makes every network entry point take per-person tokens (`token create`). */
+  AUTH_MODE: { kind: oneOf(["local", "tokens"]), default: "local" },
   REFLECTION_EVERY: { kind: positiveInt, default: 5 },
   /** Minutes without a request after which an unfinished episode is stored as incomplete. */
   EPISODE_IDLE_MINUTES: { kind: positiveInt, default: 5 },
@@ -150,6 +152,8 @@ export interface Config {
     inject?: { maxChars: number; timeoutMs: number } | null | undefined;
   };
   mcp: { name: string; httpPort: number; httpToken?: string | undefined };
+  /** "tokens": team mode, per-person tokens decide the user (see src/auth/). */
+  authMode: "local" | "tokens";
   /** The local web page (`ui`, and `start` unless --no-ui). */
   web: { port: number; token?: string | undefined };
   logLevel: ConfigLogLevel;
@@ -316,6 +320,7 @@ export function validateConfig(
     },
     mcp: { name: env.MCP_NAME, httpPort: env.MCP_HTTP_PORT, httpToken: env.MCP_HTTP_TOKEN },
     web: { port: env.WEB_PORT, token: env.WEB_TOKEN },
+    authMode: env.AUTH_MODE,
     claudeProjectsDir: join(
       env.CLAUDE_CONFIG_DIR ?? options.defaultClaudeDir ?? join(defaultDataDir, ".claude"),
       "projects",

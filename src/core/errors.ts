@@ -10,7 +10,9 @@ export type ErrorCode =
   | "UPSTREAM_ERROR"
   | "CONFLICT"
   | "UNAVAILABLE"
-  | "EMBEDDINGS_FAILED";
+  | "EMBEDDINGS_FAILED"
+  /** Team mode: the caller's token does not allow this user_id. */
+  | "FORBIDDEN";
 
 export class MemoryError extends Error {
   readonly code: ErrorCode;

@@ -4,6 +4,9 @@ import type { AddressInfo } from "node:net";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { bearerToken } from "../auth/team-mode.js";
+import { identify } from "../auth/tokens.js";
+import type { Identity } from "../core/access.js";
 import type { Logger } from "../core/logger.js";
 import { tokenFingerprint } from "../core/token-mask.js";
 import { hasBearerToken, isAllowedOrigin, isLoopbackHost } from "../http/loopback-guard.js";
@@ -12,12 +15,19 @@ import type { SecurityEvents } from "../http/security-events.js";
 export const MCP_PATH = "/mcp";
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/**
+ * How requests authenticate: one shared bearer token (single user), or team
+ * mode's per-person tokens from `<dataDir>/tokens.json`, each deciding the
+ * user its session acts for.
+ */
+export type HttpAuth = { mode: "token"; token: string } | { mode: "tokens"; dataDir: string };
+
 export interface HttpServeOptions {
   /** 0 picks a free port. */
   port: number;
-  token: string;
-  /** A fresh MCP server per session (they share the store). */
-  createServer: () => McpServer;
+  auth: HttpAuth;
+  /** A fresh MCP server per session (they share the store); in team mode, bound to the token's identity. */
+  createServer: (identity?: Identity) => McpServer;
   logger: Logger;
   maxSessions?: number;
   /** Where refusals are recorded (a warn line each, bursts once per window). */
@@ -35,6 +45,45 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastUsed: number;
+  /** Team mode: the fingerprint of the token that opened it; every later request must present the same. */
+  tokenId?: string | undefined;
+}
+
+type Authentication = { ok: true; identity?: Identity } | { ok: false; status: 401 | 403; message: string };
+
+const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="mcp-mitm-mem0"' };
+
+/**
+ * The one place a request to the MCP endpoint is let in or refused (after
+ * the Host and Origin checks). Team mode reads the token file on every
+ * request, so a revoked token is refused at its next request, open session
+ * or not; a session only answers the token that opened it.
+ */
+export function authenticateMcpRequest(
+  auth: HttpAuth,
+  authorization: string | string[] | undefined,
+  session: { tokenId?: string | undefined } | undefined,
+): Authentication {
+  if (auth.mode === "token") {
+    return hasBearerToken(authorization, auth.token)
+      ? { ok: true }
+      : {
+          ok: false,
+          status: 401,
+          message: "Unauthorized: send Authorization: Bearer <token> (see mcp-http-token)",
+        };
+  }
+  const identity = identify(auth.dataDir, bearerToken(authorization));
+  if (!identity)
+    return {
+      ok: false,
+      status: 401,
+      message:
+        "Unauthorized: team mode needs your personal token as Authorization: Bearer <token> (an admin makes one with `mcp-mitm-mem0 token create --user <you>`); this one is unknown or revoked",
+    };
+  if (session && session.tokenId !== identity.tokenId)
+    return { ok: false, status: 403, message: "Forbidden: this session was opened with another token" };
+  return { ok: true, identity };
 }
 
 function sendJson(
@@ -78,7 +127,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * bearer token.
  */
 export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpServer> {
-  const { logger, token } = options;
+  const { logger, auth } = options;
   const maxSessions = options.maxSessions ?? 64;
   const sessions = new Map<string, Session>();
 
@@ -92,13 +141,13 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
     await oldest[1].server.close();
   };
 
-  const openSession = async (): Promise<StreamableHTTPServerTransport> => {
+  const openSession = async (identity: Identity | undefined): Promise<StreamableHTTPServerTransport> => {
     if (sessions.size >= maxSessions) await evictOldest();
-    const server = options.createServer();
+    const server = options.createServer(identity);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastUsed: Date.now() });
+        sessions.set(id, { transport, server, lastUsed: Date.now(), tokenId: identity?.tokenId });
         logger.debug("mcp http session opened", { sessions: sessions.size });
       },
     });
@@ -128,17 +177,17 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
     }
     const path = (req.url ?? "/").split("?")[0];
     if (path !== MCP_PATH) return sendJson(res, 404, `Not found: the MCP endpoint is ${MCP_PATH}`);
-    if (!hasBearerToken(req.headers.authorization, token)) {
-      const presented = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
-      if (presented) refused("wrong_token", { token: tokenFingerprint(presented) });
-      else refused(req.headers.authorization ? "unsupported_authorization" : "missing_token");
-      return sendJson(res, 401, "Unauthorized: send Authorization: Bearer <token> (see mcp-http-token)", {
-        "www-authenticate": 'Bearer realm="mcp-mitm-mem0"',
-      });
-    }
     const sessionHeader = req.headers["mcp-session-id"];
     const sessionId = typeof sessionHeader === "string" ? sessionHeader : undefined;
     const session = sessionId ? sessions.get(sessionId) : undefined;
+    const authn = authenticateMcpRequest(auth, req.headers.authorization, session);
+    if (!authn.ok) {
+      const presented = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
+      if (authn.status === 403) refused("other_session_token");
+      else if (presented) refused("wrong_token", { token: tokenFingerprint(presented) });
+      else refused(req.headers.authorization ? "unsupported_authorization" : "missing_token");
+      return sendJson(res, authn.status, authn.message, authn.status === 401 ? UNAUTHORIZED_HEADERS : {});
+    }
     if (session) session.lastUsed = Date.now();
     if (req.method === "POST") {
       const body = await readJson(req);
@@ -146,7 +195,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
       if (sessionId) return sendJson(res, 404, "Session not found: initialize a new session");
       if (!isInitializeRequest(body))
         return sendJson(res, 400, "Bad Request: no session; send initialize first");
-      const transport = await openSession();
+      const transport = await openSession(authn.identity);
       await transport.handleRequest(req, res, body);
       // A failed initialize leaves no session behind.
       if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await transport.close();

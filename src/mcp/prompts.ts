@@ -3,7 +3,7 @@ import { z } from "zod";
 import { renderSearchHits } from "./render.js";
 import { LIMITS, toSearchHit } from "./schemas.js";
 import { protocolErrorFrom } from "./tool-errors.js";
-import type { ToolDeps } from "./tools/tool-kit.js";
+import { type ToolDeps, userOrDefault } from "./tools/tool-kit.js";
 
 const RECALL_RESULTS = 10;
 
@@ -30,9 +30,9 @@ export function registerPrompts(server: McpServer, deps: ToolDeps): void {
       },
     },
     async ({ topic, user_id }) => {
-      const user = user_id ?? deps.config.defaultUserId;
       let found: ReturnType<typeof toSearchHit>[];
       try {
+        const user = userOrDefault(deps, user_id);
         found = (await deps.store.search(topic, { filters: { user_id: user }, limit: RECALL_RESULTS })).map(
           toSearchHit,
         );

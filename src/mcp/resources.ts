@@ -1,11 +1,12 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { accessRefusal } from "../core/access.js";
 import type { Memory } from "../core/types.js";
 import { markdownMemory, markdownMemoryList } from "./render.js";
 import { toHistoryOutput, toMemoryOutput } from "./schemas.js";
 import { protocolErrorFrom, RESOURCE_NOT_FOUND } from "./tool-errors.js";
-import type { ToolDeps } from "./tools/tool-kit.js";
+import { type ToolDeps, userOrDefault } from "./tools/tool-kit.js";
 
 const MARKDOWN = "text/markdown";
 /** Memories per page when reading `memory://{user_id}`. */
@@ -82,7 +83,7 @@ export function registerResources(server: McpServer, deps: ToolDeps): void {
     },
     (uri) =>
       guard("memory://{user_id}", async () => {
-        const user = decode(uri.host, "user id");
+        const user = userOrDefault(deps, decode(uri.host, "user id"));
         const cursor = uri.searchParams.get("cursor") ?? undefined;
         const page = await store.list({ filters: { user_id: user }, limit: USER_PAGE_SIZE, cursor });
         if (page.memories.length === 0 && cursor === undefined && user !== config.defaultUserId) {
@@ -110,7 +111,11 @@ export function registerResources(server: McpServer, deps: ToolDeps): void {
         const raw = Array.isArray(variables.id) ? variables.id.join(",") : variables.id;
         const id = decode(raw ?? "", "memory id");
         const memory = await store.get(id);
-        if (memory === null)
+        // In team mode another user's memory is as absent as a missing one.
+        if (
+          memory === null ||
+          (deps.identity && accessRefusal(deps.identity, memory.user_id, "read") !== null)
+        )
           throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: no memory with id ${id}`);
         const history = (await store.history(id)).map(toHistoryOutput);
         return markdown(uri, markdownMemory(toMemoryOutput(memory), history));

@@ -1,4 +1,5 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Identity } from "../core/access.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import type { MemoryStore } from "../store/memory-store.js";
@@ -17,6 +18,8 @@ export interface McpServerDeps {
   config: Config;
   logger: Logger;
   insights?: InsightsProvider | undefined;
+  /** Team mode: who this session's token belongs to; it becomes the default user and bounds every user_id. */
+  identity?: Identity | undefined;
 }
 
 /** The package version, reported to clients. */
@@ -40,8 +43,11 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
     logger.warn("mcp protocol error", { error: e.name });
     logger.debug("mcp protocol error detail", { message: e.message });
   };
+  // In team mode the token's user is the default user, so that resources and prompts follow it too.
+  const config = deps.identity ? { ...deps.config, defaultUserId: deps.identity.user } : deps.config;
   const toolDeps: ToolDeps = {
     ...deps,
+    config,
     logger,
     project: trackClientRoots(server.server, deps.config.defaultAppId, logger),
   };

@@ -36,6 +36,8 @@ export function describeError(e: unknown): string {
       return `Conflict: ${msg} Read the memory again and retry.`;
     case "UNAVAILABLE":
       return msg;
+    case "FORBIDDEN":
+      return `Refused: ${msg} Retrying will not help.`;
     case "EMBEDDINGS_FAILED":
       return `The embeddings endpoint failed: ${msg} Search still works by words; tell the user to check EMBEDDINGS_URL.`;
   }
@@ -67,7 +69,7 @@ export function toolErrorFrom(e: unknown, tool: string, logger: Logger): CallToo
 export function protocolErrorFrom(e: unknown, what: string, logger: Logger): McpError {
   if (e instanceof McpError) return e;
   if (isMemoryError(e) && e.code === "NOT_FOUND") return new McpError(RESOURCE_NOT_FOUND, describeError(e));
-  if (isMemoryError(e) && e.code === "INVALID_INPUT")
+  if (isMemoryError(e) && (e.code === "INVALID_INPUT" || e.code === "FORBIDDEN"))
     return new McpError(ErrorCode.InvalidParams, describeError(e));
   logger.warn("mcp request failed", { what, code: isMemoryError(e) ? e.code : "UNEXPECTED" });
   return new McpError(ErrorCode.InternalError, describeError(e));

@@ -18,7 +18,7 @@ beforeEach(async () => {
   h = await openHarness();
   http = await serveHttp({
     port: 0,
-    token: TOKEN,
+    auth: { mode: "token", token: TOKEN },
     logger: silentLogger,
     maxSessions: 2,
     createServer: () => createMcpServer({ store: h.store, config: h.config, logger: silentLogger }),

@@ -19,6 +19,7 @@ const MODULES = {
   ca: async () => [(await import("./ca.js")).registerCaCommand],
   setup: async () => [(await import("./setup.js")).registerSetupCommand],
   mcp: async () => [(await import("./mcp.js")).registerMcpCommand],
+  token: async () => [(await import("./token.js")).registerTokenCommands],
   write: async () => [(await import("./memory-write.js")).registerWriteCommands],
   read: async () => [(await import("./memory-read.js")).registerReadCommands],
   portability: async () => [(await import("./portability.js")).registerPortabilityCommands],
@@ -88,6 +89,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     term: "mcp [options]",
     module: "mcp",
     description: "run the MCP server (stdio by default; --http for Streamable HTTP on 127.0.0.1)",
+  },
+  {
+    name: "token",
+    term: "token",
+    module: "token",
+    description: "team mode (AUTH_MODE=tokens): per-person tokens that decide the user: create, list, revoke",
   },
   { name: "add", term: "add [options] <text...>", module: "write", description: "remember something" },
   {

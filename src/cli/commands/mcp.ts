@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import type { Identity } from "../../core/access.js";
 import { errorMessage, isMemoryError, MemoryError } from "../../core/errors.js";
 import { tokenFingerprint } from "../../core/token-mask.js";
 import type { InsightsProvider } from "../../mcp/insights-provider.js";
@@ -74,7 +75,8 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
           const insights = insightsFactory ? await insightsFactory(ctx) : undefined;
           return { config, logger, store, createMcpServer, insights };
         });
-        const create = () => createMcpServer({ store, config, logger, insights });
+        const create = (identity?: Identity) =>
+          createMcpServer({ store, config, logger, insights, identity });
         const stop = untilSignal();
         try {
           if (!o.http) {
@@ -83,26 +85,36 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
             await serveStdio(create(), logger, { signal: stop.signal });
             return;
           }
-          const [{ resolveHttpToken }, { serveHttp }, { SecurityEvents }] = await Promise.all([
-            import("../../mcp/http-token.js"),
-            import("../../mcp/http.js"),
-            import("../../http/security-events.js"),
-          ]);
-          const token = resolveHttpToken(config);
+          const [{ resolveHttpToken }, { serveHttp }, { SecurityEvents }, { teamMode }, { tokensPath }] =
+            await Promise.all([
+              import("../../mcp/http-token.js"),
+              import("../../mcp/http.js"),
+              import("../../http/security-events.js"),
+              import("../../auth/team-mode.js"),
+              import("../../auth/tokens.js"),
+            ]);
+          const team = teamMode(config);
+          const token = team ? null : resolveHttpToken(config);
           const running = await serveHttp({
             port: o.port ?? config.mcp.httpPort,
-            token: token.token,
+            auth: token ? { mode: "token", token: token.token } : { mode: "tokens", dataDir: config.dataDir },
             createServer: create,
             logger,
             security: new SecurityEvents({ logger, component: "mcp-http", dataDir: config.dataDir }),
           });
           // The token itself is never printed: where it is, and a fingerprint to tell it apart.
-          const print = tokenFingerprint(token.token);
-          if (token.source === "env") ctx.err(`MCP HTTP token: MCP_HTTP_TOKEN ${print}`);
-          else
+          if (!token) {
             ctx.err(
-              `MCP HTTP token ${print}${token.source === "generated" ? " (new)" : ""}: cat ${token.path}`,
+              `team mode: each person sends their own token (see ${tokensPath(config.dataDir)}, \`token list\`)`,
             );
+          } else {
+            const print = tokenFingerprint(token.token);
+            if (token.source === "env") ctx.err(`MCP HTTP token: MCP_HTTP_TOKEN ${print}`);
+            else
+              ctx.err(
+                `MCP HTTP token ${print}${token.source === "generated" ? " (new)" : ""}: cat ${token.path}`,
+              );
+          }
           ctx.out(`MCP server listening on ${running.url}`);
           await new Promise<void>((resolve) =>
             stop.signal.addEventListener("abort", () => resolve(), { once: true }),

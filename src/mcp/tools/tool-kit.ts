@@ -1,4 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { type Access, assertAccess, type Identity } from "../../core/access.js";
 import type { Config } from "../../core/config.js";
 import { InvalidInputError, MemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
@@ -15,6 +16,8 @@ export interface ToolDeps {
   logger: Logger;
   insights?: InsightsProvider | undefined;
   project: ProjectContext;
+  /** Team mode: the token's identity (its user is `config.defaultUserId`). */
+  identity?: Identity | undefined;
 }
 
 /** A successful result: a readable text block plus the structured content. */
@@ -35,8 +38,15 @@ export async function guarded(
   }
 }
 
-export function userOrDefault(deps: ToolDeps, userId: string | undefined): string {
-  return userId ?? deps.config.defaultUserId;
+/**
+ * The user a call acts for: the one named, else the default (in team mode,
+ * the token's user). The one refusal point of the MCP tools, resources and
+ * prompts: in team mode a user the token may not `access` is FORBIDDEN.
+ */
+export function userOrDefault(deps: ToolDeps, userId: string | undefined, access: Access = "read"): string {
+  const user = userId ?? deps.config.defaultUserId;
+  assertAccess(deps.identity, user, access);
+  return user;
 }
 
 /**
@@ -44,8 +54,12 @@ export function userOrDefault(deps: ToolDeps, userId: string | undefined): strin
  * so that a misspelt id gets an error instead of a silently empty answer.
  * The default user may be empty: that is a fresh install.
  */
-export async function requireKnownUser(deps: ToolDeps, userId: string | undefined): Promise<string> {
-  const user = userOrDefault(deps, userId);
+export async function requireKnownUser(
+  deps: ToolDeps,
+  userId: string | undefined,
+  access: Access = "read",
+): Promise<string> {
+  const user = userOrDefault(deps, userId, access);
   if (userId === undefined || user === deps.config.defaultUserId) return user;
   const page = await deps.store.list({ filters: { user_id: user }, limit: 1 });
   if (page.memories.length === 0) {

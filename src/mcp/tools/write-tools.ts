@@ -117,7 +117,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         const result = await deps.store.add({
           memory,
           messages,
-          user_id: userOrDefault(deps, args.user_id),
+          user_id: userOrDefault(deps, args.user_id, "write"),
           agent_id: args.agent_id ?? deps.config.defaultAgentId,
           app_id: args.app_id ?? (await deps.project.current()),
           run_id: args.run_id,
@@ -160,7 +160,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         if (text === undefined && metadata === undefined && categories === undefined) {
           throw new InvalidInputError("pass at least one of `text`, `metadata` or `categories` to change");
         }
-        await ownedMemory(deps, memory_id, userOrDefault(deps, user_id));
+        await ownedMemory(deps, memory_id, userOrDefault(deps, user_id, "write"));
         const next = text === undefined ? undefined : redactMemoryText(text, { keep: redact === false });
         const memory = toMemoryOutput(
           await deps.store.update(memory_id, { memory: next?.text, metadata, categories }),
@@ -188,7 +188,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
     },
     ({ memory_id, user_id }) =>
       guarded(deps, "delete_memory", async () => {
-        await ownedMemory(deps, memory_id, userOrDefault(deps, user_id));
+        await ownedMemory(deps, memory_id, userOrDefault(deps, user_id, "write"));
         await deps.store.delete(memory_id);
         return ok(`Deleted memory ${memory_id}.`, { memory_id, deleted: true });
       }),
@@ -215,7 +215,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
     },
     ({ user_id }) =>
       guarded(deps, "delete_all_memories", async () => {
-        const user = await requireKnownUser(deps, user_id);
+        const user = await requireKnownUser(deps, user_id, "forget");
         const deleted = await deps.store.deleteAll({ user_id: user });
         return ok(`Deleted ${memoryCount(deleted)} of user ${user}.`, { user_id: user, deleted });
       }),
