@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Identity } from "../core/access.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { auditedAs } from "../store/audited-store.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import type { InsightsProvider } from "./insights-provider.js";
 import { SERVER_INSTRUCTIONS } from "./instructions.js";
@@ -47,6 +48,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   const config = deps.identity ? { ...deps.config, defaultUserId: deps.identity.user } : deps.config;
   const toolDeps: ToolDeps = {
     ...deps,
+    // The audit log records a team-mode session's calls as the token's user's.
+    store: deps.identity ? auditedAs(deps.store, { entry: "mcp", actor: deps.identity.user }) : deps.store,
     config,
     logger,
     project: trackClientRoots(server.server, deps.config.defaultAppId, logger),
