@@ -52,7 +52,7 @@ describe("security events", () => {
     const security = new SecurityEvents({ logger, component: "mcp-http", dataDir: dir(), windowMs: 60_000 });
     const http = await serveHttp({
       port: 0,
-      token: TOKEN,
+      auth: { mode: "token", token: TOKEN },
       logger,
       security,
       createServer: () => createMcpServer({ store: h.store, config: h.config, logger }),
@@ -103,7 +103,9 @@ describe("security events", () => {
       peer: "127.0.0.1",
       origin: "https://evil.example",
     });
-    expect(got.slice(1).map((l) => [l.fields.event, l.fields.reason])).toEqual([["web_refused", "wrong_token"]]);
+    expect(got.slice(1).map((l) => [l.fields.event, l.fields.reason])).toEqual([
+      ["web_refused", "wrong_token"],
+    ]);
     expect(got).toHaveLength(2);
     expect(JSON.stringify(logger.lines)).not.toContain(WRONG);
     expect(readSecurityEvents(dir()).web_refused?.count).toBe(2);
