@@ -69,7 +69,8 @@ export function threadCaptureChain(parts: {
   thread.on("message", (msg: FromCaptureThread) => {
     if (msg.type === "counters") {
       for (const [k, v] of Object.entries(msg.deltas)) counters[k as keyof Counters] += v ?? 0;
-    } else if (msg.type === "stopped") stopped?.();
+    } else if (msg.type === "log") process.stderr.write(msg.line);
+    else if (msg.type === "stopped") stopped?.();
   });
   thread.on("error", (e) => {
     counters.captureFailures++;

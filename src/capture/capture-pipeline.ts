@@ -51,6 +51,8 @@ export interface CapturePipelineOptions {
 
 export class CapturePipeline {
   private inFlight = 0;
+  /** Of those, exchanges that exist only in memory (the journal could not be written). */
+  private unjournaledInFlight = 0;
   private readonly held: Held[] = [];
   private idle: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
@@ -118,6 +120,7 @@ export class CapturePipeline {
 
   private schedule(raw: RawExchange, journalId: number | null): void {
     this.inFlight++;
+    if (journalId === null) this.unjournaledInFlight++;
     setImmediate(() => {
       this.process(raw, journalId)
         .catch((e: unknown) => {
@@ -128,6 +131,7 @@ export class CapturePipeline {
           raw.requestBody.release();
           raw.responseBody.release();
           this.inFlight--;
+          if (journalId === null) this.unjournaledInFlight--;
           if (this.inFlight === 0) {
             for (const w of this.idle.splice(0)) w();
             this.scheduleScrub();
@@ -168,7 +172,8 @@ export class CapturePipeline {
   stop(): void {
     this.stopping = true;
     if (this.held.length > 0) {
-      // Nothing may vanish without a trace: what could not be written is counted and said.
+      // Nothing may vanish without a trace: what could not be written is counted and said. A journaled
+      // exchange is read again at the next start; one that never reached the journal is lost, each logged.
       this.opts.counters.captureFailures += this.held.length;
       const journaled = this.held.filter((h) => h.journalId !== null).length;
       this.opts.logger.error("stopping with captured exchanges the outbox could not take", {
@@ -176,7 +181,11 @@ export class CapturePipeline {
         journaled,
         lost: this.held.length - journaled,
       });
+      for (const h of this.held) if (h.journalId === null) this.dropped(h, "stopping while the disk is full");
     }
+    // Still being processed at the end of the grace period, and only in memory: lost too, and said.
+    for (let i = 0; i < this.unjournaledInFlight; i++) this.dropped(null, "stopping before it was processed");
+    this.unjournaledInFlight = 0;
     clearInterval(this.sweepTimer);
     if (this.scrubTimer) clearTimeout(this.scrubTimer);
     this.scrubTimer = null;
@@ -287,13 +296,22 @@ export class CapturePipeline {
   private hold(item: Held): void {
     this.held.push(item);
     if (this.held.length > HELD_UPDATES_MAX) {
-      this.held.shift();
+      const oldest = this.held.shift() as Held;
       this.opts.counters.captureFailures++;
-      this.opts.logger.error("dropped a captured exchange: the outbox has been unwritable for too long", {
-        held: this.held.length,
-      });
+      // A journaled one is still on disk (read again at the next start); only an unjournaled one is lost.
+      if (oldest.journalId === null) this.dropped(oldest, "the outbox has been unwritable for too long");
     }
     this.scheduleRetry();
+  }
+
+  /** One log line and one count per captured exchange that is lost (never its content). */
+  private dropped(item: Held | null, why: string): void {
+    this.opts.counters.turnsDropped++;
+    this.opts.logger.error("dropped a captured turn", {
+      why,
+      ...(item ? { project: item.update.episode.app_id, requests: item.update.episode.requests } : {}),
+      dropped: this.opts.counters.turnsDropped,
+    });
   }
 
   private scheduleRetry(): void {

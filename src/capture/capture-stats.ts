@@ -25,6 +25,8 @@ export const COUNTER_NAMES = [
   "skippedNoise",
   /** Capture went wrong somewhere (decode, outbox, store); the client was not affected. */
   "captureFailures",
+  /** Captured exchanges that could be written nowhere (full disk) and are lost; each one is logged. */
+  "turnsDropped",
   /** Upstream unreachable, TLS failure, timeout: the client got a 502/504. */
   "upstreamErrors",
   /** Requests refused by the proxy (authentication, bad CONNECT, TLS handshake). */
@@ -70,6 +72,7 @@ export function statsLogFields(s: ProxyStats): Record<string, number> {
     turnsStored: s.turnsStored,
     skippedNoise: s.skippedNoise,
     captureFailures: s.captureFailures,
+    turnsDropped: s.turnsDropped,
     outboxDepth: s.outboxDepth,
     duplicates: s.duplicates,
     upstreamErrors: s.upstreamErrors,

@@ -1,6 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { diskReserve } from "../files/disk-reserve.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { CapturePipeline } from "./capture-pipeline.js";
 import { type Counters, counterDelta, zeroCounters } from "./capture-stats.js";
@@ -25,7 +26,9 @@ export type ToCaptureThread =
 export type FromCaptureThread =
   | { type: "counters"; deltas: Partial<Counters> }
   | { type: "stopped" }
-  | { type: "failed"; code: string };
+  | { type: "failed"; code: string }
+  /** A log line of the thread's, already formatted, for the proxy's stderr. */
+  | { type: "log"; line: string };
 
 export interface CaptureWorkerOptions {
   config: Config;
@@ -41,7 +44,9 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
   const { config, store, logger, port } = opts;
   const counters = zeroCounters();
   let sent = zeroCounters();
-  const outbox = Outbox.open(outboxPath(config.dataDir));
+  // The proxy's thread writes the reserve back; this side may only give it up.
+  const reserve = diskReserve(config.dataDir, config.proxy.diskReserveBytes, logger);
+  const outbox = Outbox.open(outboxPath(config.dataDir), { onDiskFull: reserve.release });
   const worker = new OutboxWorker({
     outbox,
     store,

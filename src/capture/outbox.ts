@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import type { ConversationTurn } from "../core/capture/index.js";
 import type { Episode } from "../core/episodes/index.js";
+import { isDiskFull, reclaimWal, WAL_SIZE_LIMIT } from "../store/sqlite/open-database.js";
 
 /**
  * The durable outbox between capture and the memory store
@@ -176,7 +177,16 @@ export class Outbox {
     return this.pendingStatements;
   }
 
-  static open(path: string, options: { readonly?: boolean } = {}): Outbox {
+  /**
+   * Called when a write fails on a full disk; true when it freed space
+   * (the disk reserve), and the write is tried once more.
+   */
+  private onDiskFull: (() => boolean) | undefined;
+
+  static open(
+    path: string,
+    options: { readonly?: boolean; onDiskFull?: (() => boolean) | undefined } = {},
+  ): Outbox {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = new Database(path, {
       readonly: options.readonly ?? false,
@@ -189,7 +199,8 @@ export class Outbox {
       db.pragma("synchronous = NORMAL");
       // Raw exchanges pass through here: deleted rows are overwritten, and the WAL stays bounded.
       db.pragma("secure_delete = ON");
-      db.pragma("journal_size_limit = 8388608");
+      // Cut back after each checkpoint, so that the WAL cannot keep the space a full disk freed.
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.exec(SCHEMA);
       for (const f of [path, `${path}-wal`, `${path}-shm`]) {
         if (process.platform !== "win32" && existsSync(f)) chmodSync(f, 0o600);
@@ -198,17 +209,37 @@ export class Outbox {
         Date.now() - OUTBOX_KEEP_DONE_MS,
       );
     }
-    return new Outbox(db);
+    const outbox = new Outbox(db);
+    outbox.onDiskFull = options.onDiskFull;
+    return outbox;
+  }
+
+  /**
+   * A write; when it fails on a full disk, the WAL is checkpointed and
+   * truncated so its frames give their space back, and the disk reserve is
+   * given up; a single statement is then tried once more. A transaction is
+   * not (its callback may have done more than write): its caller holds what
+   * it had and tries again later.
+   */
+  private write<T>(fn: () => T, retry = true): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isDiskFull(e) || this.db.inTransaction) throw e;
+      reclaimWal(this.db);
+      if (this.onDiskFull?.() !== true || !retry) throw e;
+      return fn();
+    }
   }
 
   /** Queues a (redacted) episode; false when its key was already queued or stored. */
   enqueue(item: OutboxPayload, now = Date.now()): boolean {
-    return this.insert.run(item.key, JSON.stringify(item), now, now).changes === 1;
+    return this.write(() => this.insert.run(item.key, JSON.stringify(item), now, now).changes === 1);
   }
 
   /** Runs `fn` in one transaction (all of it is written, or none). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.write(() => this.db.transaction(fn)(), false);
   }
 
   /** The episode in progress in a conversation, if any. */
@@ -218,7 +249,9 @@ export class Outbox {
   }
 
   savePendingEpisode(p: PendingEpisode): void {
-    this.pending.put.run(p.conversation, p.identity, JSON.stringify(p.episode), p.updatedAt);
+    this.write(() =>
+      this.pending.put.run(p.conversation, p.identity, JSON.stringify(p.episode), p.updatedAt),
+    );
   }
 
   deletePendingEpisode(conversation: string): void {
@@ -232,9 +265,11 @@ export class Outbox {
 
   /** Keeps a finished exchange (bodies as they came, still encoded) until capture has read it. */
   journalExchange(meta: JournalMeta, request: Buffer, response: Buffer, now = Date.now()): number {
-    const r = this.db
-      .prepare("INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)")
-      .run(JSON.stringify(meta), request, response, now);
+    const r = this.write(() =>
+      this.db
+        .prepare("INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)")
+        .run(JSON.stringify(meta), request, response, now),
+    );
     return Number(r.lastInsertRowid);
   }
 
@@ -318,7 +353,7 @@ export class Outbox {
   }
 
   markDone(id: number, memoryId: string | null, now = Date.now()): void {
-    this.done.run(memoryId, now, id);
+    this.write(() => this.done.run(memoryId, now, id));
   }
 
   markRetry(id: number, attempts: number, nextAttemptAt: number, errorCode: string): void {

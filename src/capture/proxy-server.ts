@@ -6,6 +6,7 @@ import type { Config } from "../core/config.js";
 import { ConfigError, MemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { DEFAULT_INJECT_MIN_SCORE } from "../core/recall/proxy-injection.js";
+import { diskReserve } from "../files/disk-reserve.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadOrCreateCa } from "./ca.js";
 import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "./capture-chain.js";
@@ -138,7 +139,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
 
   const counters: Counters = zeroCounters();
   const startedAt = new Date().toISOString();
-  const outbox = Outbox.open(outboxPath(config.dataDir));
+  // Space kept back so that a full disk still takes the exchanges captured meanwhile (docs/capture.md).
+  const reserve = diskReserve(config.dataDir, config.proxy.diskReserveBytes, logger);
+  reserve.keep();
+  const outbox = Outbox.open(outboxPath(config.dataDir), { onDiskFull: reserve.release });
   const capture = opts.captureThread
     ? threadCaptureChain({
         thread: new Worker(opts.captureThread.entry, { workerData: opts.captureThread.workerData }),
@@ -267,6 +271,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // Persisted status and counters.
   let flushed = zeroCounters();
   const writeStatus = (running: boolean) => {
+    if (running) reserve.keep();
     const s = stats();
     try {
       const delta = counterDelta(counters, flushed);

@@ -11,8 +11,14 @@ import { openStore } from "../store/open-store.js";
 import { reflectionHook } from "./reflection-hook.js";
 
 const { config } = workerData as { config: Config };
-const logger = createLogger(config.logLevel, undefined, { component: "capture" });
 const port = parentPort;
+// Lines go to the proxy's thread on the same port as "stopped", so none is lost when the thread
+// ends (a worker's own stderr is flushed asynchronously and may be cut off by terminate()).
+const logger = createLogger(
+  config.logLevel,
+  port ? (line) => port.postMessage({ type: "log", line }) : undefined,
+  { component: "capture" },
+);
 if (port) {
   openStore(config, logger).then(
     (store) =>

@@ -63,6 +63,13 @@ export const positiveInt: ValueKind<number> = {
   },
 };
 
+export const nonNegativeInt: ValueKind<number> = {
+  parse(raw) {
+    const n = wholeNumber(raw);
+    return n !== null && n >= 0 && Number.isSafeInteger(n) ? ok(n) : no("a whole number of 0 or more");
+  },
+};
+
 export const httpUrl: ValueKind<string> = {
   parse(raw) {
     try {

@@ -7,6 +7,7 @@ import {
   LOG_LEVELS,
   lenientDebug,
   lenientLogLevel,
+  nonNegativeInt,
   oneOf,
   port,
   positiveInt,
@@ -82,6 +83,8 @@ export const ENV_VARS = {
   REFLECTION_EVERY: { kind: positiveInt, default: 5 },
   /** Minutes without a request after which an unfinished episode is stored as incomplete. */
   EPISODE_IDLE_MINUTES: { kind: positiveInt, default: 5 },
+  /** KiB the proxy keeps in reserve in the data directory, given up when the disk fills so captured turns still fit; 0: none. */
+  DISK_RESERVE_KB: { kind: nonNegativeInt, default: 4096 },
   /** Proxy-side recall: add relevant memories to forwarded /v1/messages requests (opt-in). */
   MEMORY_INJECT: { kind: oneOf(["on", "off"]), default: "off" },
   MEMORY_INJECT_MAX_CHARS: { kind: positiveInt, default: 1500 },
@@ -148,6 +151,8 @@ export interface Config {
     authToken?: string | undefined;
     /** An unfinished episode with no request for this long is stored as incomplete. */
     episodeIdleMs: number;
+    /** Bytes of `<dataDir>/disk-reserve`, released when the disk is full (0: no reserve). */
+    diskReserveBytes: number;
     /** Proxy-side recall (MEMORY_INJECT=on); null when off. */
     inject?: { maxChars: number; timeoutMs: number } | null | undefined;
   };
@@ -313,6 +318,7 @@ export function validateConfig(
       interceptHosts: env.INTERCEPT_HOSTS,
       authToken: env.PROXY_AUTH_TOKEN,
       episodeIdleMs: env.EPISODE_IDLE_MINUTES * 60_000,
+      diskReserveBytes: env.DISK_RESERVE_KB * 1024,
       inject:
         env.MEMORY_INJECT === "on"
           ? { maxChars: env.MEMORY_INJECT_MAX_CHARS, timeoutMs: env.MEMORY_INJECT_TIMEOUT_MS }

@@ -84,6 +84,7 @@ const LABELS: [keyof Counters, string][] = [
   ["duplicates", "duplicates skipped"],
   ["skippedNoise", "skipped as noise"],
   ["captureFailures", "capture failures"],
+  ["turnsDropped", "turns dropped (disk full)"],
   ["upstreamErrors", "upstream errors"],
   ["intercepted", "CONNECT intercepted"],
   ["tunnelled", "CONNECT tunnelled"],

@@ -40,6 +40,28 @@ function checkReadonlyVersion(db: Database.Database, dbPath: string): number {
  * in WAL: a killed process loses nothing committed), a 16 MiB page cache,
  * secure_delete (freed content is zeroed).
  */
+/** Bytes the WAL keeps after a checkpoint (memories.db; the outbox uses the same). */
+export const WAL_SIZE_LIMIT = 1024 * 1024;
+
+/** True for the errors a full disk gives (SQLite's own, or the file system's). */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "SQLITE_FULL" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE";
+}
+
+/**
+ * After a write failed on a full disk: checkpoint and truncate the WAL so that
+ * its frames give back their space (best effort; true when it finished).
+ */
+export function reclaimWal(db: Database.Database): boolean {
+  try {
+    const r = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+    return (r[0]?.busy ?? 1) === 0;
+  } catch {
+    return false;
+  }
+}
+
 export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}): OpenedDatabase {
   const readonly = options.readonly ?? false;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -60,6 +82,8 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
     db.pragma("synchronous = NORMAL");
     // Deleted memories are overwritten with zeros, not only unlinked (forgotten means gone from disk).
     db.pragma("secure_delete = ON");
+    // The WAL is cut back to this size after each checkpoint, so it cannot keep the space a full disk freed.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     return { db, migratedFrom: migrate(db, dbPath) };
   } catch (error) {
     db?.close();

@@ -23,7 +23,7 @@ import { MemoryReads } from "./memory-reads.js";
 import { MemorySearch } from "./memory-search.js";
 import { MemoryWrites, nowIso } from "./memory-writes.js";
 import { SCHEMA_VERSION } from "./migrations.js";
-import { openDatabase } from "./open-database.js";
+import { isDiskFull, openDatabase, reclaimWal } from "./open-database.js";
 import { toStoreError } from "./sqlite-errors.js";
 import { StatementCache } from "./statement-cache.js";
 
@@ -79,6 +79,8 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     try {
       return fn();
     } catch (error) {
+      // A full disk: give the WAL's space back now, so that the next attempt can succeed once there is room.
+      if (isDiskFull(error)) reclaimWal(this.db);
       const mapped = toStoreError(error, this.dbPath);
       if (isMemoryError(mapped) && mapped.code === "STORE_UNAVAILABLE") {
         this.logger.error("memory store failure", { operation, code: mapped.code, message: mapped.message });
