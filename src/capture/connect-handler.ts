@@ -3,9 +3,10 @@ import { connect as netConnect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
 import type { Logger } from "../core/logger.js";
+import { clientTlsAbortReason, type SecurityEvents } from "../http/security-events.js";
 import { rawHttpError } from "./error-response.js";
 import type { LeafCertCache } from "./leaf-certs.js";
-import { proxyAuthorized } from "./proxy-auth.js";
+import { proxyAuthorized, refusedToken } from "./proxy-auth.js";
 
 /**
  * CONNECT: for an intercepted host, answer 200, terminate TLS with a leaf
@@ -25,6 +26,10 @@ export interface ConnectDeps {
   count(event: "intercepted" | "tunnelled" | "connectRejected" | "connectFailed"): void;
   /** Open CONNECT sockets (tunnelled, intercepted or mid-handshake), for shutdown. */
   sockets: Set<Duplex>;
+  /** Refused authentication, a refused target and failed client handshakes are security events. */
+  security?: SecurityEvents | undefined;
+  /** The CA certificate clients must trust (named in the fix of a failed handshake). */
+  caPath?: string | undefined;
 }
 
 const ESTABLISHED = "HTTP/1.1 200 Connection Established\r\n\r\n";
@@ -50,8 +55,10 @@ export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer
   socket.on("error", () => socket.destroy());
   deps.sockets.add(socket);
   socket.once("close", () => deps.sockets.delete(socket));
+  const peer = (socket as Socket).remoteAddress;
   if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken)) {
     deps.count("connectRejected");
+    deps.security?.record("proxy_auth_refused", { ...refusedToken(req.headers), peer, method: "CONNECT" });
     reject(
       socket,
       407,
@@ -64,14 +71,21 @@ export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer
   const target = parseAuthority(req.url);
   if (!target) {
     deps.count("connectRejected");
+    deps.security?.record("request_refused", { reason: "bad_connect_target", status: 400, peer });
     reject(socket, 400, "Bad Request", "CONNECT needs host:port");
     return;
   }
-  if (deps.interceptHosts.has(target.host)) intercept(socket, head, target.host, deps);
+  if (deps.interceptHosts.has(target.host)) intercept(socket, head, target.host, deps, peer);
   else tunnel(socket, head, target, deps);
 }
 
-function intercept(socket: Duplex, head: Buffer, host: string, deps: ConnectDeps): void {
+function intercept(
+  socket: Duplex,
+  head: Buffer,
+  host: string,
+  deps: ConnectDeps,
+  peer: string | undefined,
+): void {
   deps.leaves.get(host).then(
     (leaf) => {
       if (socket.destroyed) return;
@@ -83,15 +97,35 @@ function intercept(socket: Duplex, head: Buffer, host: string, deps: ConnectDeps
         ALPNProtocols: ["http/1.1"],
       });
       // A client that sends garbage (or distrusts the CA) fails the handshake; nothing else is affected.
+      let settled = false;
       const onHandshakeError = (err: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
         deps.logger.debug("TLS handshake with client failed", { host, code: err.code ?? "error" });
         deps.count("connectFailed");
+        const reason = clientTlsAbortReason(err.code);
+        deps.security?.record("tls_client_aborted", {
+          reason,
+          peer,
+          host,
+          code: err.code ?? "error",
+          fix:
+            reason === "handshake_failed"
+              ? "the client could not speak TLS 1.2+ with HTTP/1.1 to the proxy; check its TLS settings"
+              : `the client does not trust the capture CA: export NODE_EXTRA_CA_CERTS=${deps.caPath ?? "<ca.pem>"} (Node, Claude Code), or see \`mcp-mitm-mem0 ca install-hints\``,
+        });
         tls.destroy();
         socket.destroy();
       };
       tls.once("error", onHandshakeError);
+      // A client that hangs up mid-handshake (what Node does when it does not trust the CA) ends the stream.
+      const onEnd = () =>
+        onHandshakeError(Object.assign(new Error("client hung up"), { code: "ECONNRESET" }));
+      tls.once("end", onEnd);
       tls.once("secure", () => {
+        settled = true;
         tls.off("error", onHandshakeError);
+        tls.off("end", onEnd);
         deps.count("intercepted");
         deps.serveIntercepted(tls, host);
       });

@@ -92,11 +92,16 @@ function failureCode(err: unknown): string {
   return typeof code === "string" ? code.slice(0, 64) : "EUPSTREAM";
 }
 
+/** A failure code that means the TLS connection to the upstream failed (its certificate, mostly). */
+export function isTlsFailure(code: string): boolean {
+  return /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/.test(code);
+}
+
 function upstreamErrorMessage(code: string, host: string): { status: number; message: string } {
   if (TIMEOUT_CODES.has(code)) {
     return { status: 504, message: `the capture proxy timed out waiting for the upstream ${host} (${code})` };
   }
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/.test(code)) {
+  if (isTlsFailure(code)) {
     return {
       status: 502,
       message: `TLS to the upstream ${host} failed (${code}); set UPSTREAM_CA_FILE if it uses a private CA`,

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { tokenFingerprint } from "../core/token-mask.js";
 
 /**
  * Proxy authentication, required when the proxy listens beyond loopback (and
@@ -70,4 +71,23 @@ export function reverseAuthorized(
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+/**
+ * What a refused request presented, for its security event: `missing_token`,
+ * or `wrong_token` with the presented token's fingerprint (never the token).
+ */
+export function refusedToken(
+  headers: IncomingHttpHeaders,
+  path?: string,
+): { reason: "missing_token" | "wrong_token"; presented?: string } {
+  let candidate = tokenFromProxyAuthorization(headers["proxy-authorization"]);
+  if (candidate === null && path?.startsWith(TOKEN_PATH_PREFIX)) {
+    const rest = path.slice(TOKEN_PATH_PREFIX.length);
+    const slash = rest.search(/[/?]/);
+    candidate = slash === -1 ? rest : rest.slice(0, slash);
+  }
+  return candidate
+    ? { reason: "wrong_token", presented: tokenFingerprint(candidate) }
+    : { reason: "missing_token" };
 }

@@ -7,6 +7,7 @@ import { ConfigError, MemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { DEFAULT_INJECT_MIN_SCORE } from "../core/recall/proxy-injection.js";
 import { diskReserve } from "../files/disk-reserve.js";
+import { SecurityEvents } from "../http/security-events.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadOrCreateCa } from "./ca.js";
 import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "./capture-chain.js";
@@ -60,6 +61,8 @@ export interface StartProxyOptions {
   capBytes?: number | undefined;
   /** How often proxy-status.json is refreshed. */
   statusIntervalMs?: number | undefined;
+  /** Where refusals and TLS failures go (default: warn lines and security-events-proxy.json). */
+  security?: SecurityEvents | undefined;
 }
 
 export interface ProxyHandle {
@@ -137,6 +140,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const upstream = createUpstream(config.proxy.upstreamUrl, config.proxy.upstreamCaFile, timeouts);
   const passthroughAgent = createPassthroughAgent(timeouts);
 
+  const security =
+    opts.security ?? new SecurityEvents({ logger, component: "proxy", dataDir: config.dataDir });
   const counters: Counters = zeroCounters();
   const startedAt = new Date().toISOString();
   // Space kept back so that a full disk still takes the exchanges captured meanwhile (docs/capture.md).
@@ -222,6 +227,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       onExchange: (raw) => capture.submit(raw),
       injector,
       logger,
+      security,
     }),
   );
   let onRequestsDone: (() => void) | null = null;
@@ -243,6 +249,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       authToken,
       connectTimeoutMs: timeouts.connectMs,
       logger,
+      security,
+      caPath: ca.paths.cert,
       sockets: connectSockets,
       serveIntercepted: (tls, h) => {
         interceptedSockets.set(tls, h);
@@ -258,6 +266,15 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
     counters.rejected++;
     logger.debug("bad request from a client", { code: err.code ?? "error" });
+    if (err.code !== "ECONNRESET") {
+      const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+      security.record("request_refused", {
+        reason: tooLarge ? "headers_too_large" : "malformed",
+        status: tooLarge ? 431 : 400,
+        code: err.code ?? "error",
+        peer: (socket as Socket).remoteAddress,
+      });
+    }
     if (socket.writable && err.code !== "ECONNRESET") {
       socket.end(clientErrorResponse(err.code));
     } else socket.destroy();
@@ -338,6 +355,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     clearInterval(logTimer);
     await capture.stop();
     writeStatus(false);
+    security.close();
     logger.info("capture proxy stopped", statsLogFields(stats()));
     outbox.close();
     ledger?.close();

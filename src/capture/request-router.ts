@@ -4,10 +4,11 @@ import type { Dispatcher } from "undici";
 import { DEFAULT_NOISE_RULES } from "../core/capture/index.js";
 import { classifyRoute } from "../core/capture/noise-filter.js";
 import type { Logger } from "../core/logger.js";
+import type { SecurityEvents } from "../http/security-events.js";
 import type { Counters } from "./capture-stats.js";
 import { sendProxyError } from "./error-response.js";
-import { type ActiveStream, forwardRequest, type RawExchange } from "./forward.js";
-import { isLoopbackHost, proxyAuthorized, reverseAuthorized } from "./proxy-auth.js";
+import { type ActiveStream, forwardRequest, isTlsFailure, type RawExchange } from "./forward.js";
+import { isLoopbackHost, proxyAuthorized, refusedToken, reverseAuthorized } from "./proxy-auth.js";
 import { HEALTH_PATH } from "./proxy-status.js";
 import type { PreparedRequest, RequestInjector } from "./request-injector.js";
 import type { UpstreamTarget } from "./upstream.js";
@@ -43,6 +44,8 @@ export interface RouterDeps {
   injector?: RequestInjector | undefined;
   /** Upstream failures are logged (status and host; never content). */
   logger?: Logger | undefined;
+  /** Refused authentication, refused requests and failed upstream TLS are security events. */
+  security?: SecurityEvents | undefined;
 }
 
 function upstreamPath(deps: RouterDeps, path: string): string {
@@ -105,6 +108,14 @@ function forward(
       if (status === null) {
         deps.counters.upstreamErrors++;
         deps.logger?.warn("upstream error", { host: deps.upstream.hostHeader, code: failure ?? "error" });
+        if (failure && isTlsFailure(failure)) {
+          deps.security?.record("upstream_tls_failed", {
+            reason: "verify_failed",
+            host: deps.upstream.hostHeader,
+            code: failure,
+            fix: "the upstream's certificate is not trusted: set UPSTREAM_CA_FILE if it uses a private CA, or check UPSTREAM_URL",
+          });
+        }
       }
       if (!exchange) deps.counters.skippedNoise++;
     },
@@ -128,8 +139,30 @@ function passthrough(req: http.IncomingMessage, res: http.ServerResponse, deps: 
   });
 }
 
-function proxyAuthFailed(res: http.ServerResponse, deps: RouterDeps): void {
+function peerOf(req: http.IncomingMessage): string | undefined {
+  return req.socket.remoteAddress;
+}
+
+/** A request refused as malformed: counted, a security event, and a 400. */
+function refuse(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: RouterDeps,
+  reason: string,
+  message: string,
+) {
   deps.counters.rejected++;
+  deps.security?.record("request_refused", { reason, status: 400, peer: peerOf(req), method: req.method });
+  sendProxyError(res, 400, "invalid_request_error", message);
+}
+
+function proxyAuthFailed(req: http.IncomingMessage, res: http.ServerResponse, deps: RouterDeps): void {
+  deps.counters.rejected++;
+  deps.security?.record("proxy_auth_refused", {
+    ...refusedToken(req.headers),
+    peer: peerOf(req),
+    method: req.method,
+  });
   sendProxyError(res, 407, "authentication_error", "proxy authentication required (PROXY_AUTH_TOKEN)", {
     "proxy-authenticate": 'Basic realm="mcp-mitm-mem0"',
   });
@@ -145,38 +178,35 @@ export function createRequestHandler(deps: RouterDeps): http.RequestListener {
       return;
     }
     if (/^https?:\/\//i.test(url)) {
-      if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken)) return proxyAuthFailed(res, deps);
+      if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken))
+        return proxyAuthFailed(req, res, deps);
       let target: URL;
       try {
         target = new URL(url);
       } catch {
-        deps.counters.rejected++;
-        return sendProxyError(res, 400, "invalid_request_error", "malformed absolute URI");
+        return refuse(req, res, deps, "malformed_uri", "malformed absolute URI");
       }
       const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
       const path = `${target.pathname}${target.search}`;
       const toSelf = isLoopbackHost(host) && Number(target.port || 80) === deps.ownPort();
       if (deps.interceptHosts.has(host) || toSelf) return toUpstream(req, res, deps, path, host);
       if (target.protocol !== "http:") {
-        deps.counters.rejected++;
-        return sendProxyError(
-          res,
-          400,
-          "invalid_request_error",
-          "use CONNECT for https:// through this proxy",
-        );
+        return refuse(req, res, deps, "https_without_connect", "use CONNECT for https:// through this proxy");
       }
       return passthrough(req, res, deps, target);
     }
-    if (!url.startsWith("/")) {
-      deps.counters.rejected++;
-      return sendProxyError(res, 400, "invalid_request_error", "unsupported request target");
-    }
+    if (!url.startsWith("/"))
+      return refuse(req, res, deps, "unsupported_target", "unsupported request target");
     let path = url;
     if (deps.authToken) {
       const ok = reverseAuthorized(req.headers, url, deps.authToken);
       if (!ok) {
         deps.counters.rejected++;
+        deps.security?.record("proxy_auth_refused", {
+          ...refusedToken(req.headers, url),
+          peer: peerOf(req),
+          method: req.method,
+        });
         return sendProxyError(
           res,
           401,

@@ -13,8 +13,9 @@ import { writeFileAtomic } from "../files/atomic-write.js";
  *
  * Counts and the most recent of each kind are kept in
  * `security-events-<component>.json` in the data directory, which `status
- * --json` and `doctor` read (one file per process kind, so none overwrites
- * another's counts).
+ * --json`, `doctor` and the web page read (one file per process kind). Each
+ * save adds what this process saw since its last save to what the file holds,
+ * so counts add up over restarts and over short-lived processes (`cli`, `mem0`).
  */
 
 export const SECURITY_EVENT_KINDS = [
@@ -58,8 +59,11 @@ interface Window {
 export class SecurityEvents {
   private readonly windows = new Map<string, Window>();
   private readonly counts: SecurityEventSummary = {};
+  /** Seen since the last save: added to the file's counts by the next one. */
+  private unsaved: SecurityEventSummary = {};
   private readonly windowMs: number;
   private readonly now: () => number;
+  private lastSave = 0;
 
   constructor(private readonly options: SecurityEventsOptions) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -73,12 +77,18 @@ export class SecurityEvents {
     entry.count += 1;
     entry.last = { ts: new Date(now).toISOString(), ...clean };
     this.counts[kind] = entry;
+    const delta = this.unsaved[kind] ?? { count: 0, last: entry.last };
+    delta.count += 1;
+    delta.last = entry.last;
+    this.unsaved[kind] = delta;
 
     const key = `${kind}\u0000${fields.peer ?? ""}\u0000${fields.reason}`;
     const w = this.windows.get(key);
     if (w && now - w.start < this.windowMs) {
       w.suppressed += 1;
       w.last = clean;
+      // Counts stay current for `status` during a burst, written at most once a second.
+      if (now - this.lastSave >= 1000) this.save();
       return;
     }
     if (w) this.reportBurst(kind, w);
@@ -114,12 +124,14 @@ export class SecurityEvents {
   }
 
   private save(): void {
-    if (!this.options.dataDir) return;
+    if (!this.options.dataDir || Object.keys(this.unsaved).length === 0) return;
+    this.lastSave = this.now();
+    const file = join(this.options.dataDir, `security-events-${this.options.component}.json`);
+    const events = readSummaryFile(file) ?? {};
+    mergeInto(events, this.unsaved);
     try {
-      writeFileAtomic(
-        join(this.options.dataDir, `security-events-${this.options.component}.json`),
-        `${JSON.stringify({ pid: process.pid, events: this.counts })}\n`,
-      );
+      writeFileAtomic(file, `${JSON.stringify({ pid: process.pid, events })}\n`);
+      this.unsaved = {};
     } catch {
       // The summary is a convenience for `status`; the log line is the record.
     }
@@ -135,24 +147,30 @@ export function readSecurityEvents(dataDir: string): SecurityEventSummary {
   } catch {
     return out;
   }
-  for (const name of names) {
-    let events: SecurityEventSummary;
-    try {
-      events = (JSON.parse(readFileSync(join(dataDir, name), "utf8")) as { events: SecurityEventSummary })
-        .events;
-    } catch {
-      continue;
-    }
-    for (const [kind, e] of Object.entries(events ?? {})) {
-      const prev = out[kind];
-      if (!prev) out[kind] = { count: e.count, last: e.last };
-      else {
-        prev.count += e.count;
-        if (e.last.ts > prev.last.ts) prev.last = e.last;
-      }
+  for (const name of names) mergeInto(out, readSummaryFile(join(dataDir, name)) ?? {});
+  return out;
+}
+
+function readSummaryFile(file: string): SecurityEventSummary | null {
+  try {
+    const events = (JSON.parse(readFileSync(file, "utf8")) as { events?: SecurityEventSummary }).events;
+    return events && typeof events === "object" ? events : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Adds `more`'s counts to `into`'s and keeps the most recent `last` of each kind. */
+function mergeInto(into: SecurityEventSummary, more: SecurityEventSummary): void {
+  for (const [kind, e] of Object.entries(more)) {
+    if (typeof e?.count !== "number" || typeof e.last?.ts !== "string") continue;
+    const prev = into[kind];
+    if (!prev) into[kind] = { count: e.count, last: e.last };
+    else {
+      prev.count += e.count;
+      if (e.last.ts > prev.last.ts) prev.last = e.last;
     }
   }
-  return out;
 }
 
 function definedOnly(fields: SecurityEventFields): SecurityEventFields {
@@ -168,4 +186,19 @@ export function describeSecurityEvents(summary: SecurityEventSummary): string {
       `${e.count} ${kind} (last ${e.last.ts}: ${e.last.reason}${e.last.peer ? ` from ${e.last.peer}` : ""})`,
   );
   return parts.length ? parts.join("; ") : "none recorded";
+}
+
+/**
+ * Why a client's TLS handshake with the intercepting proxy failed, from the
+ * error the server side saw: the client said it does not know the CA (an
+ * alert), or it hung up mid-handshake (what Node clients do when they do not
+ * trust it), or something else (`handshake_failed`).
+ */
+export function clientTlsAbortReason(
+  code: string | undefined,
+): "unknown_ca" | "closed_in_handshake" | "handshake_failed" {
+  if (code && /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE)/.test(code))
+    return "unknown_ca";
+  if (code === "ECONNRESET" || code === "EPIPE") return "closed_in_handshake";
+  return "handshake_failed";
 }

@@ -184,7 +184,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
     if (!authn.ok) {
       const presented = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
       if (authn.status === 403) refused("other_session_token");
-      else if (presented) refused("wrong_token", { token: tokenFingerprint(presented) });
+      else if (presented) refused("wrong_token", { presented: tokenFingerprint(presented) });
       else refused(req.headers.authorization ? "unsupported_authorization" : "missing_token");
       return sendJson(res, authn.status, authn.message, authn.status === 401 ? UNAUTHORIZED_HEADERS : {});
     }
@@ -211,7 +211,15 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
 
   const http = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof BodyError) return sendJson(res, e.status, e.message);
+      if (e instanceof BodyError) {
+        options.security?.record("request_refused", {
+          reason: e.status === 413 ? "body_too_large" : "malformed_json",
+          status: e.status,
+          peer: req.socket.remoteAddress,
+          method: req.method,
+        });
+        return sendJson(res, e.status, e.message);
+      }
       logger.error("mcp http request failed", { error: e instanceof Error ? e.message : String(e) });
       sendJson(res, 500, "Internal server error");
     });

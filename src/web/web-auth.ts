@@ -91,7 +91,7 @@ export function loginHandler(token: string, auth: WebAuth, security?: SecurityEv
     const presented = c.req.query("token") ?? "";
     if (presented === "" || !secretsEqual(presented, token)) {
       if (presented === "") report(c, security, "missing_token");
-      else report(c, security, "wrong_token", { token: tokenFingerprint(presented) });
+      else report(c, security, "wrong_token", { presented: tokenFingerprint(presented) });
       return refuse(
         c,
         401,

@@ -74,7 +74,7 @@ describe("security events", () => {
       ["warn", "mcp_http_refused", "foreign_origin"],
     ]);
     expect(got[0]?.fields).toMatchObject({ peer: "127.0.0.1", method: "POST" });
-    expect(got[0]?.fields.token).toMatch(/^\[token sha256:[0-9a-f]{8}\]$/);
+    expect(got[0]?.fields.presented).toMatch(/^\[token sha256:[0-9a-f]{8}\]$/);
     expect(got[2]?.fields.origin).toBe("https://evil.example");
     const all = JSON.stringify(logger.lines);
     expect(all).not.toContain(WRONG);
