@@ -143,7 +143,7 @@ export function readSecurityEvents(dataDir: string): SecurityEventSummary {
   const out: SecurityEventSummary = {};
   let names: string[];
   try {
-    names = readdirSync(dataDir).filter((n) => /^security-events-[a-z-]+\.json$/.test(n));
+    names = readdirSync(dataDir).filter((n) => /^security-events-[a-z0-9-]+\.json$/.test(n));
   } catch {
     return out;
   }

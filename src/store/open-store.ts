@@ -17,8 +17,12 @@ export async function openStore(config: Config, logger: Logger): Promise<MemoryS
     return PgMemoryStore.open(config.postgres.url, { logger, timeoutMs: config.postgres.timeoutMs });
   }
   if (config.backend === "mem0") {
-    const { Mem0MemoryStore } = await import("./mem0/mem0-store.js");
-    return new Mem0MemoryStore(config.mem0, logger);
+    const [{ Mem0MemoryStore }, { SecurityEvents }] = await Promise.all([
+      import("./mem0/mem0-store.js"),
+      import("../http/security-events.js"),
+    ]);
+    const security = new SecurityEvents({ logger, component: "mem0", dataDir: config.dataDir });
+    return new Mem0MemoryStore(config.mem0, logger, { security });
   }
   const { SqliteMemoryStore } = await import("./sqlite/sqlite-store.js");
   const e = config.embeddings;

@@ -55,6 +55,8 @@ export interface Mem0HttpOptions {
   /** Injected for tests: wall clock in ms (for HTTP-date Retry-After). */
   now?: (() => number) | undefined;
   fetch?: typeof fetch | undefined;
+  /** Told when the Platform refuses the key (401/403), for the security event. */
+  onKeyRejected?: ((status: number, request: string) => void) | undefined;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -122,6 +124,7 @@ export class Mem0HttpClient {
       if (res.status >= 200 && res.status < 300) return { status: res.status, body: parseJson(text, what) };
       if (res.status === 404 && req.allow404) return { status: 404, body: null };
       if (res.status === 401 || res.status === 403) {
+        this.opts.onKeyRejected?.(res.status, what);
         throw new MemoryError("AUTH_REJECTED", `MEM0_API_KEY was rejected (HTTP ${res.status})`);
       }
       if (res.status >= 300 && res.status < 400) {

@@ -1,5 +1,6 @@
 import { ConfigError, MemoryError, NotFoundError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import { tokenFingerprint } from "../../core/token-mask.js";
 import type {
   AddResult,
   HistoryEvent,
@@ -8,6 +9,7 @@ import type {
   ScoredMemory,
   StoreStats,
 } from "../../core/types.js";
+import type { SecurityEvents } from "../../http/security-events.js";
 import { CheckedMemoryStore } from "../checked-store.js";
 import type { StoreHealth } from "../memory-store.js";
 import {
@@ -58,6 +60,8 @@ export interface Mem0StoreOptions {
   random?: (() => number) | undefined;
   now?: (() => number) | undefined;
   fetch?: typeof fetch | undefined;
+  /** A rejected MEM0_API_KEY is a security event (the key only as its fingerprint). */
+  security?: SecurityEvents | undefined;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -73,6 +77,7 @@ export class Mem0MemoryStore extends CheckedMemoryStore {
   private readonly endpoints: Mem0Endpoints;
   private closed = false;
   private readonly baseUrl: string;
+  private readonly security: SecurityEvents | undefined;
 
   constructor(settings: Mem0Settings, logger: Logger, options: Mem0StoreOptions = {}) {
     super();
@@ -94,7 +99,16 @@ export class Mem0MemoryStore extends CheckedMemoryStore {
       random: options.random,
       now,
       fetch: options.fetch,
+      onKeyRejected: (status, request) =>
+        options.security?.record("mem0_key_rejected", {
+          reason: "key_rejected",
+          status,
+          request,
+          host: new URL(this.baseUrl).host,
+          presented: tokenFingerprint(settings.apiKey ?? ""),
+        }),
     });
+    this.security = options.security;
     this.lister = new Mem0Lister(this.http, this.endpoints.listPath, logger);
     this.adder = new Mem0Adder(
       this.http,
@@ -298,6 +312,7 @@ export class Mem0MemoryStore extends CheckedMemoryStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.security?.close();
   }
 
   private open(): void {
