@@ -18,7 +18,7 @@ import { validateConfig } from "../src/core/config.js";
 import { silentLogger } from "../src/core/logger.js";
 import type { AddInput } from "../src/core/types.js";
 import { createInsights } from "../src/insights/index.js";
-import { listConversations } from "../src/insights/turn-reader.js";
+import { listAnalysable } from "../src/insights/turn-reader.js";
 import { SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { ALL_SESSIONS, fixtureTurn } from "../test/insights/fixtures/load-fixtures.js";
 import { elapsedMs } from "./lib/percentile.js";
@@ -69,7 +69,7 @@ async function measure(size: number): Promise<SizeResult> {
     const config = validateConfig({ MEMORY_DATA_DIR: dir }, dir);
     const insights = createInsights({ store, config, logger: silentLogger });
 
-    const baseline = await time(() => listConversations(store, { user_id: USER }, size + 10));
+    const baseline = await time(() => listAnalysable(store, { user_id: USER }, size + 10));
     const full = await time(() => insights.extractNew(USER));
     await store.addMany(all.slice(size));
     const incremental = await time(() => insights.extractNew(USER));

@@ -19,10 +19,10 @@ import {
 } from "../core/insights/types.js";
 import type { Memory } from "../core/types.js";
 import type { MemoryStore } from "../store/memory-store.js";
-import { listNewest } from "./turn-reader.js";
+import { DERIVED_SOURCE, listNewest } from "./turn-reader.js";
 
-/** Metadata marker of every derived memory. */
-export const DERIVED_SOURCE = "insights";
+export { DERIVED_SOURCE };
+
 const MAX_DERIVED = 20_000;
 
 const metaSchema = z.looseObject({

@@ -12,7 +12,7 @@ import type { Memory } from "../core/types.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { closeTodo, readDerived, saveCandidate } from "./derived-store.js";
 import { advance, type ExtractionStateStore, scanStart } from "./extraction-state.js";
-import { listConversations, recordsOf } from "./turn-reader.js";
+import { listAnalysable, recordsOf } from "./turn-reader.js";
 
 export interface ExtractionCounts {
   processed: number;
@@ -34,7 +34,7 @@ export interface ExtractorDeps {
   agentId: string;
 }
 
-/** Earlier turns of the sessions whose first scanned turn has no predecessor loaded. */
+/** Earlier memories of the sessions whose first scanned memory has no predecessor loaded. */
 async function sessionContext(store: MemoryStore, userId: string, scanned: Memory[]): Promise<Memory[]> {
   const firstOf = new Map<string, Memory>();
   for (const m of scanned) {
@@ -45,7 +45,7 @@ async function sessionContext(store: MemoryStore, userId: string, scanned: Memor
   const out: Memory[] = [];
   for (const [runId, first] of firstOf) {
     out.push(
-      ...(await listConversations(
+      ...(await listAnalysable(
         store,
         { user_id: userId, run_id: runId, created_before: first.created_at },
         LOOKBACK,
@@ -61,7 +61,7 @@ export function createExtractor(deps: ExtractorDeps) {
 
   async function run(userId: string): Promise<ExtractionCounts> {
     let current = state.get(userId);
-    const scanned = await listConversations(
+    const scanned = await listAnalysable(
       store,
       { user_id: userId, created_after: scanStart(current) },
       MAX_SCAN,

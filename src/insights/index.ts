@@ -8,7 +8,7 @@
 
 import type { Config } from "../core/config.js";
 import { InvalidInputError } from "../core/errors.js";
-import { type AnalysisResult, analyse } from "../core/insights/assemble.js";
+import { type AnalysisResult, analyse, countKinds } from "../core/insights/assemble.js";
 import { inScope } from "../core/insights/memory-insights.js";
 import { renderAnalysis, renderEmpty, renderSuggestions } from "../core/insights/render.js";
 import { suggestActions } from "../core/insights/suggestions.js";
@@ -21,7 +21,7 @@ import { type ExtractionStateStore, fileStateStore } from "./extraction-state.js
 import { createExtractor, type ExtractionCounts } from "./extractor.js";
 import { modelReflection } from "./model-client.js";
 import { saveReflection } from "./reflection-store.js";
-import { readTurnSets } from "./turn-reader.js";
+import { isAnalysable, readTurnSets } from "./turn-reader.js";
 
 export interface InsightsDeps {
   store: MemoryStore;
@@ -79,10 +79,11 @@ export function createInsights(deps: InsightsDeps): Insights {
     for (const topic of result.insights.filter((i) => i.kind === "topic").slice(0, RELATED_TOPICS)) {
       let hits: { id: string }[];
       try {
-        hits = await store.search(topic.title, {
-          filters: { user_id: userId, app_id: appId ?? undefined, categories: ["conversation"] },
-          limit: 5,
+        const found = await store.search(topic.title, {
+          filters: { user_id: userId, app_id: appId ?? undefined },
+          limit: 10,
         });
+        hits = found.filter(isAnalysable).slice(0, 5);
       } catch (e) {
         // Related turns are extra evidence; the analysis stands without them.
         logger.warn("related-turn search failed", { error: (e as Error).name });
@@ -192,9 +193,13 @@ export function createInsights(deps: InsightsDeps): Insights {
         turns: history,
         now: now().toISOString(),
       });
+      const lookedAt = {
+        kinds: countKinds(appId === null ? history : history.filter((t) => t.app_id === appId)),
+        derived: inScope(derived, appId).length,
+      };
       return {
-        text: renderSuggestions(opts.user_id, appId, suggestions),
-        data: { status: "ok", user_id: opts.user_id, app_id: appId, suggestions },
+        text: renderSuggestions(opts.user_id, appId, suggestions, lookedAt),
+        data: { status: "ok", user_id: opts.user_id, app_id: appId, looked_at: lookedAt, suggestions },
       };
     },
   };

@@ -50,7 +50,9 @@ describe("mcp-mitm-mem0 analyze / suggest", () => {
     const f = await loadFixtures(t.store);
     const c = cli(t);
     const text = await c.run("analyze");
-    expect(text).toMatch(/^Analysis of the 45 most recent turns/);
+    expect(text).toMatch(
+      /^Analysis of the 45 most recent memories .*: 45 captured turns; \d+ typed memories/,
+    );
     for (const heading of ["Recurring problems:", "Stated preferences:", "Decisions:", "Unfinished work:"]) {
       expect(text).toContain(heading);
     }
@@ -67,7 +69,7 @@ describe("mcp-mitm-mem0 analyze / suggest", () => {
     const fix = suggestions.find((s: { kind: string }) => s.kind === "document_fix");
     expect(fix.memory_ids).toContain(idOf(f, "fix-eaddrinuse"));
     expect(await c.run("suggest")).toMatch(
-      /^Suggested next actions \(user dev@example.com, all projects\):\n1\. /,
+      /^Suggested next actions \(user dev@example.com, all projects\): Looked at 45 captured turns and \d+ typed memories derived from them\.\n1\. /,
     );
   });
 

@@ -173,7 +173,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     term: "analyze [options]",
     module: "insights",
     description:
-      "analyse recent conversations: topics and how they shifted, recurring problems, preferences, decisions, unfinished work, activity per project (stored as the scope's reflection)",
+      "analyse recent memories (captured conversations, added and imported memories): topics and how they shifted, recurring problems, preferences, decisions, unfinished work, activity per project (stored as the scope's reflection)",
   },
   {
     name: "suggest",

@@ -36,6 +36,13 @@ export interface AnalysisResult extends Analysis {
   model_fallback?: string | undefined;
 }
 
+/** Memories by kind (a record without a kind is an older captured turn). */
+export function countKinds(turns: readonly TurnRecord[]): { episode: number; turn: number; note: number } {
+  const out = { episode: 0, turn: 0, note: 0 };
+  for (const t of turns) out[t.kind ?? "turn"]++;
+  return out;
+}
+
 function byLastSeen(a: DerivedRecord, b: DerivedRecord): number {
   return b.meta.count - a.meta.count || (a.meta.last_seen < b.meta.last_seen ? 1 : -1);
 }
@@ -70,6 +77,9 @@ export function analyse(input: AnalysisInput): AnalysisResult {
       app_id,
       turns: window.length,
       history_turns: background.length,
+      kinds: countKinds(window),
+      history_kinds: countKinds(background),
+      derived: scoped.length,
       from: window[0]?.created_at ?? null,
       to: window.at(-1)?.created_at ?? null,
     },

@@ -78,7 +78,32 @@ const PHRASES: { re: RegExp; name: string }[] = [
   { re: /\bPermission denied\b/i, name: "EACCES" },
 ];
 
-type LineMatcher = (line: string) => ErrorSignature | null | "skip";
+type LineMatcher = (line: string, prose: boolean) => ErrorSignature | null | "skip";
+
+/** Where an error message written into prose ends: the sentence goes on about something else. */
+const PROSE_END =
+  /\s+[-–—]\s.*$|[;(].*$|[,.](?:\s.*)?$|\s+(?:when|while|because|since|after|during|again|but|so|and|then|every time|each time|on every|in the|in our|from the)\b.*$/i;
+
+/** A value copied from output: has a digit or a symbol, or is a quoted or ALL-CAPS word. */
+const TECHNICAL = /[\d:/\\@<>_=]|^['"`].*['"`]$|^[A-Z][A-Z0-9_]+$/;
+
+/**
+ * The message of an error code in prose: after "CODE:" the message as printed
+ * (up to where the sentence moves on), after "CODE " only the copied values
+ * that follow it ("ECONNREFUSED 127.0.0.1:5432 in CI" → "127.0.0.1:5432").
+ */
+function proseMessage(afterCode: string): string {
+  if (/^\s*:/.test(afterCode)) return afterCode.replace(/^[:\s]+/, "").replace(PROSE_END, "");
+  const words = afterCode.trim().split(/\s+/);
+  const run: string[] = [];
+  for (const w of words) {
+    const bare = w.replace(/[.,;:!?)]+$/, "");
+    if (bare === "" || !TECHNICAL.test(bare)) break;
+    run.push(bare);
+    if (bare !== w) break;
+  }
+  return run.join(" ");
+}
 
 /** Tried in order on each line; the first that answers wins. */
 const MATCHERS: LineMatcher[] = [
@@ -90,18 +115,19 @@ const MATCHERS: LineMatcher[] = [
     const m = line.match(/\berror\[(E\d{4})\]\s*:\s*(.+)$/);
     return m ? make(m[1]!, m[2]!, line, true) : null;
   },
-  (line) => {
-    const m = line.match(/\b(E[A-Z]{3,}(?:_[A-Z]+)*)\b:?\s*(.*)$/);
+  (line, prose) => {
+    const m = line.match(/\b(E[A-Z]{3,}(?:_[A-Z]+)*)\b(:?\s*.*)$/);
     if (!m || m[1] === "ERR") return null;
     // "npm ERR! code ERESOLVE" carries no message on the same line.
-    const msg = /^npm (?:ERR|error)!?\s+code\b/i.test(line) ? "" : m[2]!.replace(/^[:\s]+/, "");
-    return make(m[1]!, msg, line);
+    if (/^npm (?:ERR|error)!?\s+code\b/i.test(line)) return make(m[1]!, "", line);
+    return make(m[1]!, prose ? proseMessage(m[2]!) : m[2]!.replace(/^[:\s]+/, ""), line);
   },
-  (line) => {
+  (line, prose) => {
     const m = line.match(/\b((?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception))\b(?::\s*(.+))?$/);
     if (!m) return null;
     const name = m[1]!.split(".").pop()!;
-    return name === "Error" && !m[2] ? "skip" : make(name, m[2] ?? "", line);
+    const msg = prose ? (m[2] ?? "").replace(PROSE_END, "") : (m[2] ?? "");
+    return name === "Error" && !m[2] ? "skip" : make(name, msg, line);
   },
   (line) => {
     const m = line.match(HTTP_STATUS);
@@ -120,15 +146,19 @@ const MATCHERS: LineMatcher[] = [
 
 /**
  * Finds error signatures in one text (command output or a pasted log). Each
- * distinct signature is returned once, in order of appearance.
+ * distinct signature is returned once, in order of appearance. With `prose`
+ * (a note someone wrote, one sentence a line), a message ends where the
+ * sentence moves on, so "ECONNREFUSED 127.0.0.1:5432 again in CI" and the
+ * printed "connect ECONNREFUSED 127.0.0.1:5432" are the same error.
  */
-export function findErrorSignatures(text: string): ErrorSignature[] {
+export function findErrorSignatures(text: string, opts: { prose?: boolean } = {}): ErrorSignature[] {
+  const prose = opts.prose === true;
   const found = new Map<string, ErrorSignature>();
   for (const raw of text.split("\n")) {
     const line = raw.length > 600 ? raw.slice(0, 600) : raw;
     if (!line.trim() || looksLikeCode(line)) continue;
     for (const match of MATCHERS) {
-      const sig = match(line);
+      const sig = match(line, prose);
       if (sig === null) continue;
       if (sig !== "skip" && !found.has(sig.key)) found.set(sig.key, sig);
       break;

@@ -6,6 +6,7 @@
  */
 import { findErrorSignatures } from "./error-signatures.js";
 import {
+  asFirstPerson,
   bulletItem,
   isChangeDescription,
   isFixConfirmation,
@@ -96,6 +97,87 @@ function fromUserWords(turn: TurnRecord, out: Candidate[]): void {
         ),
       );
     }
+  }
+}
+
+/**
+ * A note is a statement someone wrote down (or Claude stored with
+ * `add_memory`), often about the person in the third person: read it with
+ * the person's patterns, the assistant's deferred-work patterns too.
+ */
+function fromNote(turn: TurnRecord, out: Candidate[]): void {
+  const app = turn.app_id ?? "-";
+  for (const raw of sentences(prose(turn.user))) {
+    const s = asFirstPerson(raw);
+    const todo = matchUserTodo(s) ?? matchAssistantTodo(s);
+    if (todo) {
+      out.push(
+        candidate(turn, "todo", `todo:${app}:${todo.canonical}`, scoped(turn, "TODO", todo.canonical), todo),
+      );
+      continue;
+    }
+    fromUserWords({ ...turn, user: s }, out);
+  }
+}
+
+/**
+ * A note that states a fix ("Fixed ECONNREFUSED … : the database was not
+ * started; the fix was …"): the fix, or null. The errors it names are the
+ * problem it solved, not another occurrence.
+ */
+export function noteFix(text: string): string | null {
+  const all = sentences(prose(text));
+  for (const s of all) {
+    const st = matchFixStatement(s);
+    if (st?.kind === "fix") return st.fix;
+  }
+  const lead = all.findIndex((s) => /^(?:fixed|solved|resolved|fix|solution)\b\s*:?/i.test(s));
+  if (lead >= 0) {
+    // "Fixed X: <what was done>" — the part after the colon, and the sentences after it.
+    const first = all[lead]!;
+    const colon = first.indexOf(": ");
+    const rest = [colon >= 0 ? first.slice(colon + 2) : "", ...all.slice(lead + 1)].join(" ").trim();
+    if (rest.split(/\s+/).length >= 2) return normalisePhrase(rest);
+  }
+  for (const s of all) {
+    const m = s.match(/\b(?:fixed|solved|resolved)\b.*?\b(?:by|with|via)\s+(.+)$/i);
+    if (m && m[1]!.split(/\s+/).length >= 2) return normalisePhrase(m[1]!);
+  }
+  return null;
+}
+
+function noteErrors(turn: TurnRecord, out: Candidate[]): void {
+  // One sentence a line, without the ";" the split leaves (a line ending in ";" reads as code).
+  const text = sentences(prose(turn.user))
+    .map((s) => s.replace(/;$/, ""))
+    .join("\n");
+  const sigs = findErrorSignatures(text, { prose: true });
+  if (sigs.length === 0) return;
+  const fix = noteFix(turn.user);
+  for (const sig of sigs) {
+    if (fix) {
+      const problem = `error:${sig.key}`;
+      const fixKey = tokenize(fix).slice(0, 6).join(" ");
+      out.push(
+        candidate(
+          turn,
+          "solution",
+          `solution:${problem}|${fixKey}`,
+          `Solution: ${sig.signature} — fixed by: ${clip(fix, 200)}`,
+          {
+            fields: { problem: sig.signature, problem_key: problem, fix: clip(fix, 200) },
+            confidence: 0.75,
+          },
+        ),
+      );
+      continue;
+    }
+    out.push(
+      candidate(turn, "error", `error:${sig.key}`, `Error: ${sig.signature}`, {
+        fields: { signature: sig.signature, name: sig.name, example: sig.example },
+        confidence: 0.65,
+      }),
+    );
   }
 }
 
@@ -209,9 +291,15 @@ function fromFixConfirmation(turn: TurnRecord, previous: readonly TurnRecord[], 
  */
 export function extractCandidates(turn: TurnRecord, previous: readonly TurnRecord[] = []): Candidate[] {
   const out: Candidate[] = [];
-  fromUserWords(turn, out);
-  fromAssistant(turn, out);
-  fromErrors(turn, out);
+  if (turn.kind === "note") {
+    fromNote(turn, out);
+    fromAssistant(turn, out);
+    noteErrors(turn, out);
+  } else {
+    fromUserWords(turn, out);
+    fromAssistant(turn, out);
+    fromErrors(turn, out);
+  }
   fromFixConfirmation(turn, previous, out);
   const seen = new Set<string>();
   return out.filter((c) => !seen.has(c.key) && seen.add(c.key));

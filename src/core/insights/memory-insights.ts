@@ -17,6 +17,11 @@ function ids(r: DerivedRecord, ...more: DerivedRecord[]): string[] {
   return [...new Set(out)];
 }
 
+/** " in 2 session(s)", or "" when none was recorded (notes have no session). */
+function inSessions(n: number): string {
+  return n > 0 ? ` in ${n} session(s)` : "";
+}
+
 function day(iso: string): string {
   return iso.slice(0, 10);
 }
@@ -81,7 +86,7 @@ export function problemInsight(p: ProblemStatus): Insight {
   return {
     kind: "recurring_problem",
     title: sig,
-    description: `Seen ${error.meta.count} times in ${sessions} session(s) (${projects(error)}), ${day(error.meta.first_seen)} to ${day(error.meta.last_seen)}. ${status}`,
+    description: `Seen ${error.meta.count} times${inSessions(sessions)} (${projects(error)}), ${day(error.meta.first_seen)} to ${day(error.meta.last_seen)}. ${status}`,
     confidence: Math.min(0.95, Math.round((0.5 + 0.1 * sessions) * 100) / 100),
     counts: {
       occurrences: error.meta.count,
@@ -147,7 +152,7 @@ export function statementInsight(r: DerivedRecord, all: readonly DerivedRecord[]
   const later = laterContradiction(r, all);
   const statement = r.text.replace(/^[^:]*:\s*/, "");
   const sessions = r.meta.run_ids.length;
-  const said = `Stated ${r.meta.count} time(s) in ${sessions} session(s) (${projects(r)}), last on ${day(r.meta.last_seen)}.`;
+  const said = `Stated ${r.meta.count} time(s)${inSessions(sessions)} (${projects(r)}), last on ${day(r.meta.last_seen)}.`;
   const contradicted = later
     ? ` Later contradicted on ${day(later.meta.last_seen)} by "${later.text.replace(/^[^:]*:\s*/, "")}".`
     : "";

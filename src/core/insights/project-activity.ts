@@ -29,7 +29,7 @@ export function projectActivityInsights(
     const rest = countPhrases(others.map((t) => idx.get(t.id) ?? new Set<string>()));
     const phrases =
       others.length > 0 ? pickPhrases(weightedLogOdds(mine, rest, all), 3, 1.96).map((p) => p.phrase) : [];
-    const sessions = new Set(turns.map((t) => t.run_id ?? t.id)).size;
+    const sessions = new Set(turns.flatMap((t) => (t.run_id ? [t.run_id] : []))).size;
     const recent = turns.filter((t) => inWindow.has(t.id)).length;
     const first = turns[0]!.created_at.slice(0, 10);
     const last = turns.at(-1)!.created_at.slice(0, 10);
@@ -38,7 +38,7 @@ export function projectActivityInsights(
     out.push({
       kind: "project_activity",
       title: name,
-      description: `${turns.length} turns in ${sessions} session(s) from ${first} to ${last}; ${recent} of the ${window.length} recent turns.${about}`,
+      description: `${turns.length} memories${sessions > 0 ? ` in ${sessions} session(s)` : ""} from ${first} to ${last}; ${recent} of the ${window.length} recent ones.${about}`,
       confidence: 1,
       counts: { turns: turns.length, sessions, recent_turns: recent },
       memory_ids: turns.slice(-MAX_IDS).map((t) => t.id),

@@ -51,6 +51,47 @@ const LEAD = String.raw`(?:^|[,;]\s*|\b(?:and|also|but|so|ok|okay|oh|btw|note|re
 const VERBS =
   "use|run|write|add|keep|put|format|commit|push|mock|install|touch|import|create|call|name|prefix|pin|log|leave|include|delete|remove|edit|modify|change|rely on|depend on|skip|disable|enable|ask|reformat|rewrite|wrap|return|throw|export|bump|upgrade|downgrade|squash|rebase|force-push|amend|print";
 
+const SUBJECT = String.raw`^(?:(?:note|fact|memory|preference|reminder)\s*:\s*)?(?:the )?(?:user|developer|person|owner|team)(?:\s*\([^)]*\))?`;
+
+/** "uses" → "use" for the rule verbs, so "User always uses pnpm" reads as "always use pnpm". */
+function baseVerb(word: string): string {
+  const w = word.toLowerCase();
+  for (const v of VERBS.split("|")) if (w === `${v}s` || w === `${v}es`) return v;
+  return word;
+}
+
+/**
+ * Third-person statements about the person, as stored notes often are
+ * ("User prefers pnpm over npm", "The team decided to use PostgreSQL",
+ * "Prefers tabs"), in the first person the patterns read. Other sentences
+ * are returned unchanged.
+ */
+export function asFirstPerson(sentence: string): string {
+  const s = sentence.trim();
+  const sub = new RegExp(`${SUBJECT}\\s+`, "i").exec(s);
+  let rest = sub ? s.slice(sub[0].length) : s;
+  const subjectless = !sub;
+  const rules: [RegExp, string | ((m: RegExpMatchArray) => string)][] = [
+    [/^(?:really |strongly |generally )?prefers\s+/i, "I prefer "],
+    [/^(?:has |have )?(?:decided|agreed)\s+(to|on)\s+/i, (m) => `we decided ${m[1]!.toLowerCase()} `],
+    [/^(?:chose|picked|selected|settled on|went with|is going with|goes with)\s+/i, "we decided to use "],
+    [/^(?:does(?:n't| not)|do(?:n't| not)) (like|want)\s+/i, (m) => `I don't ${m[1]!.toLowerCase()} `],
+    [/^dislikes\s+/i, "I don't like "],
+    [/^(?:still )?needs? to\s+/i, "we still need to "],
+    [/^(always|never) (\w+)\s+/i, (m) => `${m[1]!.toLowerCase()} ${baseVerb(m[2]!)} `],
+    [/^(?:uses|is using)\s+(?=.+\b(?:instead of|rather than|over)\b)/i, "use "],
+  ];
+  for (const [re, to] of rules) {
+    const m = rest.match(re);
+    if (!m) continue;
+    // Without a subject only the unambiguous openings count ("Prefers …", "Decided to …").
+    if (subjectless && !/^(?:prefers|decided|chose|settled|went|still needs|needs)\b/i.test(rest)) break;
+    rest = `${typeof to === "string" ? to : to(m)}${rest.slice(m[0].length)}`;
+    return rest;
+  }
+  return s;
+}
+
 /** "use X instead of Y" etc.: preference when said plainly, decision when prefixed by "let's" / "we'll". */
 const INSTEAD = /\b(?:use|using|pick|choose|go with)\s+(.+?)\s+(?:instead of|rather than|over|not)\s+(.+)$/i;
 
@@ -193,7 +234,9 @@ export function matchUserTodo(sentence: string): Statement | null {
     new RegExp(String.raw`\b(?:leave|park|defer|postpone|punt on) (.+?)\s+(?:for\s+)?${LATER}\b`, "i"),
   );
   if (m) return todo(m[1], 0.7);
-  m = s.match(/^(?:open question|still open|remaining|not done yet)\s*:\s*(.+)$/i);
+  m = s.match(
+    /^(?:open question|still open|remaining|not done yet|open work|open task|pending)\s*:\s*(.+)$/i,
+  );
   if (m) return todo(m[1], 0.65);
   return null;
 }

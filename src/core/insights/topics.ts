@@ -72,15 +72,16 @@ export function topicInsights(
   const minZ = method === "log-odds" ? 1.96 : 0;
   return pickPhrases(ranked, n, minZ).map((p) => {
     const hits = turnsWith(p.phrase, window, idx);
-    const sessions = new Set(hits.map((t) => t.run_id ?? t.id)).size;
+    // Notes and older turns may have no session: only real sessions are counted.
+    const sessions = new Set(hits.flatMap((t) => (t.run_id ? [t.run_id] : []))).size;
     const projects = new Set(hits.map((t) => t.app_id ?? "")).size;
     const confidence =
       method === "log-odds" ? Math.min(0.95, 0.5 + 0.1 * p.z) : Math.min(0.8, 0.3 + 0.1 * p.target);
-    const share = `${p.target} of ${window.length} recent turns`;
+    const share = `${p.target} of ${window.length} recent memories`;
     const description =
       method === "log-odds"
-        ? `"${p.phrase}" comes up in ${share}, against ${p.rest} of ${history.length - window.length} earlier turns: more than your history predicts (z=${round(p.z)}).`
-        : `"${p.phrase}" comes up in ${share} across ${sessions} session(s).`;
+        ? `"${p.phrase}" comes up in ${share}, against ${p.rest} of ${history.length - window.length} earlier ones: more than your history predicts (z=${round(p.z)}).`
+        : `"${p.phrase}" comes up in ${share}${sessions > 0 ? ` across ${sessions} session(s)` : ""}.`;
     return {
       kind: "topic" as const,
       title: p.phrase,
@@ -120,7 +121,7 @@ export function topicShiftInsight(
   return {
     kind: "topic_shift",
     title: `from ${fading.map((f) => f.phrase).join(", ")} to ${rising.map((r) => r.phrase).join(", ")}`,
-    description: `Between ${from} and ${to} the focus moved away from ${fading.map((f) => `"${f.phrase}"`).join(", ")} (earlier turns) towards ${rising.map((r) => `"${r.phrase}"`).join(", ")} (later turns).`,
+    description: `Between ${from} and ${to} the focus moved away from ${fading.map((f) => `"${f.phrase}"`).join(", ")} (earlier memories) towards ${rising.map((r) => `"${r.phrase}"`).join(", ")} (later ones).`,
     confidence: round(Math.min(0.9, 0.4 + 0.1 * z)),
     counts: {
       earlier_turns: early.length,

@@ -13,6 +13,49 @@ export interface ConversationMemoryLike {
   run_id: string | null;
   created_at: string;
   metadata?: Record<string, unknown>;
+  /** What kind of memory it is (default: read from the text). */
+  kind?: AnalysedKind | undefined;
+}
+
+/**
+ * The kinds of memory the analyser reads: a captured episode, an older
+ * captured per-request turn, or a note (added with `add` / `add_memory`, or imported).
+ */
+export const ANALYSED_KINDS = ["episode", "turn", "note"] as const;
+export type AnalysedKind = (typeof ANALYSED_KINDS)[number];
+
+const ROLE_LINE = /^(user|assistant|system):[ \t]?/i;
+
+/**
+ * A note as a record: its text is a statement (of the person, or about the
+ * person and the project), so it is read as the person's words. A note
+ * written as an exchange (`user: …` / `assistant: …` lines, what
+ * `add_memory` stores for `messages`) keeps the two apart.
+ */
+export function noteRecord(m: ConversationMemoryLike): TurnRecord {
+  const lines = m.memory.split("\n");
+  const words: string[] = [];
+  const replies: string[] = [];
+  if (lines.some((l) => ROLE_LINE.test(l))) {
+    let into = words;
+    for (const line of lines) {
+      const r = ROLE_LINE.exec(line);
+      if (r) into = r[1]!.toLowerCase() === "assistant" ? replies : words;
+      into.push(r ? line.slice(r[0].length) : line);
+    }
+  } else {
+    words.push(m.memory);
+  }
+  return {
+    id: m.id,
+    app_id: m.app_id,
+    run_id: m.run_id,
+    created_at: m.created_at,
+    user: words.join("\n").trim(),
+    tool_results: "",
+    assistant: replies.join("\n").trim(),
+    kind: "note",
+  };
 }
 
 const TOOL_CALL = /\[(?:tool_use|server_tool_use|mcp_tool_use) [^\n]*/g;
@@ -106,6 +149,7 @@ export function assistantProse(assistant: string): string {
  * `[tool error]` are tool output too.
  */
 export function toTurnRecord(m: ConversationMemoryLike, previousAssistant: string | null): TurnRecord {
+  if (m.kind === "note") return noteRecord(m);
   const episode = splitEpisodeText(m.memory);
   if (episode) {
     // An episode keeps the person's words, the answer and the trace apart already.
@@ -119,6 +163,7 @@ export function toTurnRecord(m: ConversationMemoryLike, previousAssistant: strin
       tool_results: errors.join("\n"),
       assistant: [...notes, episode.assistant].filter((t) => t !== "").join("\n\n"),
       recovered: recovered && episode.assistant !== "",
+      kind: "episode",
     };
   }
   const { user, assistant } = splitTurnText(m.memory);
@@ -139,6 +184,7 @@ export function toTurnRecord(m: ConversationMemoryLike, previousAssistant: strin
     user: words,
     tool_results: tool,
     assistant,
+    kind: "turn",
   };
 }
 

@@ -26,6 +26,8 @@ export interface TurnRecord {
   assistant: string;
   /** An episode in which a failed call was followed by the same kind of call succeeding, then an answer. */
   recovered?: boolean | undefined;
+  /** `episode` / `turn` (captured) or `note` (added or imported); unset counts as a captured turn. */
+  kind?: "episode" | "turn" | "note" | undefined;
 }
 
 /** What one turn yields for one derived type, before it is merged with what is stored. */
@@ -129,6 +131,12 @@ export interface AnalysisWindow {
   turns: number;
   /** Turns in the user's history used as the background. */
   history_turns: number;
+  /** The window's memories by kind: captured episodes, older captured turns, notes (added or imported). */
+  kinds: { episode: number; turn: number; note: number };
+  /** The user's history by kind. */
+  history_kinds: { episode: number; turn: number; note: number };
+  /** Typed memories (preferences, decisions, errors, solutions, todos) derived from them, in scope. */
+  derived: number;
   from: string | null;
   to: string | null;
 }

@@ -44,7 +44,7 @@ export function registerInsightTools(server: McpServer, deps: ToolDeps): void {
     {
       title: "Analyze past conversations",
       description:
-        "Look for patterns in the user's recent conversations: recurring problems, preferences, unfinished work. " +
+        "Look for patterns in the user's recent memories (captured conversations, memories added with add_memory, imported ones): recurring problems, preferences, decisions, unfinished work. " +
         "Stores the result as the project's reflection.",
       inputSchema: {
         user_id: userIdInput.optional().describe("Whose memories (default: the configured user)"),
