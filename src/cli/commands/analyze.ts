@@ -34,7 +34,7 @@ export const registerAnalyzeCommand: RegisterCommand = (program, ctx) => {
   scopeOptions(program.command("analyze").description(describeCommand("analyze")))
     .option(
       "-n, --limit <n>",
-      "how many recent turns to analyse",
+      "how many recent memories to analyse",
       positiveInt("--limit", 10_000),
       DEFAULT_ANALYZE_LIMIT,
     )
