@@ -5,10 +5,14 @@
  * equivalent capture addon), all measured in the same run on this machine,
  * in both modes (reverse: ANTHROPIC_BASE_URL; forward: HTTPS_PROXY + CONNECT).
  * A local HTTPS upstream serves Messages-API-shaped JSON and SSE whose events
- * carry their send time. Reported: added time to first byte (warm and cold),
- * added per-event delay p50/p99, throughput at 1 and 16 connections (wrk for
- * direct and reverse; an undici load generator for forward, which wrk cannot
- * do), and the proxy's peak RSS after at least 10,000 requests.
+ * carry their send time. Every request and reply is unique by default (real
+ * traffic never repeats), with the identical-body case as a second row.
+ * Reported: added time to first byte (warm and cold), added per-event delay
+ * p50/p99, throughput at 1 and 16 connections (wrk for direct and reverse; an
+ * undici load generator for forward, which wrk cannot do), the added
+ * per-event delay p99 while capture is saturated by other traffic, capture
+ * throughput (episodes fully stored per second, sustained, reflection on) and
+ * the proxy's peak RSS after 10,000 unique exchanges.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,13 +36,23 @@ import {
 import {
   type Child,
   mitmdumpVersion,
+  type NodeChild,
   rssMb,
   spawnNode,
   startMitmdump,
   writeUpstreamIdentity,
 } from "./proxy/peers.js";
 
-const TARGETS = { eventP50Ms: 1, warmTtfbP50Ms: 2, vsMitm: 3, vsDirect: 0.3, rssMb: 150, requests: 10_000 };
+const TARGETS = {
+  eventP50Ms: 1,
+  warmTtfbP50Ms: 2,
+  vsMitm: 3,
+  vsDirect: 0.3,
+  rssMb: 150,
+  requests: 10_000,
+  saturatedEventP99Ms: 2,
+  capturePerSec: 1000,
+};
 
 const { values } = parseArgs({ options: { json: { type: "string" }, quick: { type: "boolean" } } });
 const quick = values.quick === true;
@@ -49,6 +63,8 @@ const N = {
   events: 100,
   intervalMs: 5,
   seconds: quick ? 3 : 5,
+  /** The flood that saturates capture: wrk, unique requests, 16 connections. */
+  floodSeconds: quick ? 6 : 12,
 };
 const here = dirname(fileURLToPath(import.meta.url));
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
@@ -63,6 +79,7 @@ interface RouteResult {
   event_delay_p99_ms: number;
   rps_c1: number;
   rps_c16: number;
+  rps_c16_same: number;
   errors: number;
   tool_c: string;
 }
@@ -126,12 +143,14 @@ async function main(): Promise<void> {
       const cold = await ttfb(route, N.cold, true);
       const sse = await streamDelays(route, N.streams, N.events, N.intervalMs);
       const forward = name.endsWith("forward");
-      const tput = async (c: number) =>
+      const tput = async (c: number, same = false) =>
         useWrk && !forward
-          ? await wrk(dir, route.url, c, N.seconds)
-          : await loadgen(route, c, N.seconds * 1000);
+          ? await wrk(dir, route.url, c, N.seconds, same)
+          : await loadgen(route, c, N.seconds * 1000, same);
       const c1 = await tput(1);
       const c16 = await tput(16);
+      const c16same = await tput(16, true);
+      if (name === "ours reverse" || name === "ours forward") await caughtUp(ours);
       results[name] = {
         ttfb_warm_p50_ms: p(warm, 50),
         ttfb_warm_p99_ms: p(warm, 99),
@@ -141,8 +160,31 @@ async function main(): Promise<void> {
         event_delay_p99_ms: p(sse.delays, 99),
         rps_c1: Math.round(c1?.rps ?? 0),
         rps_c16: Math.round(c16?.rps ?? 0),
-        errors: (c1?.errors ?? 0) + (c16?.errors ?? 0),
+        rps_c16_same: Math.round(c16same?.rps ?? 0),
+        errors: (c1?.errors ?? 0) + (c16?.errors ?? 0) + (c16same?.errors ?? 0),
         tool_c: useWrk && !forward ? "wrk" : "undici",
+      };
+    }
+
+    // Per-event delay while capture is saturated: wrk floods our reverse route with unique
+    // requests (capture falls behind: its backlog grows) while one client reads SSE streams,
+    // directly (the baseline, same background load) and then through the proxy.
+    const saturated: Record<string, { p50: number; p99: number; backlog: number; floodRps: number }> = {};
+    for (const name of ["direct", "ours reverse"]) {
+      process.stderr.write(`measuring SSE on ${name} while capture is saturated...\n`);
+      await caughtUp(ours);
+      const flood = useWrk
+        ? wrk(dir, oursUrl, 16, N.floodSeconds)
+        : loadgen(routes["ours reverse"] as Route, 16, N.floodSeconds * 1000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const sse = await streamDelays(routes[name] as Route, N.streams, N.events, N.intervalMs);
+      const backlog = (await askStats(ours)).stats.capturing;
+      const f = await flood;
+      saturated[name] = {
+        p50: p(sse.delays, 50),
+        p99: p(sse.delays, 99),
+        backlog,
+        floodRps: Math.round(f?.rps ?? 0),
       };
     }
 
@@ -167,7 +209,14 @@ async function main(): Promise<void> {
     requestsHandled += await requestCount(reverseRoute("r", freshUrl), 16, q, true);
     requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, false);
     requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, true);
+    const afterRss = await caughtUp(fresh);
     const oursRss = rssMb(fresh.proc.pid ?? 0);
+
+    // Capture throughput on the same fresh proxy (defaults: reflection every 5 episodes): a wrk
+    // flood of unique requests for floodSeconds, the episodes stored sampled every 250 ms; the
+    // sustained rate is the slope while the backlog is not empty, then the backlog drains.
+    process.stderr.write("measuring capture throughput (a flood of unique exchanges)...\n");
+    const capture = await captureThroughput(fresh, dir, freshUrl, useWrk);
 
     // Direct numbers for the forward rows: the same direct route (undici) measured with the load generator.
     const directUndici = useWrk
@@ -178,6 +227,7 @@ async function main(): Promise<void> {
       : { c1: results.direct?.rps_c1 ?? 0, c16: results.direct?.rps_c16 ?? 0 };
 
     report(results, directUndici, oursRss, allRunRss, mitmRss, requestsHandled, mitmVersion, useWrk);
+    reportCapture(saturated, capture, afterRss, requestsHandled);
     if (values.json) {
       writeFileSync(
         values.json,
@@ -195,6 +245,9 @@ async function main(): Promise<void> {
               mitmdump_reverse_after_whole_run: mitmRss,
             },
             requests_in_rss_phase: requestsHandled,
+            stored_in_rss_phase: afterRss.stats.turnsStored,
+            sse_while_capture_saturated: saturated,
+            capture_throughput: capture,
             targets: TARGETS,
           },
           null,
@@ -206,6 +259,143 @@ async function main(): Promise<void> {
     for (const c of children.reverse()) await c.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface ChildStats {
+  stats: {
+    exchanges: number;
+    turnsStored: number;
+    captureFailures: number;
+    duplicates: number;
+    capturing: number;
+  };
+  rssMb: number;
+}
+
+async function askStats(c: NodeChild): Promise<ChildStats> {
+  return JSON.parse(await c.ask("stats")) as ChildStats;
+}
+
+/** Waits until capture has read every journaled exchange and the store count stops moving. */
+async function caughtUp(c: NodeChild, timeoutMs = 180_000): Promise<ChildStats> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await askStats(c);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const s = await askStats(c);
+    if (s.stats.capturing === 0 && s.stats.turnsStored === last.stats.turnsStored) return s;
+    if (Date.now() > deadline) throw new Error(`capture did not catch up in ${timeoutMs / 1000} s`);
+    last = s;
+  }
+}
+
+interface CaptureResult {
+  flood_seconds: number;
+  forwarded_rps: number;
+  sustained_stored_per_s: number;
+  backlog_at_flood_end: number;
+  drain_stored_per_s: number;
+  drain_seconds: number;
+  overall_stored_per_s: number;
+  exchanges: number;
+  stored: number;
+  capture_failures: number;
+}
+
+async function captureThroughput(
+  c: NodeChild,
+  dir: string,
+  url: string,
+  useWrk: boolean,
+): Promise<CaptureResult> {
+  const start = await caughtUp(c);
+  const t0 = Date.now();
+  const samples: { t: number; stored: number; backlog: number }[] = [];
+  let flooding = true;
+  const flood = (
+    useWrk ? wrk(dir, url, 16, N.floodSeconds) : loadgen(reverseRoute("r", url), 16, N.floodSeconds * 1000)
+  ).finally(() => {
+    flooding = false;
+  });
+  while (flooding) {
+    await new Promise((r) => setTimeout(r, 250));
+    const s = await askStats(c);
+    samples.push({
+      t: Date.now() - t0,
+      stored: s.stats.turnsStored - start.stats.turnsStored,
+      backlog: s.stats.capturing,
+    });
+  }
+  const f = await flood;
+  const floodEnd = await askStats(c);
+  const tEnd = Date.now() - t0;
+  const end = await caughtUp(c);
+  const tDone = Date.now() - t0;
+  // The slope from the first sample with a backlog (capture behind) to the end of the flood.
+  const first = samples.find((x) => x.backlog > 0 && x.t >= 1000) ??
+    samples[0] ?? { t: 0, stored: 0, backlog: 0 };
+  const storedAtEnd = floodEnd.stats.turnsStored - start.stats.turnsStored;
+  const stored = end.stats.turnsStored - start.stats.turnsStored;
+  return {
+    flood_seconds: round(tEnd / 1000, 2),
+    forwarded_rps: Math.round(f?.rps ?? 0),
+    sustained_stored_per_s: Math.round(((storedAtEnd - first.stored) * 1000) / Math.max(1, tEnd - first.t)),
+    backlog_at_flood_end: floodEnd.stats.capturing,
+    drain_stored_per_s: Math.round(((stored - storedAtEnd) * 1000) / Math.max(1, tDone - tEnd)),
+    drain_seconds: round((tDone - tEnd) / 1000, 2),
+    overall_stored_per_s: Math.round((stored * 1000) / Math.max(1, tDone)),
+    exchanges: end.stats.exchanges - start.stats.exchanges,
+    stored,
+    capture_failures: end.stats.captureFailures - start.stats.captureFailures,
+  };
+}
+
+function reportCapture(
+  saturated: Record<string, { p50: number; p99: number; backlog: number; floodRps: number }>,
+  c: CaptureResult,
+  afterRss: ChildStats,
+  handled: number,
+): void {
+  const d = saturated.direct;
+  const o = saturated["ours reverse"];
+  if (!d || !o) return;
+  const added = o.p99 - d.p99;
+  process.stdout.write(
+    `\nSSE per-event delay while wrk floods the proxy with unique requests (16 conns; capture backlog at the end: ${fmt(o.backlog)} exchanges):\n` +
+      `${formatTable(
+        ["", "direct", "ours reverse", "added"],
+        [
+          ["per-event delay p50 (ms)", fmt(d.p50, 3), fmt(o.p50, 3), fmt(o.p50 - d.p50, 3)],
+          ["per-event delay p99 (ms)", fmt(d.p99, 3), fmt(o.p99, 3), fmt(added, 3)],
+          ["flood req/s", fmt(d.floodRps), fmt(o.floodRps), ""],
+        ],
+      )}\n` +
+      `\ncapture throughput, reflection on (REFLECTION_EVERY=5), a ${fmt(c.flood_seconds, 1)} s flood of unique exchanges at 16 conns:\n` +
+      `  forwarded ${fmt(c.forwarded_rps)} req/s; stored ${fmt(c.sustained_stored_per_s)} episodes/s sustained while behind ` +
+      `(backlog at the end of the flood ${fmt(c.backlog_at_flood_end)}), then ${fmt(c.drain_stored_per_s)}/s draining it (${fmt(c.drain_seconds, 1)} s); ` +
+      `${fmt(c.stored)} of ${fmt(c.exchanges)} exchanges stored, ${fmt(c.capture_failures)} capture failures\n` +
+      `RSS phase: ${fmt(afterRss.stats.turnsStored)} of ${fmt(handled)} exchanges stored before RSS was read\n`,
+  );
+  const checks: [string, number, string, boolean][] = [
+    [
+      "SSE added per-event delay p99, capture saturated (ms)",
+      added,
+      `< ${TARGETS.saturatedEventP99Ms}`,
+      added < TARGETS.saturatedEventP99Ms,
+    ],
+    [
+      "capture: episodes stored/s, sustained, reflection on",
+      c.sustained_stored_per_s,
+      `>= ${TARGETS.capturePerSec}`,
+      c.sustained_stored_per_s >= TARGETS.capturePerSec,
+    ],
+  ];
+  process.stdout.write(
+    `\n${formatTable(
+      ["target", "measured", "goal", "met"],
+      checks.map(([name, v, goal, ok]) => [name, fmt(v, 3), goal, ok ? "yes" : "NO"]),
+    )}\n`,
+  );
 }
 
 function report(
@@ -244,13 +434,15 @@ function report(
     row("  vs direct (same tool)", (x, n) =>
       n === "direct" ? "-" : `${fmt((100 * x.rps_c16) / directFor(n, 16), 1)}%`,
     ),
+    row("req/s, 16 conns, identical body", (x) => fmt(x.rps_c16_same)),
     row("load tool", (x) => x.tool_c),
     row("errors", (x) => fmt(x.errors)),
   ];
   process.stdout.write(`\n${formatTable(["", ...names], lines)}\n`);
   process.stdout.write(
     `\ndirect with the undici load generator (baseline for forward rows): ${fmt(directUndici.c1)} req/s at 1 conn, ${fmt(directUndici.c16)} at 16\n` +
-      `peak RSS of a fresh proxy after ${fmt(handled)} requests: ${oursRss ? fmt(oursRss.peak, 1) : "?"} MB; ` +
+      "req/s rows: every request and reply unique (1 and 16 conns), then one identical body and reply\n" +
+      `peak RSS of a fresh proxy after ${fmt(handled)} unique exchanges, all stored: ${oursRss ? fmt(oursRss.peak, 1) : "?"} MB; ` +
       `after the whole run: ours ${allRunRss ? fmt(allRunRss.peak, 1) : "?"} MB` +
       `${mitmRss ? `, mitmdump (reverse) ${fmt(mitmRss.peak, 1)} MB` : ""}\n` +
       `peer: ${mitmVersion ?? "none"}; load: ${useWrk ? "wrk (direct, reverse)" : "undici"} + undici (forward)\n`,
@@ -284,7 +476,7 @@ function report(
   }
   if (oursRss)
     checks.push([
-      `peak RSS, fresh proxy, ${handled} requests (MB)`,
+      `peak RSS, fresh proxy, ${handled} unique exchanges (MB)`,
       oursRss.peak,
       `< ${TARGETS.rssMb}`,
       oursRss.peak < TARGETS.rssMb,

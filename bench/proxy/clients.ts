@@ -113,14 +113,20 @@ export async function streamDelays(
   return { delays, ttfb: firsts };
 }
 
-/** Requests per second with `connections` concurrent keep-alive connections for `durationMs`. */
+/**
+ * Requests per second with `connections` concurrent keep-alive connections for `durationMs`.
+ * Unique (the default): every request and every reply differ, as real traffic does; `same`:
+ * one identical request body and reply, so capture ends at its duplicate check.
+ */
 export async function loadgen(
   route: Route,
   connections: number,
   durationMs: number,
+  same = false,
 ): Promise<{ rps: number; errors: number; requests: number }> {
   const dispatcher = route.dispatcher(connections);
-  const body = messagesBody("throughput", false);
+  const path = same ? "/v1/messages?same=1" : "/v1/messages";
+  const tag = `${process.pid}-${Date.now()}`;
   let done = 0;
   let errors = 0;
   const end = Date.now() + durationMs;
@@ -129,10 +135,10 @@ export async function loadgen(
     Array.from({ length: connections }, async () => {
       while (Date.now() < end) {
         try {
-          const res = await request(`${route.url}/v1/messages`, {
+          const res = await request(`${route.url}${path}`, {
             method: "POST",
             headers: HEADERS,
-            body,
+            body: messagesBody(same ? "throughput" : `throughput ${tag} ${counter++}`, false),
             dispatcher,
           });
           await res.body.dump();
@@ -179,27 +185,47 @@ export async function requestCount(
   return ok;
 }
 
-/** wrk against an http(s) URL (reverse or direct); null when wrk is not installed. */
+let wrkRuns = 0;
+
+/**
+ * wrk against an http(s) URL (reverse or direct); null when wrk is not installed. Unique (the
+ * default): a Lua `request()` makes every body different (thread, run and a counter in the
+ * person's text) and the upstream's replies differ; `same`: one identical body and reply.
+ */
 export function wrk(
   dir: string,
   url: string,
   connections: number,
   seconds: number,
+  same = false,
 ): Promise<{ rps: number; errors: number; requests: number } | null> {
-  const script = join(dir, "post.lua");
+  const script = join(dir, `post-${++wrkRuns}.lua`);
+  const run = `${process.pid}-${Date.now()}-${wrkRuns}`;
+  const [before, after] = messagesBody("@@TEXT@@", false).split("@@TEXT@@") as [string, string];
   writeFileSync(
     script,
     [
       'wrk.method = "POST"',
-      `wrk.body = '${messagesBody("throughput", false)}'`,
       ...Object.entries(HEADERS).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+      same
+        ? `wrk.body = '${messagesBody("throughput", false)}'`
+        : [
+            "local threads = 0",
+            'function setup(thread) threads = threads + 1; thread:set("tid", threads) end',
+            "local n = 0",
+            "function request()",
+            "  n = n + 1",
+            `  return wrk.format(nil, nil, nil, '${before}throughput ${run} ' .. tostring(tid) .. ' ' .. n .. '${after}')`,
+            "end",
+          ].join("\n"),
     ].join("\n"),
   );
   const threads = Math.min(2, connections);
+  const path = same ? "/v1/messages?same=1" : "/v1/messages";
   return new Promise((resolve) => {
     execFile(
       "wrk",
-      [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "-s", script, `${url}/v1/messages`],
+      [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "-s", script, `${url}${path}`],
       { encoding: "utf8" },
       (err, stdout) => {
         if (err && (err as NodeJS.ErrnoException).code === "ENOENT") return resolve(null);

@@ -18,6 +18,13 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** A spawned node script that answers lines on its stdin (see proxy-child.ts). */
+export interface NodeChild extends Child {
+  info: Record<string, unknown>;
+  /** Writes `line` to its stdin and resolves with the next stdout line. */
+  ask(line: string): Promise<string>;
+}
+
 /** A CA and a server certificate for 127.0.0.1 and localhost, written to `dir`. */
 export async function writeUpstreamIdentity(
   dir: string,
@@ -48,12 +55,19 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 }
 
 /** Spawns a node script that prints `{"port":N,...}` as its first stdout line. */
-export function spawnNode(
-  script: string,
-  args: string[],
-): Promise<Child & { info: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+export function spawnNode(script: string, args: string[]): Promise<NodeChild> {
+  const proc = spawn(
+    process.execPath,
+    [...(process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter(Boolean), script, ...args],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
   const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  const ask = (line: string) =>
+    new Promise<string>((resolve) => {
+      waiting.push(resolve);
+      proc.stdin?.write(`${line}\n`);
+    });
   return new Promise((resolve, reject) => {
     let buf = "";
     let first: Record<string, unknown> | null = null;
@@ -65,8 +79,12 @@ export function spawnNode(
         buf = buf.slice(nl + 1);
         if (!first) {
           first = JSON.parse(line) as Record<string, unknown>;
-          resolve({ proc, port: Number(first.port), info: first, lines, stop: stopper(proc) });
-        } else lines.push(line);
+          resolve({ proc, port: Number(first.port), info: first, lines, stop: stopper(proc), ask });
+        } else {
+          const w = waiting.shift();
+          if (w) w(line);
+          else lines.push(line);
+        }
         nl = buf.indexOf("\n");
       }
     });

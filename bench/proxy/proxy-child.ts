@@ -2,7 +2,9 @@
  * Child process: the capture proxy exactly as `start` runs it (real SQLite
  * store and outbox in a temp data dir), so that the bench can read its RSS.
  * Args: <dataDir> <upstreamUrl> <upstreamCaFile> <interceptHost>
- * Prints `{"port":N,"caPath":...}`; on SIGTERM closes and prints its stats.
+ * Prints `{"port":N,"caPath":...}`; a `stats` line on stdin is answered with
+ * `{"stats":...}` (the counters as `status` reads them, capture's backlog,
+ * this process's RSS); on SIGTERM closes and prints its stats.
  */
 import { join } from "node:path";
 import { startProxy } from "../../src/capture/proxy-server.js";
@@ -40,6 +42,21 @@ const proxy = await startProxy({
   },
 });
 process.stdout.write(`${JSON.stringify({ port: proxy.port, caPath: proxy.caPath })}\n`);
+let stdinBuf = "";
+process.stdin.setEncoding("utf8").on("data", (d: string) => {
+  stdinBuf += d;
+  let nl = stdinBuf.indexOf("\n");
+  while (nl !== -1) {
+    const line = stdinBuf.slice(0, nl).trim();
+    stdinBuf = stdinBuf.slice(nl + 1);
+    if (line === "stats") {
+      process.stdout.write(
+        `${JSON.stringify({ stats: proxy.stats(), rssMb: process.memoryUsage.rss() / 2 ** 20 })}\n`,
+      );
+    }
+    nl = stdinBuf.indexOf("\n");
+  }
+});
 process.on("SIGTERM", () => {
   void proxy.close().then(async () => {
     process.stdout.write(`${JSON.stringify({ stats: proxy.stats() })}\n`);

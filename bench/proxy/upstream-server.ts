@@ -4,7 +4,9 @@
  * monotonic send time (`"t":"<hrtime ns>"`, comparable across processes on
  * one machine) so that clients can measure per-event delay.
  *
- * `POST /v1/messages[?events=N&interval_ms=M]`; prints `{"port":N}` on stdout.
+ * `POST /v1/messages[?events=N&interval_ms=M][&same=1]`; prints `{"port":N}` on stdout.
+ * Every JSON reply is unique (a counter and a timestamp in its text), as real
+ * ones are; with `same=1` it is always the same bytes (the identical-body case).
  * Args: <certPem file> <keyPem file>
  */
 import { readFileSync } from "node:fs";
@@ -16,6 +18,16 @@ const cert = readFileSync(certFile as string, "utf8");
 const key = readFileSync(keyFile as string, "utf8");
 
 let replies = 0;
+const SAME_REPLY = JSON.stringify({
+  id: "msg_bench_same",
+  type: "message",
+  role: "assistant",
+  model: "claude-bench",
+  content: [{ type: "text", text: "Benchmarks measure what they measure; read the table." }],
+  stop_reason: "end_turn",
+  stop_sequence: null,
+  usage: { input_tokens: 42, output_tokens: 12 },
+});
 /** Every reply is different, as real ones are: no capture is skipped as a duplicate. */
 const jsonReply = () =>
   JSON.stringify({
@@ -95,7 +107,7 @@ const server = createServer({ cert, key, keepAlive: true }, (req: IncomingMessag
       );
       return;
     }
-    const reply = jsonReply();
+    const reply = url.searchParams.get("same") === "1" ? SAME_REPLY : jsonReply();
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(reply) });
     res.end(reply);
   });

@@ -105,6 +105,8 @@ export class CapturePipeline {
       if (this.stopping) return replayed;
       const rows = this.opts.outbox.journaledExchanges(50, after);
       if (rows.length === 0) return replayed;
+      // Between batches of a backlog, let timers and messages (counters, a stop) run.
+      if (replayed > 0) await new Promise((r) => setImmediate(r));
       for (const row of rows) {
         // Stopping: what is left stays journaled for the next start.
         if (this.stopping) return replayed;

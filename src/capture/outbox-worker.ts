@@ -128,6 +128,9 @@ export class OutboxWorker {
           for (const row of rows) {
             if (this.stopped || !(await this.process(row))) break;
           }
+          // A synchronous store resolves every await at once: let timers and messages (the
+          // counters, a stop) run between batches of a backlog.
+          await new Promise((r) => setImmediate(r));
         }
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -204,10 +207,17 @@ export class OutboxWorker {
     }
   }
 
-  /** The id of a memory of this user that already holds this episode's key, if any. */
+  /**
+   * The id of a memory of this user that already holds this episode's key, if any. The key
+   * includes the session, so only that session's memories can hold it (an indexed lookup, not
+   * a scan of every memory of the user); an episode without a session can only have been
+   * stored by the proxy itself, whose repeats the outbox's unique key and the store's own
+   * duplicate check already catch.
+   */
   private async storedWithKey(ep: Episode): Promise<string | null> {
+    if (ep.run_id === null) return null;
     const page = await this.opts.store.list({
-      filters: { user_id: ep.user_id, metadata: { episode_key: ep.key } },
+      filters: { user_id: ep.user_id, run_id: ep.run_id, metadata: { episode_key: ep.key } },
       limit: 1,
     });
     return page.memories[0]?.id ?? null;
@@ -220,8 +230,15 @@ export class OutboxWorker {
    */
   private async replaceIncomplete(ep: Episode): Promise<void> {
     if (ep.incomplete_key === ep.key) return;
+    // Without a session only this proxy can have stored the incomplete version, and then its
+    // key is in the outbox; with one, the lookup is narrowed to the session (indexed).
+    if (ep.run_id === null && !this.opts.outbox.hasKey(ep.incomplete_key)) return;
     const page = await this.opts.store.list({
-      filters: { user_id: ep.user_id, metadata: { episode_key: ep.incomplete_key } },
+      filters: {
+        user_id: ep.user_id,
+        ...(ep.run_id === null ? {} : { run_id: ep.run_id }),
+        metadata: { episode_key: ep.incomplete_key },
+      },
       limit: 20,
     });
     for (const m of page.memories) {

@@ -322,6 +322,27 @@ export class Outbox {
     }
   }
 
+  /**
+   * How far behind capture is: the exchanges journaled and not read yet, and
+   * when the oldest of them was journaled (ms since the epoch; null when none).
+   */
+  journalLag(): { depth: number; oldestAt: number | null } {
+    try {
+      const r = this.db.prepare("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM exchanges").get() as {
+        n: number;
+        oldest: number | null;
+      };
+      return { depth: r.n, oldestAt: r.oldest };
+    } catch {
+      return { depth: 0, oldestAt: null };
+    }
+  }
+
+  /** Whether an item with this key was ever queued (and not yet purged): the key is unique. */
+  hasKey(key: string): boolean {
+    return this.db.prepare("SELECT 1 FROM outbox WHERE turn_key = ?").get(key) !== undefined;
+  }
+
   /** Episodes in progress; 0 for an outbox written before episodes (opened read-only). */
   pendingEpisodeCount(): number {
     try {

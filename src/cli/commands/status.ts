@@ -1,7 +1,8 @@
 /**
  * `status`: whether the capture proxy runs (pid alive, port answering) and
  * what it has done: exchanges seen, episodes stored, skipped as noise, capture
- * failures, outbox depth — for the current run and in total.
+ * failures, outbox depth — for the current run and in total — and how far
+ * behind capture is (exchanges journaled and not yet read, the oldest's age).
  */
 import { existsSync } from "node:fs";
 import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/capture-stats.js";
@@ -33,6 +34,11 @@ export interface StatusReport {
   /** Since the outbox was created. */
   total: Counters;
   outbox: OutboxCounts & { inProgress?: number };
+  /**
+   * How far behind capture is: exchanges forwarded and journaled that the capture thread has
+   * not read yet, when the oldest was journaled, and how many seconds ago that was.
+   */
+  capture: CaptureLag;
   /** The web page's address, when one is being served. */
   web: string | null;
   /** `import --from claude-code` and `watch`; null when transcripts were never read. */
@@ -45,6 +51,12 @@ export interface StatusReport {
     | { kind: "other-data-dir"; pid: number | null; dataDir: string | null }
     | { kind: "foreign" }
     | null;
+}
+
+export interface CaptureLag {
+  waiting: number;
+  oldestAt: string | null;
+  behindSeconds: number | null;
 }
 
 /** Why the proxy is not running, and what to run that will work. */
@@ -62,16 +74,27 @@ function notRunning(r: StatusReport): string {
 
 async function readOutbox(
   dataDir: string,
-): Promise<{ counts: OutboxCounts & { inProgress: number }; totals: Counters }> {
+): Promise<{ counts: OutboxCounts & { inProgress: number }; totals: Counters; lag: CaptureLag }> {
   const { Outbox, outboxPath } = await import("../../capture/outbox.js");
   const totals = zeroCounters();
   const path = outboxPath(dataDir);
-  if (!existsSync(path)) return { counts: { pending: 0, done: 0, failed: 0, inProgress: 0 }, totals };
+  if (!existsSync(path))
+    return {
+      counts: { pending: 0, done: 0, failed: 0, inProgress: 0 },
+      totals,
+      lag: { waiting: 0, oldestAt: null, behindSeconds: null },
+    };
   const outbox = Outbox.open(path, { readonly: true });
   try {
     const stored = outbox.counters();
     for (const n of COUNTER_NAMES) totals[n] = stored[n] ?? 0;
-    return { counts: { ...outbox.counts(), inProgress: outbox.pendingEpisodeCount() }, totals };
+    const { depth, oldestAt } = outbox.journalLag();
+    const lag: CaptureLag = {
+      waiting: depth,
+      oldestAt: oldestAt === null ? null : new Date(oldestAt).toISOString(),
+      behindSeconds: oldestAt === null ? null : Math.max(0, Math.round((Date.now() - oldestAt) / 100) / 10),
+    };
+    return { counts: { ...outbox.counts(), inProgress: outbox.pendingEpisodeCount() }, totals, lag };
   } finally {
     outbox.close();
   }
@@ -96,6 +119,16 @@ function webAddress(dataDir: string): string | null {
   return web && pidAlive(web.pid) ? web.url : null;
 }
 
+function describeLag(r: StatusReport): string {
+  const lag = r.capture;
+  if (!lag || lag.waiting === 0) return "up to date (no exchange waiting to be read)";
+  const n = `${lag.waiting} exchange${lag.waiting === 1 ? "" : "s"} waiting`;
+  const behind =
+    lag.behindSeconds === null ? "" : `, ${lag.behindSeconds} s behind (oldest journaled ${lag.oldestAt})`;
+  const why = r.running ? "" : " — read when the proxy starts";
+  return `${n}${behind}${why}`;
+}
+
 /** The report as text; `transcriptLines` are the transcripts' own (transcript-status.ts renders them). */
 export function renderStatus(r: StatusReport, transcriptLines: readonly string[] = []): string {
   const state = r.running
@@ -107,6 +140,7 @@ export function renderStatus(r: StatusReport, transcriptLines: readonly string[]
   lines.push(`web page:     ${r.web ?? "not served — run: mcp-mitm-mem0 ui"}`);
   lines.push(`security:     ${describeSecurityEvents(r.securityEvents ?? {})}`);
   lines.push(
+    `capture:      ${describeLag(r)}`,
     `outbox:       ${r.outbox.pending} pending, ${r.outbox.done} stored, ${r.outbox.failed} failed`,
     `episodes:     ${r.outbox.inProgress ?? 0} in progress (waiting for the reply that ends them)`,
     "",
@@ -132,7 +166,10 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
         import("../../capture/proxy-probe.js"),
         import("../../capture/transcripts/transcript-status.js"),
       ]);
-      const [probe, { counts, totals }] = await Promise.all([probeProxy(config), readOutbox(config.dataDir)]);
+      const [probe, { counts, totals, lag }] = await Promise.all([
+        probeProxy(config),
+        readOutbox(config.dataDir),
+      ]);
       const s = probe.status;
       const run: Counters | null = s ? zeroCounters() : null;
       if (s && run) for (const n of COUNTER_NAMES) run[n] = s.stats[n] ?? 0;
@@ -148,6 +185,7 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
         run,
         total: totals,
         outbox: counts,
+        capture: lag,
         web: webAddress(config.dataDir),
         transcripts: t.readTranscriptStatus(config.dataDir),
         securityEvents: readSecurityEvents(config.dataDir),
