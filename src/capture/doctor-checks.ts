@@ -88,7 +88,8 @@ export function checkEnvFile(path: string | null): Check {
   return pass(".env", `${path} is private (0600)`);
 }
 
-export function checkProxy(probe: ProxyProbe): Check {
+/** `notNeeded`: why Claude Code is captured without the proxy (transcripts watched), so that its being down is no failure. */
+export function checkProxy(probe: ProxyProbe, notNeeded: string | null = null): Check {
   if (probe.answering) return pass("proxy", `listening on ${probe.url} (pid ${probe.healthPid})`);
   if (probe.otherDataDir) {
     return fail(
@@ -111,6 +112,7 @@ export function checkProxy(probe: ProxyProbe): Check {
       "restart it: stop that process, then mcp-mitm-mem0 start",
     );
   }
+  if (notNeeded) return pass("proxy", `not running on ${probe.url}; not needed: ${notNeeded}`);
   return fail("proxy", `nothing answers on ${probe.url}`, "mcp-mitm-mem0 start");
 }
 
@@ -131,8 +133,17 @@ function mentionsLoopback(noProxy: string | undefined): boolean {
   return items.includes("*") || (items.includes("127.0.0.1") && items.includes("localhost"));
 }
 
-/** Whether this shell routes Claude Code through the proxy, one way or the other. */
-export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPath: string): Check[] {
+/**
+ * Whether this shell routes Claude Code through the proxy, one way or the
+ * other. `capturedBy`: how Claude Code is captured without this shell's
+ * variables (its own settings route it, or its transcripts are watched).
+ */
+export function checkShellRouting(
+  env: NodeJS.ProcessEnv,
+  proxyUrl: string,
+  caPath: string,
+  capturedBy: string | null = null,
+): Check[] {
   const name = "shell";
   const want = origin(proxyUrl);
   const base = env.ANTHROPIC_BASE_URL;
@@ -172,12 +183,14 @@ export function checkShellRouting(env: NodeJS.ProcessEnv, proxyUrl: string, caPa
       ),
     );
   }
-  if (!reverse && !forward && !base) {
+  if (!reverse && !forward && !base && capturedBy) {
+    checks.push(pass(name, `no routing variables in this shell; not needed for Claude Code: ${capturedBy}`));
+  } else if (!reverse && !forward && !base) {
     checks.push(
       fail(
         name,
         "neither ANTHROPIC_BASE_URL nor HTTPS_PROXY points at the proxy in this shell",
-        `export ANTHROPIC_BASE_URL=${proxyUrl}   # or: export HTTPS_PROXY=${proxyUrl} NODE_EXTRA_CA_CERTS=${caPath}`,
+        `export ANTHROPIC_BASE_URL=${proxyUrl}   # or: export HTTPS_PROXY=${proxyUrl} NODE_EXTRA_CA_CERTS=${caPath}; for Claude Code once and for all: mcp-mitm-mem0 setup claude-code`,
       ),
     );
   }

@@ -302,6 +302,126 @@ export function isOurHookGroup(group: unknown, event: string): boolean {
   });
 }
 
+/** The `permissions.allow` rules for the read tools of the server named `serverName`. */
+export function readToolRules(serverName: string): string[] {
+  return READ_TOOLS.map((tool) => `mcp__${serverName}__${tool}`);
+}
+
+/** Whether a CLI path is this tool's (a global install, or a checkout's built CLI). */
+function isOurCli(path: string): boolean {
+  return path.includes("mcp-mitm-mem0") || path.endsWith("/dist/cli/main.js");
+}
+
+/** Whether an entry of `mcpServers` starts this tool's MCP server (as setup, `claude mcp add` or the README write it). */
+export function isOurMcpEntry(entry: unknown): boolean {
+  if (typeof entry !== "object" || entry === null) return false;
+  const { command, args } = entry as { command?: unknown; args?: unknown };
+  if (typeof command !== "string" || !Array.isArray(args) || args.at(-1) !== "mcp") return false;
+  return isOurCli(command) || (typeof args[0] === "string" && isOurCli(args[0]));
+}
+
+/** What a command line setup wrote (an MCP entry, a hook) runs: the program, the CLI, the data directory it names. */
+export interface CommandParts {
+  /** The program started: Node (or the CLI itself when installed on PATH). */
+  program: string;
+  /** The CLI's path, when Node runs it (null: the program is the CLI). */
+  cliPath: string | null;
+  /** MEMORY_DATA_DIR or --data-dir it sets (null: neither, the default applies). */
+  dataDir: string | null;
+  /** A --config file it passes. */
+  configFile: string | null;
+  env: Record<string, string>;
+}
+
+function partsOf(program: string, rest: string[], env: Record<string, string>): CommandParts {
+  const cliPath = isOurCli(program) ? null : (rest[0] ?? null);
+  const after = cliPath === null ? rest : rest.slice(1);
+  const flagValue = (flag: string) => {
+    const i = after.indexOf(flag);
+    return i >= 0 ? (after[i + 1] ?? null) : null;
+  };
+  return {
+    program,
+    cliPath,
+    dataDir: flagValue("--data-dir") ?? env.MEMORY_DATA_DIR ?? null,
+    configFile: flagValue("--config"),
+    env,
+  };
+}
+
+/** The parts of an MCP server entry of ours. */
+export function mcpEntryParts(entry: JsonObject): CommandParts {
+  const env: Record<string, string> = {};
+  const raw = entry.env;
+  if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
+    for (const [k, v] of Object.entries(raw)) if (typeof v === "string") env[k] = v;
+  }
+  const args = Array.isArray(entry.args) ? entry.args.filter((a): a is string => typeof a === "string") : [];
+  return partsOf(String(entry.command), args, env);
+}
+
+/**
+ * Splits a hook command line as a POSIX shell would for the words setup
+ * writes (leading NAME=value assignments, then words in single or double
+ * quotes or bare); null when it holds anything else (pipes, `$(...)`,
+ * `&&`...), which doctor cannot vouch for.
+ */
+export function splitCommandLine(line: string): { env: Record<string, string>; words: string[] } | null {
+  const words: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && (line[i] === " " || line[i] === "\t")) i++;
+    if (i >= n) break;
+    let word = "";
+    while (i < n && line[i] !== " " && line[i] !== "\t") {
+      const ch = line[i] as string;
+      if (ch === "'") {
+        const end = line.indexOf("'", i + 1);
+        if (end < 0) return null;
+        word += line.slice(i + 1, end);
+        i = end + 1;
+      } else if (ch === '"') {
+        i++;
+        while (i < n && line[i] !== '"') {
+          if (line[i] === "\\" && i + 1 < n && '"\\$`'.includes(line[i + 1] as string)) i++;
+          else if (line[i] === "$" || line[i] === "`") return null;
+          word += line[i];
+          i++;
+        }
+        if (i >= n) return null;
+        i++;
+      } else if (ch === "\\" && i + 1 < n) {
+        word += line[i + 1];
+        i += 2;
+      } else if (/[|&;<>()$`\\*?[\]{}~#!]/.test(ch)) {
+        return null;
+      } else {
+        word += ch;
+        i++;
+      }
+    }
+    words.push(word);
+  }
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string)) {
+    const w = words.shift() as string;
+    const eq = w.indexOf("=");
+    env[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return { env, words };
+}
+
+/** The parts of a hook command of ours for `event` (null: not one setup's shape could have written). */
+export function hookCommandParts(command: string, event: string): CommandParts | null {
+  const split = splitCommandLine(command);
+  if (!split || split.words.length < 3) return null;
+  const { env, words } = split;
+  if (words.at(-1) !== event || words.at(-2) !== "hook") return null;
+  const [program, ...rest] = words.slice(0, -2);
+  return program === undefined ? null : partsOf(program, rest, env);
+}
+
 /** What setup wants in the settings file (`env`, `permissions.allow`, `hooks`). */
 export function settingsWants(i: SetupInputs, current: JsonObject): Want[] {
   const wants: Want[] = [];
@@ -321,8 +441,8 @@ export function settingsWants(i: SetupInputs, current: JsonObject): Want[] {
       wants.push({ kind: "unset", path: ["env", key] });
     }
   }
-  for (const tool of READ_TOOLS) {
-    wants.push({ kind: "add", path: ["permissions", "allow"], item: `mcp__${i.serverName}__${tool}` });
+  for (const rule of readToolRules(i.serverName)) {
+    wants.push({ kind: "add", path: ["permissions", "allow"], item: rule });
   }
   for (const event of HOOK_EVENTS) {
     wants.push({

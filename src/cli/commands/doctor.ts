@@ -1,8 +1,9 @@
 /**
  * `doctor`: checks the CA, `.env` permissions, the proxy, this shell's
- * routing variables and the store's health (for Mem0, that the key is
- * accepted). Each check passes or says what to run; any failure makes the
- * command fail (non-zero exit).
+ * routing variables, the store's health (for Mem0, that the key is
+ * accepted), and Claude Code's setup (routing, the proxy it needs, the MCP
+ * server, the read-tool permissions, the hooks). Each check passes or says
+ * what to run; any failure makes the command fail (non-zero exit).
  */
 import type { Check } from "../../capture/doctor-checks.js";
 import { MemoryError } from "../../core/errors.js";
@@ -36,20 +37,49 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
     .addOption(jsonOption())
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
-      const [{ caPaths }, d, { probeProxy }, { checkTranscripts }] = await Promise.all([
+      const [
+        { caPaths },
+        d,
+        { probeProxy },
+        { checkTranscripts, readTranscriptStatus },
+        { checkClaudeCode },
+      ] = await Promise.all([
         import("../../capture/ca.js"),
         import("../../capture/doctor-checks.js"),
         import("../../capture/proxy-probe.js"),
         import("../../capture/transcripts/transcript-status.js"),
+        import("../setup/claude-code-doctor.js"),
       ]);
       const probe = await probeProxy(config);
+      let watchPid: number | null = null;
+      try {
+        const w = readTranscriptStatus(config.dataDir)?.watch;
+        if (w?.alive) watchPid = w.pid;
+      } catch {
+        // the transcripts check below reports an unreadable state file
+      }
+      const claude = checkClaudeCode({
+        config,
+        envFile: ctx.envFile(),
+        env: process.env,
+        cwd: process.cwd(),
+        probe,
+        watchPid,
+        platform: process.platform,
+      });
       const checks: Check[] = [
         ...d.checkCa(config),
         d.checkEnvFile(ctx.envFile()),
-        d.checkProxy(probe),
-        ...d.checkShellRouting(process.env, probe.status?.url ?? probe.url, caPaths(config.dataDir).cert),
+        d.checkProxy(probe, claude.proxyNotNeeded),
+        ...d.checkShellRouting(
+          process.env,
+          probe.status?.url ?? probe.url,
+          caPaths(config.dataDir).cert,
+          claude.capturedBy,
+        ),
         await d.checkStore(() => ctx.store(), config.defaultUserId),
         checkTranscripts(config.dataDir),
+        ...claude.checks,
         securityCheck(config.dataDir),
       ];
       const failed = checks.filter((c) => !c.ok);

@@ -17,7 +17,6 @@ import {
   parseJsonObject,
   type Route,
   type Scope,
-  type SetupInputs,
   settingsWants,
 } from "../../core/claude-setup.js";
 import { MemoryError } from "../../core/errors.js";
@@ -26,6 +25,7 @@ import { carriedEnv, carriedGlobalArgs } from "../carry.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { ManagedFile } from "../setup/claude-code.js";
+import { claudeCodeFiles, setupInputs } from "../setup/claude-code-target.js";
 import { describeCommand } from "./catalog.js";
 
 interface ClaudeCodeFlags {
@@ -34,52 +34,6 @@ interface ClaudeCodeFlags {
   name: string;
   dryRun?: boolean;
   undo?: boolean;
-}
-
-/** Where Claude Code keeps what setup changes, for one scope. */
-export function claudeCodeFiles(
-  scope: Scope,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-): { settings: string; mcp: string; local: string | null } {
-  const home = env.HOME?.trim() || homedir();
-  const configDir = env.CLAUDE_CONFIG_DIR?.trim() ? resolve(env.CLAUDE_CONFIG_DIR.trim()) : null;
-  if (scope === "project") {
-    return {
-      settings: join(cwd, ".claude", "settings.json"),
-      mcp: join(cwd, ".mcp.json"),
-      local: join(cwd, ".claude", "settings.local.json"),
-    };
-  }
-  return {
-    settings: join(configDir ?? join(home, ".claude"), "settings.json"),
-    // With CLAUDE_CONFIG_DIR, Claude Code keeps its global state file in that folder.
-    mcp: configDir ? join(configDir, ".claude.json") : join(home, ".claude.json"),
-    local: null,
-  };
-}
-
-function loopbackHost(host: string): string {
-  return host === "0.0.0.0" || host === "::" || host === ""
-    ? "127.0.0.1"
-    : host.includes(":")
-      ? `[${host}]`
-      : host;
-}
-
-function originOf(url: string): string | null {
-  try {
-    const u = new URL(url.includes("://") ? url : `http://${url}`);
-    const host = ["127.0.0.1", "localhost", "[::1]", "::1"].includes(u.hostname) ? "loopback" : u.hostname;
-    return `${host}:${u.port || "80"}`;
-  } catch {
-    return null;
-  }
-}
-
-function hasLoopback(noProxy: string | undefined): boolean {
-  const items = (noProxy ?? "").split(",").map((s) => s.trim().toLowerCase());
-  return items.includes("*") || (items.includes("127.0.0.1") && items.includes("localhost"));
 }
 
 function readJson(path: string): JsonObject {
@@ -120,8 +74,6 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
       `PROXY_AUTH_TOKEN is set, and routing with --scope project would write it into ${files.settings}, which is shared with the project: use --scope user, or --route none`,
     );
   }
-  const host = loopbackHost(config.proxy.host);
-  const proxyUrl = `http://${host}:${config.proxy.port}`;
   const { caPaths, loadOrCreateCa } = await import("../../capture/ca.js");
   const { bundleContains, bundlePath, writeCombinedBundle } = await import("../../capture/ca-bundle.js");
   const ca = caPaths(dataDir);
@@ -129,10 +81,6 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
 
   const settingsNow = readJson(files.settings);
   const settingsEnv = (settingsNow.env ?? {}) as Record<string, unknown>;
-  const isOurs = (key: string, value: string) =>
-    key === "NODE_EXTRA_CA_CERTS"
-      ? resolve(value).startsWith(ca.dir + sep)
-      : originOf(value) !== null && originOf(value) === originOf(proxyUrl);
 
   // The proxy route: NODE_EXTRA_CA_CERTS must hold the proxy's CA and keep any bundle it points at now.
   let caBundle = ca.cert;
@@ -153,29 +101,17 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
     }
   }
 
-  const { env: carried, secrets } = carriedEnv(process.env, dataDir);
-  const corporate = [settingsEnv.HTTPS_PROXY, process.env.HTTPS_PROXY, process.env.HTTP_PROXY].find(
-    (v): v is string => typeof v === "string" && v !== "" && !isOurs("HTTPS_PROXY", v),
-  );
-  const noProxyNow = (settingsEnv.NO_PROXY as string | undefined) ?? process.env.NO_PROXY;
-  const inputs: SetupInputs = {
+  const { secrets } = carriedEnv(process.env, dataDir);
+  const inputs = setupInputs({
+    config,
+    envFile: ctx.envFile(),
     scope: flags.scope,
     route: flags.route,
     serverName: flags.name,
-    nodePath: process.execPath,
-    cliPath: realpathSync(process.argv[1] ?? ""),
-    globalArgs: carriedGlobalArgs(ctx.envFile(), dataDir, process.env),
-    env: carried,
-    proxyUrl,
-    baseUrl: token ? `${proxyUrl}/t/${token}` : proxyUrl,
-    httpsProxy: token ? `http://mcp:${token}@${host}:${config.proxy.port}` : proxyUrl,
     caBundle,
-    noProxy:
-      corporate && !hasLoopback(noProxyNow)
-        ? [noProxyNow, "127.0.0.1", "localhost"].filter(Boolean).join(",")
-        : undefined,
-    isOurs,
-  };
+    settingsEnv,
+    shellEnv: process.env,
+  });
 
   const managed: ManagedFile[] = [
     { path: files.settings, newFileMode: token ? 0o600 : 0o644, wants: (doc) => settingsWants(inputs, doc) },
