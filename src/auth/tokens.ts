@@ -162,3 +162,9 @@ export function identify(dataDir: string, presented: string | null | undefined):
   }
   return null;
 }
+
+/** The identity of a token by its fingerprint while it is not revoked (a web session's cookie names it). Reads the file every time. */
+export function identifyById(dataDir: string, tokenId: string): Identity | null {
+  const t = readTokens(dataDir).find((r) => r.id === tokenId && !r.revoked_at);
+  return t ? { tokenId: t.id, user: t.user, admin: t.admin, teams: t.teams } : null;
+}

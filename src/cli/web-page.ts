@@ -5,6 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { teamMode } from "../auth/team-mode.js";
+import { identify, identifyById } from "../auth/tokens.js";
 import { Outbox, outboxPath } from "../capture/outbox.js";
 import { pidAlive, readProxyStatus } from "../capture/proxy-status.js";
 import type { Config } from "../core/config.js";
@@ -69,7 +71,16 @@ export async function startWebPage(
 ): Promise<WebPage> {
   const token = webToken(config);
   store = auditedAs(store, { entry: "web" });
+  const dataDir = config.dataDir;
+  // Team mode: the person's own token (tokens.json, read on every request) decides whose memories.
+  const team = teamMode(config)
+    ? {
+        identify: (presented: string) => identify(dataDir, presented),
+        byTokenId: (tokenId: string) => identifyById(dataDir, tokenId),
+      }
+    : undefined;
   const server = await startWebServer({
+    team,
     store,
     userId: config.defaultUserId,
     token: token.token,

@@ -5,26 +5,32 @@ import { insightsRoutes } from "./routes/insights-routes.js";
 import { privacyRoutes } from "./routes/privacy-routes.js";
 import { readRoutes } from "./routes/read-routes.js";
 import { writeRoutes } from "./routes/write-routes.js";
-import { loginHandler, loopbackGuard, requireSession, securityHeaders } from "./web-auth.js";
+import {
+  loginHandler,
+  loopbackGuard,
+  refuseUnknown,
+  requireCsrf,
+  requireSession,
+  securityHeaders,
+  type TeamDoor,
+  teamIdentity,
+  teamLoginHandler,
+} from "./web-auth.js";
 import type { WebContext } from "./web-context.js";
 
-const STATUS_FOR: Record<string, 400 | 404 | 409 | 503> = {
+const STATUS_FOR: Record<string, 400 | 403 | 404 | 409 | 503> = {
   INVALID_INPUT: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  FORBIDDEN: 403,
   STORE_UNAVAILABLE: 503,
   UPSTREAM_UNREACHABLE: 503,
   UNAVAILABLE: 503,
 };
 
-/** The web page as a Hono app (tests call `app.request()`; the server puts it on a socket). */
-export function createWebApp(w: WebContext): Hono {
-  const app = new Hono();
-  app.use("*", securityHeaders());
-  app.use("*", loopbackGuard(w.security));
-
+function serveAssets(app: Hono, assets: WebContext["assets"]): void {
   app.get("/assets/:name", (c) => {
-    const file = w.assets.files.get(c.req.param("name"));
+    const file = assets.files.get(c.req.param("name"));
     if (!file) return c.text("not found", 404);
     const hashed =
       c.req.param("name") !== "style.css" &&
@@ -40,9 +46,9 @@ export function createWebApp(w: WebContext): Hono {
     }
     return c.body(new Uint8Array(file.body));
   });
-  app.get("/login", loginHandler(w.token, w.auth, w.security));
+}
 
-  app.use("*", requireSession(w.token, w.auth, w.security));
+function mountPages(app: Hono, w: WebContext): void {
   readRoutes(app, w);
   writeRoutes(app, w);
   insightsRoutes(app, w);
@@ -60,6 +66,57 @@ export function createWebApp(w: WebContext): Hono {
         status,
       );
     return c.json({ error: message }, status);
+  });
+}
+
+/** The web page as a Hono app (tests call `app.request()`; the server puts it on a socket). */
+export function createWebApp(w: WebContext): Hono {
+  const app = new Hono();
+  app.use("*", securityHeaders());
+  app.use("*", loopbackGuard(w.security));
+  serveAssets(app, w.assets);
+  app.get("/login", loginHandler(w.token, w.auth, w.security));
+  app.use("*", requireSession(w.token, w.auth, w.security));
+  mountPages(app, w);
+  return app;
+}
+
+/** One user's pages in team mode: behind the team door, with that user's CSRF token. */
+export function createUserApp(w: WebContext): Hono {
+  const app = new Hono();
+  app.use("*", requireCsrf(w.auth.csrf, w.security));
+  mountPages(app, w);
+  return app;
+}
+
+export interface TeamWebOptions {
+  door: TeamDoor;
+  /** Signs the session cookies and CSRF tokens (the local web token). */
+  secret: string;
+  assets: WebContext["assets"];
+  security?: WebContext["security"];
+  /** The pages of one user (made on first use, kept while it is used). */
+  appFor(user: string): Hono;
+}
+
+/**
+ * Team mode's page: every request's personal token (bearer, or the cookie
+ * its login set) decides the user, and the request goes to that user's
+ * pages, which read and write only that user's memories. The token file is
+ * read on every request: a revoked token stops at once.
+ */
+export function createTeamWebApp(o: TeamWebOptions): Hono {
+  const app = new Hono();
+  app.use("*", securityHeaders());
+  app.use("*", loopbackGuard(o.security));
+  serveAssets(app, o.assets);
+  const login = teamLoginHandler(o.secret, o.door, o.security);
+  app.get("/login", login);
+  app.post("/login", login);
+  app.all("*", (c) => {
+    const identity = teamIdentity(c, o.secret, o.door);
+    if (!identity) return refuseUnknown(c, o.security);
+    return o.appFor(identity.user).fetch(c.req.raw, { ...(c.env as object), identity });
   });
   return app;
 }

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
+import type { Identity } from "../core/access.js";
 import { tokenFingerprint } from "../core/token-mask.js";
 import { hasBearerToken, isAllowedOrigin, isLoopbackHost, secretsEqual } from "../http/loopback-guard.js";
 import type { SecurityEvents } from "../http/security-events.js";
@@ -117,6 +118,32 @@ export function isSignedIn(c: Context, token: string, auth: WebAuth): boolean {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** A state-changing request must carry the page's CSRF token (header or form field); null when it does. */
+async function csrfRefusal(
+  c: Context,
+  csrf: string,
+  security: SecurityEvents | null | undefined,
+): Promise<Response | null> {
+  if (SAFE_METHODS.has(c.req.method)) return null;
+  let presented = c.req.header(CSRF_HEADER);
+  const type = c.req.header("content-type") ?? "";
+  if (
+    presented === undefined &&
+    (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))
+  ) {
+    const form = await c.req.parseBody();
+    const field = form[CSRF_FIELD];
+    presented = typeof field === "string" ? field : undefined;
+  }
+  if (presented !== undefined && secretsEqual(presented, csrf)) return null;
+  report(c, security, "csrf_failed");
+  return refuse(
+    c,
+    403,
+    "This request did not come from this page (CSRF check failed). Reload the page and try again.",
+  );
+}
+
 /** Everything but /login and the static assets needs the cookie (or the bearer token), and CSRF on writes. */
 export function requireSession(
   token: string,
@@ -132,28 +159,113 @@ export function requireSession(
         "Open the login link that `mcp-mitm-mem0 ui` printed (or run `mcp-mitm-mem0 ui --print-link`).",
       );
     }
-    if (!SAFE_METHODS.has(c.req.method)) {
-      let presented = c.req.header(CSRF_HEADER);
-      const type = c.req.header("content-type") ?? "";
-      if (
-        presented === undefined &&
-        (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))
-      ) {
-        const form = await c.req.parseBody();
-        const field = form[CSRF_FIELD];
-        presented = typeof field === "string" ? field : undefined;
-      }
-      if (presented === undefined || !secretsEqual(presented, auth.csrf)) {
-        report(c, security, "csrf_failed");
-        return refuse(
-          c,
-          403,
-          "This request did not come from this page (CSRF check failed). Reload the page and try again.",
-        );
-      }
-    }
+    const refused = await csrfRefusal(c, auth.csrf, security);
+    if (refused) return refused;
     await next();
   };
+}
+
+/** Team mode: the CSRF check alone (the team door has already decided who the request is). */
+export function requireCsrf(csrf: string, security?: SecurityEvents | null): MiddlewareHandler {
+  return async (c, next) => {
+    const refused = await csrfRefusal(c, csrf, security);
+    if (refused) return refused;
+    await next();
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Team mode (AUTH_MODE=tokens): each person logs in with their own token.
+
+/**
+ * How the page tells who a request is in team mode. Both read the token file
+ * on every call, so a revoked token (and every browser logged in with it) is
+ * refused at its next request.
+ */
+export interface TeamDoor {
+  /** The identity of a presented personal token; null when unknown or revoked. */
+  identify(presented: string): Identity | null;
+  /** The identity of a token by its fingerprint, while it is not revoked. */
+  byTokenId(tokenId: string): Identity | null;
+}
+
+export const TEAM_SESSION_COOKIE = "mmm_team";
+
+/**
+ * Team mode's cookie names the token by its fingerprint and is signed with
+ * the server's secret (the local web token, which never leaves this
+ * machine): `<fingerprint>.<HMAC>`. It carries neither the token nor its hash.
+ */
+export function teamSessionCookie(secret: string, tokenId: string): string {
+  return `${tokenId}.${createHmac("sha256", secret).update(`mcp-mitm-mem0 team session v1|${tokenId}`).digest("base64url")}`;
+}
+
+/** The page's CSRF token for one user in team mode. */
+export function teamCsrf(secret: string, user: string): string {
+  return createHmac("sha256", secret).update(`mcp-mitm-mem0 team csrf v1|${user}`).digest("base64url");
+}
+
+function teamCookieIdentity(c: Context, secret: string, door: TeamDoor): Identity | null {
+  const cookie = getCookie(c, TEAM_SESSION_COOKIE);
+  if (!cookie) return null;
+  const tokenId = cookie.slice(0, cookie.indexOf("."));
+  if (!/^[0-9a-f]{12}$/.test(tokenId) || !secretsEqual(cookie, teamSessionCookie(secret, tokenId)))
+    return null;
+  return door.byTokenId(tokenId);
+}
+
+/** Who a team-mode request is: its bearer token, else its session cookie; null when neither is valid now. */
+export function teamIdentity(c: Context, secret: string, door: TeamDoor): Identity | null {
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  if (presented) return door.identify(presented);
+  return teamCookieIdentity(c, secret, door);
+}
+
+function loginForm(message: string | null): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Log in · memory</title><link rel="stylesheet" href="/assets/style.css"></head><body><main id="main" class="refusal"><h1>Log in to see your memories</h1>${message ? `<p class="error">${escapeHtml(message)}</p>` : ""}<form method="post" action="/login"><p><label for="token">Your personal token (from <code>mcp-mitm-mem0 token create --user &lt;you&gt;</code>)</label></p><p><input id="token" name="token" type="password" autocomplete="current-password" required></p><p><button type="submit">Log in</button></p></form></main></body></html>`;
+}
+
+/**
+ * Team mode's /login: GET with `?token=` (a link) or POST from the form sets
+ * the signed cookie for that token; GET without a token shows the form.
+ */
+export function teamLoginHandler(secret: string, door: TeamDoor, security?: SecurityEvents | null) {
+  return async (c: Context) => {
+    let presented = c.req.query("token") ?? "";
+    if (c.req.method === "POST") {
+      const form = await c.req.parseBody();
+      presented = typeof form.token === "string" ? form.token.trim() : "";
+    } else if (presented === "") {
+      return c.html(loginForm(null), 200);
+    }
+    const identity = presented === "" ? null : door.identify(presented);
+    if (!identity) {
+      if (presented === "") report(c, security, "missing_token");
+      else report(c, security, "wrong_token", { token: tokenFingerprint(presented) });
+      const message =
+        "This token is not valid: it is unknown or was revoked. Ask an admin for yours (`mcp-mitm-mem0 token create --user <you>`).";
+      if ((c.req.header("accept") ?? "").includes("text/html")) return c.html(loginForm(message), 401);
+      return c.json({ error: message }, 401);
+    }
+    setCookie(c, TEAM_SESSION_COOKIE, teamSessionCookie(secret, identity.tokenId), {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+      maxAge: SESSION_DAYS * 86_400,
+    });
+    c.header("referrer-policy", "no-referrer");
+    return c.redirect(isSafeNext(c.req.query("next")), 303);
+  };
+}
+
+/** Team mode: a request without a valid personal token (revoked included) is refused here. */
+export function refuseUnknown(c: Context, security?: SecurityEvents | null) {
+  report(c, security, c.req.header("authorization") ? "wrong_token" : "not_signed_in");
+  return refuse(
+    c,
+    401,
+    "Log in with your personal token at /login (team mode); a revoked token is refused at once.",
+  );
 }
 
 /** The Content-Security-Policy: only this server's own scripts, styles and connections; no frames, no inline code. */

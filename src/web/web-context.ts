@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { Identity } from "../core/access.js";
 import type { Insight, Suggestion } from "../core/insights/types.js";
 import type { Logger } from "../core/logger.js";
 import type { SecurityEvents } from "../http/security-events.js";
@@ -21,8 +22,10 @@ export type { Insight, Suggestion };
 /** Everything a route needs; built once per server. */
 export interface WebContext {
   store: MemoryStore;
-  /** Whose memories the page shows. */
+  /** Whose memories the page shows (in team mode, the token's user: one context per user). */
   userId: string;
+  /** Team mode is on: forget, export and import are bounded by the request's identity. */
+  team?: boolean | undefined;
   token: string;
   auth: WebAuth;
   catalog: Catalog;
@@ -35,6 +38,15 @@ export interface WebContext {
   now: () => Date;
   /** Where refused requests are recorded (absent in tests that call the app directly). */
   security?: SecurityEvents | null | undefined;
+}
+
+/**
+ * Team mode: who this request is (decided by the team door from the
+ * request's personal token or cookie, passed to the user's app in env);
+ * undefined when one person uses the page.
+ */
+export function requestIdentity(c: Context): Identity | undefined {
+  return (c.env as { identity?: Identity } | undefined)?.identity;
 }
 
 /** A fetch() from the page's script (JSON answers) rather than a plain form post (redirects). */

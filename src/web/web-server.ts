@@ -1,15 +1,17 @@
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
+import type { Hono } from "hono";
 import type { Logger } from "../core/logger.js";
 import type { SecurityEvents } from "../http/security-events.js";
+import { auditedAs } from "../store/audited-store.js";
 import type { MemoryStore } from "../store/memory-store.js";
 import { loadAssets } from "./assets.js";
 import { Catalog } from "./catalog.js";
 import { FlashMessages } from "./flash-messages.js";
 import { type CaptureCounters, LiveFeed } from "./live-feed.js";
 import { UndoDeletes } from "./undo-deletes.js";
-import { createWebApp } from "./web-app.js";
-import { deriveAuth, loginUrl } from "./web-auth.js";
+import { createTeamWebApp, createUserApp, createWebApp } from "./web-app.js";
+import { deriveAuth, loginUrl, type TeamDoor, teamCsrf } from "./web-auth.js";
 import type { WebContext, WebInsights } from "./web-context.js";
 
 export interface WebServerOptions {
@@ -28,7 +30,15 @@ export interface WebServerOptions {
   now?: () => Date;
   /** Where refused requests are recorded. */
   security?: SecurityEvents | undefined;
+  /**
+   * Team mode: each person logs in with their own token and sees only
+   * their own memories (`userId` is then unused); `token` signs the cookies.
+   */
+  team?: TeamDoor | undefined;
 }
+
+/** Team mode keeps the pages (catalog, live feed) of at most this many users at once. */
+const MAX_TEAM_USERS = 32;
 
 export interface RunningWebServer {
   /** http://127.0.0.1:PORT/ */
@@ -36,60 +46,112 @@ export interface RunningWebServer {
   port: number;
   /** The address to open once; it carries the token. */
   loginUrl(next?: string): string;
-  context: WebContext;
+  /** The single user's context (not in team mode: see contextFor). */
+  readonly context: WebContext;
+  /** The context of a user's pages (in team mode, once that user has used the page). */
+  contextFor(user: string): WebContext | undefined;
   close(): Promise<void>;
+}
+
+interface UserPages {
+  context: WebContext;
+  app: Hono;
+  rescan: NodeJS.Timeout;
 }
 
 export async function startWebServer(o: WebServerOptions): Promise<RunningWebServer> {
   const logger = o.logger.child({ component: "web" });
   const assets = loadAssets();
-  const catalog = new Catalog(o.store, o.userId, logger);
-  const live = new LiveFeed({
-    store: o.store,
-    userId: o.userId,
-    catalog,
-    logger,
-    readCounters: o.readCounters,
-    pollMs: o.pollMs ?? (o.store.backend === "sqlite" ? 1000 : 10_000),
-  });
-  const context: WebContext = {
-    store: o.store,
-    userId: o.userId,
-    token: o.token,
-    auth: deriveAuth(o.token),
-    catalog,
-    live,
-    undo: new UndoDeletes(),
-    flash: new FlashMessages(),
-    assets,
-    logger,
-    insights: o.insights ?? null,
-    now: o.now ?? (() => new Date()),
-    security: o.security ?? null,
+
+  /** Everything the pages of one user need: that user's catalog, live feed, undo and messages. */
+  const pagesFor = (userId: string, team: boolean): UserPages => {
+    const store = team ? auditedAs(o.store, { entry: "web", actor: userId }) : o.store;
+    const catalog = new Catalog(store, userId, logger);
+    const live = new LiveFeed({
+      store,
+      userId,
+      catalog,
+      logger,
+      readCounters: o.readCounters,
+      pollMs: o.pollMs ?? (o.store.backend === "sqlite" ? 1000 : 10_000),
+    });
+    const context: WebContext = {
+      store,
+      userId,
+      team,
+      token: o.token,
+      auth: team ? { session: "", csrf: teamCsrf(o.token, userId) } : deriveAuth(o.token),
+      catalog,
+      live,
+      undo: new UndoDeletes(),
+      flash: new FlashMessages(),
+      assets,
+      logger,
+      insights: o.insights ?? null,
+      now: o.now ?? (() => new Date()),
+      security: o.security ?? null,
+    };
+    catalog
+      .rescan()
+      .catch((e: unknown) =>
+        logger.warn("reading memories for the page failed", { error: (e as Error).name }),
+      );
+    live.start();
+    const rescan = setInterval(() => void catalog.rescan().catch(() => {}), o.rescanMs ?? 600_000);
+    rescan.unref();
+    return { context, app: team ? createUserApp(context) : createWebApp(context), rescan };
   };
-  const app = createWebApp(context);
+
+  const users = new Map<string, UserPages>();
+  const stopPages = (p: UserPages) => {
+    clearInterval(p.rescan);
+    p.context.live.stop();
+  };
+  const single = o.team ? null : pagesFor(o.userId, false);
+  const teamApp = o.team
+    ? createTeamWebApp({
+        door: o.team,
+        secret: o.token,
+        assets,
+        security: o.security ?? null,
+        appFor: (user) => {
+          let p = users.get(user);
+          if (p) {
+            users.delete(user); // most recently used last
+          } else {
+            p = pagesFor(user, true);
+            if (users.size >= MAX_TEAM_USERS) {
+              const [oldest, pages] = users.entries().next().value as [string, UserPages];
+              users.delete(oldest);
+              stopPages(pages);
+            }
+          }
+          users.set(user, p);
+          return p.app;
+        },
+      })
+    : null;
+  const app = (single?.app ?? teamApp) as Hono;
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: o.port, hostname: "127.0.0.1" }, () => resolve(s));
     s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/`;
-  catalog
-    .rescan()
-    .catch((e: unknown) => logger.warn("reading memories for the page failed", { error: (e as Error).name }));
-  live.start();
-  const rescan = setInterval(() => void catalog.rescan().catch(() => {}), o.rescanMs ?? 600_000);
-  rescan.unref();
-  logger.info("web page ready", { port });
+  logger.info("web page ready", { port, team: Boolean(o.team) });
   return {
     url,
     port,
     loginUrl: (next) => loginUrl(url, o.token, next),
-    context,
+    get context(): WebContext {
+      if (!single) throw new Error("team mode has one context per user: use contextFor(user)");
+      return single.context;
+    },
+    contextFor: (user) => (single && user === o.userId ? single.context : users.get(user)?.context),
     async close() {
-      clearInterval(rescan);
       o.security?.close();
-      live.stop();
+      if (single) stopPages(single);
+      for (const p of users.values()) stopPages(p);
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

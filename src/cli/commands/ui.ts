@@ -32,8 +32,13 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
     .option("--print-link", "print the login link (it carries the token) and exit")
     .action(async (o: { port?: number; open?: boolean; printLink?: boolean }) => {
       const config = ctx.config();
+      const { teamMode } = await import("../../auth/team-mode.js");
+      const team = teamMode(config);
       if (o.printLink) {
-        ctx.outSecret(loginUrl(pageUrl(config), webToken(config).token));
+        // Team mode has no shared link: each person logs in with their own token.
+        if (team)
+          ctx.out(`${new URL("/login", pageUrl(config))} (team mode: log in with your personal token)`);
+        else ctx.outSecret(loginUrl(pageUrl(config), webToken(config).token));
         return;
       }
       const logger = ctx.logger();
@@ -41,8 +46,13 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
       const page = await startWebPage(config, store, logger, o.port ?? config.web.port);
       const stopped = waitForSignal();
       ctx.out(`web page on ${page.server.url}`);
-      ctx.out("login link: mcp-mitm-mem0 ui --print-link (or --open)");
-      if (o.open) openInBrowser(page.server.loginUrl(), logger);
+      if (team)
+        ctx.out(
+          `team mode: each person logs in at ${new URL("/login", page.server.url)} with their own token`,
+        );
+      else ctx.out("login link: mcp-mitm-mem0 ui --print-link (or --open)");
+      if (o.open)
+        openInBrowser(team ? new URL("/login", page.server.url).toString() : page.server.loginUrl(), logger);
       await stopped;
       await page.close();
     });

@@ -1,13 +1,14 @@
 import { Readable } from "node:stream";
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
+import { accessRefusal, assertAccess } from "../../core/access.js";
 import { errorMessage, InvalidInputError } from "../../core/errors.js";
 import { auditedOperation } from "../../store/audited-store.js";
 import { exportChunks } from "../../store/portability/export-format.js";
 import { importRecords, readRecords } from "../../store/portability/import-records.js";
 import { page } from "../page.js";
 import { PrivacyPage } from "../views/privacy-page.js";
-import { fromScript, type WebContext } from "../web-context.js";
+import { fromScript, requestIdentity, type WebContext } from "../web-context.js";
 
 /** Largest import accepted from the page (the CLI has no limit). */
 export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
@@ -30,6 +31,7 @@ function privacy(
       csrf={w.auth.csrf}
       message={message}
       error={error}
+      admin={requestIdentity(c)?.admin}
     />,
     status as 200,
   );
@@ -42,15 +44,21 @@ function str(v: unknown): string {
 export function privacyRoutes(app: Hono, w: WebContext): void {
   app.get("/privacy", (c) => privacy(c, w, w.flash.take(c.req.query("done"))));
 
-  /** The same document `mcp-mitm-mem0 export` writes, as a download. */
+  /**
+   * The same document `mcp-mitm-mem0 export` writes, as a download: the
+   * page's user, or `?user=` (in team mode only an admin token may name
+   * another user; anyone else is refused with 403).
+   */
   app.get("/export", (c) => {
     const format = c.req.query("format") === "json" ? "json" : "jsonl";
+    const user = c.req.query("user")?.trim() || w.userId;
+    assertAccess(requestIdentity(c), user, "export");
     const day = w.now().toISOString().slice(0, 10);
     c.header("content-type", format === "json" ? "application/json" : "application/x-ndjson");
     c.header("content-disposition", `attachment; filename="memories-${day}.${format}"`);
     return stream(c, async (s) => {
-      await auditedOperation(w.store, "export", { user_id: w.userId }, async (audited) => {
-        for await (const chunk of exportChunks(audited, w.userId, format)) await s.write(chunk);
+      await auditedOperation(w.store, "export", { user_id: user }, async (audited) => {
+        for await (const chunk of exportChunks(audited, user, format)) await s.write(chunk);
       });
     });
   });
@@ -61,6 +69,8 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
    * Progress lines are JSON: {"seen", "created", "skipped"}, then {"done": true, …} or {"error"}.
    */
   app.post("/import", async (c) => {
+    // Team mode: everything imported becomes the page user's own (an export names its user in each record).
+    const as = w.team ? { user: w.userId } : {};
     const length = Number(c.req.header("content-length") ?? "0");
     if (length > MAX_IMPORT_BYTES)
       return c.json({ error: "The file is too large for the page; use the CLI." }, 413);
@@ -71,7 +81,12 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
       if (!(file instanceof File)) return privacy(c, w, null, "Choose a file to import.", 400);
       try {
         const counts = await auditedOperation(w.store, "import", {}, (audited) =>
-          importRecords(audited, readRecords(Readable.fromWeb(file.stream() as never), file.name), file.name),
+          importRecords(
+            audited,
+            readRecords(Readable.fromWeb(file.stream() as never), file.name),
+            file.name,
+            as,
+          ),
         );
         void w.catalog.rescan();
         return privacy(c, w, `Imported ${counts.created} memories, ${counts.skipped} already present.`);
@@ -87,6 +102,7 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
       try {
         const counts = await auditedOperation(w.store, "import", {}, (audited) =>
           importRecords(audited, readRecords(Readable.fromWeb(body as never), name), name, {
+            ...as,
             onProgress: (p) => void s.write(`${JSON.stringify(p)}\n`),
           }),
         );
@@ -103,6 +119,12 @@ export function privacyRoutes(app: Hono, w: WebContext): void {
     const user = str(form.user);
     if (user === "" || str(form.confirm) !== user)
       return privacy(c, w, null, "Type the user id twice, exactly, to forget it.", 400);
+    const identity = requestIdentity(c);
+    const refused = identity ? accessRefusal(identity, user, "forget") : null;
+    if (refused !== null) {
+      if (fromScript(c)) return c.json({ error: `Refused: ${refused}` }, 403);
+      return privacy(c, w, null, `Refused: ${refused}`, 403);
+    }
     const n = await w.store.deleteAll({ user_id: user });
     if (user === w.userId) w.catalog.clear();
     const message = `Forgot ${user}: ${n} memories and their history deleted.`;

@@ -9,6 +9,8 @@ export interface PrivacyProps {
   csrf: string;
   message?: string | null;
   error?: string | null;
+  /** Team mode with an admin token: may export any user's memories. */
+  admin?: boolean | undefined;
 }
 
 export function PrivacyPage(p: PrivacyProps) {
@@ -40,6 +42,18 @@ export function PrivacyPage(p: PrivacyProps) {
             Download JSON
           </a>
         </p>
+        {p.admin ? (
+          <form method="get" action="/export" class="stack" id="admin-export">
+            <label class="field">
+              <span>Admin: export the memories of user</span>
+              <input type="text" name="user" autocomplete="off" required />
+            </label>
+            <input type="hidden" name="format" value="jsonl" />
+            <button type="submit" class="button">
+              Export that user (JSONL)
+            </button>
+          </form>
+        ) : null}
       </section>
       <section class="panel" aria-labelledby="h-import">
         <h2 id="h-import">Import</h2>
