@@ -6,7 +6,7 @@ import type { Logger } from "../core/logger.js";
 import { clientTlsAbortReason, type SecurityEvents } from "../http/security-events.js";
 import { rawHttpError } from "./error-response.js";
 import type { LeafCertCache } from "./leaf-certs.js";
-import { proxyAuthorized, refusedToken } from "./proxy-auth.js";
+import { type ProxyGate, proxyCaller, refusedToken, tokenFromProxyAuthorization } from "./proxy-auth.js";
 
 /**
  * CONNECT: for an intercepted host, answer 200, terminate TLS with a leaf
@@ -18,11 +18,13 @@ import { proxyAuthorized, refusedToken } from "./proxy-auth.js";
 export interface ConnectDeps {
   interceptHosts: ReadonlySet<string>;
   leaves: LeafCertCache;
-  authToken: string | undefined;
+  /** Absent: no authentication (loopback without PROXY_AUTH_TOKEN or team mode). */
+  gate: ProxyGate | undefined;
   connectTimeoutMs: number;
   logger: Logger;
   /** Gives a decrypted client socket to the HTTP server. */
-  serveIntercepted(socket: TLSSocket, host: string): void;
+  /** `token`: what the CONNECT presented, so that each request inside is checked again (revocation). */
+  serveIntercepted(socket: TLSSocket, host: string, token: string | null): void;
   count(event: "intercepted" | "tunnelled" | "connectRejected" | "connectFailed"): void;
   /** Open CONNECT sockets (tunnelled, intercepted or mid-handshake), for shutdown. */
   sockets: Set<Duplex>;
@@ -56,7 +58,7 @@ export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer
   deps.sockets.add(socket);
   socket.once("close", () => deps.sockets.delete(socket));
   const peer = (socket as Socket).remoteAddress;
-  if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken)) {
+  if (deps.gate && !proxyCaller(req.headers, deps.gate)) {
     deps.count("connectRejected");
     deps.security?.record("proxy_auth_refused", { ...refusedToken(req.headers), peer, method: "CONNECT" });
     reject(
@@ -75,7 +77,8 @@ export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer
     reject(socket, 400, "Bad Request", "CONNECT needs host:port");
     return;
   }
-  if (deps.interceptHosts.has(target.host)) intercept(socket, head, target.host, deps, peer);
+  const token = tokenFromProxyAuthorization(req.headers["proxy-authorization"]);
+  if (deps.interceptHosts.has(target.host)) intercept(socket, head, target.host, token, deps, peer);
   else tunnel(socket, head, target, deps);
 }
 
@@ -83,6 +86,7 @@ function intercept(
   socket: Duplex,
   head: Buffer,
   host: string,
+  token: string | null,
   deps: ConnectDeps,
   peer: string | undefined,
 ): void {
@@ -127,7 +131,7 @@ function intercept(
         tls.off("error", onHandshakeError);
         tls.off("end", onEnd);
         deps.count("intercepted");
-        deps.serveIntercepted(tls, host);
+        deps.serveIntercepted(tls, host, token);
       });
     },
     (err: unknown) => {

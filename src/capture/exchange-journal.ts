@@ -1,3 +1,4 @@
+import { CAPTURED_USER_HEADER } from "../core/capture/exchange-episode.js";
 import { BodyTee } from "./body-tee.js";
 import type { RawExchange } from "./forward.js";
 import type { JournaledExchange, JournalMeta } from "./outbox.js";
@@ -19,6 +20,8 @@ export const JOURNAL_HEADERS: ReadonlySet<string> = new Set([
   "x-app",
   "x-claude-code-session-id",
   "x-claude-code-agent-id",
+  // team mode: whose memory the exchange becomes (set by the proxy, never by a client)
+  CAPTURED_USER_HEADER,
 ]);
 
 function keep(headers: Record<string, string>): Record<string, string> {

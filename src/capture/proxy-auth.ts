@@ -39,9 +39,32 @@ export function tokenFromProxyAuthorization(value: string | undefined): string |
   return null;
 }
 
-export function proxyAuthorized(headers: IncomingHttpHeaders, token: string): boolean {
+/**
+ * Who a request through the proxy is, from the token it presented: null is
+ * refused; `{}` is let in (the one PROXY_AUTH_TOKEN); `{ user }` is a
+ * person's token in team mode, and that user is whose memory the traffic
+ * becomes.
+ */
+export interface ProxyCaller {
+  user?: string | undefined;
+}
+
+/** Decides a presented token; read per request (team mode reads the token file, so revocation is immediate). */
+export type ProxyGate = (candidate: string) => ProxyCaller | null;
+
+/** The single-token gate: PROXY_AUTH_TOKEN. */
+export function sharedTokenGate(token: string): ProxyGate {
+  return (candidate) => (tokenMatches(candidate, token) ? {} : null);
+}
+
+/** The caller a Proxy-Authorization header stands for, or null. */
+export function proxyCaller(headers: IncomingHttpHeaders, gate: ProxyGate): ProxyCaller | null {
   const candidate = tokenFromProxyAuthorization(headers["proxy-authorization"]);
-  return candidate !== null && tokenMatches(candidate, token);
+  return candidate === null ? null : gate(candidate);
+}
+
+export function proxyAuthorized(headers: IncomingHttpHeaders, token: string): boolean {
+  return proxyCaller(headers, sharedTokenGate(token)) !== null;
 }
 
 /**
@@ -53,7 +76,17 @@ export function reverseAuthorized(
   path: string,
   token: string,
 ): { path: string } | null {
-  if (proxyAuthorized(headers, token)) return { path };
+  return reverseCaller(headers, path, sharedTokenGate(token));
+}
+
+/** reverseAuthorized for any gate: the path without its `/t/<token>` prefix, and who the caller is. */
+export function reverseCaller(
+  headers: IncomingHttpHeaders,
+  path: string,
+  gate: ProxyGate,
+): ({ path: string } & ProxyCaller) | null {
+  const byHeader = proxyCaller(headers, gate);
+  if (byHeader) return { path, ...byHeader };
   if (!path.startsWith(TOKEN_PATH_PREFIX)) return null;
   const rest = path.slice(TOKEN_PATH_PREFIX.length);
   const slash = rest.search(/[/?]/);
@@ -63,9 +96,10 @@ export function reverseAuthorized(
   } catch {
     return null;
   }
-  if (!tokenMatches(candidate, token)) return null;
+  const caller = gate(candidate);
+  if (!caller) return null;
   const remaining = slash === -1 ? "/" : rest.slice(slash);
-  return { path: remaining.startsWith("/") ? remaining : `/${remaining}` };
+  return { path: remaining.startsWith("/") ? remaining : `/${remaining}`, ...caller };
 }
 
 export function isLoopbackHost(host: string): boolean {

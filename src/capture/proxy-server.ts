@@ -2,6 +2,8 @@ import * as http from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Worker } from "node:worker_threads";
+import { teamMode } from "../auth/team-mode.js";
+import { identify } from "../auth/tokens.js";
 import type { Config } from "../core/config.js";
 import { ConfigError, MemoryError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -27,10 +29,10 @@ import { InjectionLedger, injectionLedgerPath } from "./injection-ledger.js";
 import { createLeafCertCache } from "./leaf-certs.js";
 import { Outbox, outboxPath } from "./outbox.js";
 import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
-import { isLoopbackHost } from "./proxy-auth.js";
+import { isLoopbackHost, type ProxyGate, sharedTokenGate } from "./proxy-auth.js";
 import { displayUrl, type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
 import { RequestInjector } from "./request-injector.js";
-import { CAPTURE_CAP_BYTES, createRequestHandler } from "./request-router.js";
+import { CAPTURE_CAP_BYTES, createRequestHandler, type InterceptedSocket } from "./request-router.js";
 import { createPassthroughAgent, createUpstream } from "./upstream.js";
 
 /**
@@ -125,14 +127,29 @@ function inlineCapture(opts: StartProxyOptions, outbox: Outbox, counters: Counte
 export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
   const { config, logger } = opts;
   const { host, authToken } = config.proxy;
+  // Team mode (AUTH_MODE=tokens, or PostgreSQL served beyond loopback): each person's own token,
+  // checked against tokens.json on every request, decides whose memory the traffic becomes.
+  const team = teamMode(config, host);
   if (!isLoopbackHost(host)) {
     if (!opts.allowRemote) {
       throw new ConfigError(
-        `refusing to listen on ${host}: anyone who can reach it could use the proxy. Use 127.0.0.1, or pass --allow-remote and set PROXY_AUTH_TOKEN`,
+        `refusing to listen on ${host}: anyone who can reach it could use the proxy. Use 127.0.0.1, or pass --allow-remote and set PROXY_AUTH_TOKEN (or use team mode's personal tokens, AUTH_MODE=tokens)`,
       );
     }
-    if (!authToken) throw new ConfigError("--allow-remote needs PROXY_AUTH_TOKEN (16+ characters) to be set");
+    if (!authToken && !team)
+      throw new ConfigError(
+        "--allow-remote needs PROXY_AUTH_TOKEN (16+ characters) to be set, or team mode (AUTH_MODE=tokens) with personal tokens",
+      );
   }
+  const gate: ProxyGate | undefined = team
+    ? (candidate) => {
+        const who = identify(config.dataDir, candidate);
+        return who ? { user: who.user } : null;
+      }
+    : authToken
+      ? sharedTokenGate(authToken)
+      : undefined;
+  if (team) logger.info("proxy in team mode: each person sends their own token", { tokens: "tokens.json" });
   const interceptHosts = new Set(config.proxy.interceptHosts.map((h) => h.toLowerCase()));
   const ca = await loadOrCreateCa(config.dataDir, [...interceptHosts], logger);
   const leaves = createLeafCertCache(ca);
@@ -175,7 +192,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
 
   const streams = new Set<ActiveStream>();
   const connectSockets = new Set<Duplex>();
-  const interceptedSockets = new WeakMap<Socket, string>();
+  const interceptedSockets = new WeakMap<Socket, InterceptedSocket>();
   let activeRequests = 0;
   let port = 0;
   let closing: Promise<void> | null = null;
@@ -211,7 +228,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       upstream,
       passthroughAgent,
       interceptHosts,
-      authToken,
+      gate,
+      team,
       capBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
       counters,
       streams,
@@ -246,14 +264,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     handleConnect(req, socket, head, {
       interceptHosts,
       leaves,
-      authToken,
+      gate,
       connectTimeoutMs: timeouts.connectMs,
       logger,
       security,
       caPath: ca.paths.cert,
       sockets: connectSockets,
-      serveIntercepted: (tls, h) => {
-        interceptedSockets.set(tls, h);
+      serveIntercepted: (tls, h, token) => {
+        interceptedSockets.set(tls, { host: h, token });
         server.emit("connection", tls);
       },
       count: (event) => {
@@ -305,7 +323,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       url,
       caPath: ca.paths.cert,
       upstream: displayUrl(config.proxy.upstreamUrl),
-      authRequired: Boolean(authToken),
+      authRequired: Boolean(gate),
       startedAt,
       updatedAt: new Date().toISOString(),
       stats: s,
@@ -332,7 +350,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     url,
     upstream: displayUrl(config.proxy.upstreamUrl),
     intercept: [...interceptHosts],
-    auth: Boolean(authToken),
+    auth: Boolean(gate),
     inject: Boolean(injector),
   });
 

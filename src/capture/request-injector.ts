@@ -72,12 +72,13 @@ export class RequestInjector {
   }
 
   /** Reads the body and adds the notes; rejects only when the client's body could not be read. */
-  async prepare(req: http.IncomingMessage): Promise<PreparedRequest> {
+  /** `user`: in team mode the caller's (its memories are searched, its ledger entries kept apart). */
+  async prepare(req: http.IncomingMessage, user?: string | undefined): Promise<PreparedRequest> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const original = Buffer.concat(chunks);
     try {
-      return await this.inject(original, req.headers);
+      return await this.inject(original, req.headers, user ?? null);
     } catch (e) {
       this.opts.logger?.warn("memory injection failed; forwarding unchanged", {
         error: e instanceof Error ? e.name : "error",
@@ -86,7 +87,13 @@ export class RequestInjector {
     }
   }
 
-  private async inject(original: Buffer, headers: http.IncomingHttpHeaders): Promise<PreparedRequest> {
+  private async inject(
+    original: Buffer,
+    headers: http.IncomingHttpHeaders,
+    user: string | null,
+  ): Promise<PreparedRequest> {
+    // Team mode: one person's turn is never another's, even with the same words.
+    const keyOf = (key: string) => (user === null ? key : `${user}\u0000${key}`);
     const unchanged = (pairs: string[]): PreparedRequest => ({
       forward: original,
       captured: original,
@@ -103,21 +110,21 @@ export class RequestInjector {
     const shown = new Set<string>();
     let replayed = 0;
     for (const turn of turns.slice(0, -1)) {
-      const entry = this.opts.ledger.get(turn.key);
+      const entry = this.opts.ledger.get(keyOf(turn.key));
       if (!entry || entry.notes === "") continue;
       notes.set(turn.index, entry.notes);
       for (const id of entry.ids) shown.add(id);
       replayed += entry.ids.length;
     }
 
-    let entry = this.opts.ledger.get(newest.key);
+    let entry = this.opts.ledger.get(keyOf(newest.key));
     let skipped: Skip | null = null;
     // Only a person turn that ends the request is searched for; a later tool round trip replays it.
     if (!entry && newest.index === messageCount - 1) {
-      const found = await this.search(request, turns, headers, shown);
+      const found = await this.search(request, turns, headers, shown, user ?? this.opts.userId);
       // A turn without notes now never gets them later: its bytes may already be cached.
       if (typeof found === "string") skipped = found;
-      entry = this.opts.ledger.put(newest.key, typeof found === "string" ? EMPTY : found);
+      entry = this.opts.ledger.put(keyOf(newest.key), typeof found === "string" ? EMPTY : found);
     }
     let added = 0;
     if (entry && entry.notes !== "") {
@@ -141,13 +148,14 @@ export class RequestInjector {
     turns: readonly PersonTurn[],
     headers: http.IncomingHttpHeaders,
     shown: ReadonlySet<string>,
+    userId: string,
   ): Promise<LedgerEntry | Skip> {
     const query = turnQuery(request, turns.at(-1)?.index ?? -1);
     if (query === "") return EMPTY;
     const limit = timeout(this.opts.timeoutMs);
     try {
       const searching = this.opts.store.search(query, {
-        filters: { user_id: this.opts.userId },
+        filters: { user_id: userId },
         limit: SEARCH_LIMIT,
       });
       // A search that loses the race may still fail later: nobody is waiting for it then.

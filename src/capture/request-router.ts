@@ -1,6 +1,7 @@
 import type * as http from "node:http";
 import type { Socket } from "node:net";
 import type { Dispatcher } from "undici";
+import { CAPTURED_USER_HEADER } from "../core/capture/exchange-episode.js";
 import { DEFAULT_NOISE_RULES } from "../core/capture/index.js";
 import { classifyRoute } from "../core/capture/noise-filter.js";
 import type { Logger } from "../core/logger.js";
@@ -8,7 +9,14 @@ import type { SecurityEvents } from "../http/security-events.js";
 import type { Counters } from "./capture-stats.js";
 import { sendProxyError } from "./error-response.js";
 import { type ActiveStream, forwardRequest, isTlsFailure, type RawExchange } from "./forward.js";
-import { isLoopbackHost, proxyAuthorized, refusedToken, reverseAuthorized } from "./proxy-auth.js";
+import {
+  isLoopbackHost,
+  type ProxyCaller,
+  type ProxyGate,
+  proxyCaller,
+  refusedToken,
+  reverseCaller,
+} from "./proxy-auth.js";
 import { HEALTH_PATH } from "./proxy-status.js";
 import type { PreparedRequest, RequestInjector } from "./request-injector.js";
 import type { UpstreamTarget } from "./upstream.js";
@@ -25,16 +33,35 @@ import type { UpstreamTarget } from "./upstream.js";
 
 export const CAPTURE_CAP_BYTES = 8 * 1024 * 1024;
 
+export interface InterceptedSocket {
+  host: string;
+  token: string | null;
+}
+
+/**
+ * The exchange as capture gets it: the caller's user (team mode) in the
+ * internal header the episode builder reads, and never a client's own header
+ * of that name (nobody names a user by sending it).
+ */
+function forCapture(exchange: RawExchange, caller: ProxyCaller): RawExchange {
+  const { [CAPTURED_USER_HEADER]: _client, ...headers } = exchange.requestHeaders;
+  if (caller.user) headers[CAPTURED_USER_HEADER] = caller.user;
+  return { ...exchange, requestHeaders: headers };
+}
+
 export interface RouterDeps {
   upstream: UpstreamTarget;
   passthroughAgent: Dispatcher;
   interceptHosts: ReadonlySet<string>;
-  authToken: string | undefined;
+  /** Absent: no authentication. Team mode's gate names each caller's user. */
+  gate: ProxyGate | undefined;
+  /** Team mode: the health endpoint answers loopback peers without a token (status, doctor). */
+  team?: boolean | undefined;
   capBytes: number;
   counters: Counters;
   streams: Set<ActiveStream>;
-  /** Sockets decrypted from CONNECT, with the host the client asked for. */
-  interceptedSockets: WeakMap<Socket, string>;
+  /** Sockets decrypted from CONNECT, with the host the client asked for and the token the CONNECT carried. */
+  interceptedSockets: WeakMap<Socket, InterceptedSocket>;
   /** The proxy's own port (absolute URIs that point at it are reverse traffic). */
   ownPort: () => number;
   health: () => Record<string, unknown>;
@@ -58,13 +85,14 @@ function toUpstream(
   deps: RouterDeps,
   path: string,
   captureHost: string,
+  caller: ProxyCaller,
 ): void {
   const route = classifyRoute({ method: req.method ?? "GET", path }, DEFAULT_NOISE_RULES);
   deps.counters.exchanges++;
   const injector = deps.injector;
   if (injector && route.capture && req.method === "POST" && isMessagesPath(path) && injector.accepts(req)) {
-    injector.prepare(req).then(
-      (prepared) => forward(req, res, deps, path, captureHost, route.capture, prepared),
+    injector.prepare(req, caller.user).then(
+      (prepared) => forward(req, res, deps, path, captureHost, caller, route.capture, prepared),
       () => {
         // The client's body could not be read (it went away): nothing to forward.
         deps.counters.rejected++;
@@ -73,7 +101,7 @@ function toUpstream(
     );
     return;
   }
-  forward(req, res, deps, path, captureHost, route.capture, undefined);
+  forward(req, res, deps, path, captureHost, caller, route.capture, undefined);
 }
 
 /** `/v1/messages` (not count_tokens, not batches), with or without a query. */
@@ -87,6 +115,7 @@ function forward(
   deps: RouterDeps,
   path: string,
   captureHost: string,
+  caller: ProxyCaller,
   capture: boolean,
   prepared: PreparedRequest | undefined,
 ): void {
@@ -103,7 +132,7 @@ function forward(
     // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
     capture: capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
     // Made durable before the client sees the end of the reply.
-    onCaptured: (exchange) => deps.onExchange(exchange),
+    onCaptured: (exchange) => deps.onExchange(forCapture(exchange, caller)),
     onDone: ({ status, failure, exchange }) => {
       if (status === null) {
         deps.counters.upstreamErrors++;
@@ -163,7 +192,10 @@ function proxyAuthFailed(req: http.IncomingMessage, res: http.ServerResponse, de
     peer: peerOf(req),
     method: req.method,
   });
-  sendProxyError(res, 407, "authentication_error", "proxy authentication required (PROXY_AUTH_TOKEN)", {
+  const what = deps.team
+    ? "your personal token (team mode; `mcp-mitm-mem0 token create --user <you>`), unknown or revoked"
+    : "PROXY_AUTH_TOKEN";
+  sendProxyError(res, 407, "authentication_error", `proxy authentication required (${what})`, {
     "proxy-authenticate": 'Basic realm="mcp-mitm-mem0"',
   });
 }
@@ -171,15 +203,20 @@ function proxyAuthFailed(req: http.IncomingMessage, res: http.ServerResponse, de
 export function createRequestHandler(deps: RouterDeps): http.RequestListener {
   return (req, res) => {
     const url = req.url ?? "/";
-    const interceptedHost = deps.interceptedSockets.get(req.socket);
-    if (interceptedHost !== undefined) {
-      // Authenticated at CONNECT time.
-      toUpstream(req, res, deps, url.startsWith("/") ? url : "/", interceptedHost);
+    const intercepted = deps.interceptedSockets.get(req.socket);
+    if (intercepted !== undefined) {
+      // Authenticated at CONNECT time, and again for each request: a revoked token stops at once.
+      const caller = !deps.gate ? {} : intercepted.token === null ? null : deps.gate(intercepted.token);
+      if (!caller) {
+        res.shouldKeepAlive = false;
+        return proxyAuthFailed(req, res, deps);
+      }
+      toUpstream(req, res, deps, url.startsWith("/") ? url : "/", intercepted.host, caller);
       return;
     }
     if (/^https?:\/\//i.test(url)) {
-      if (deps.authToken && !proxyAuthorized(req.headers, deps.authToken))
-        return proxyAuthFailed(req, res, deps);
+      const caller = deps.gate ? proxyCaller(req.headers, deps.gate) : {};
+      if (!caller) return proxyAuthFailed(req, res, deps);
       let target: URL;
       try {
         target = new URL(url);
@@ -189,7 +226,7 @@ export function createRequestHandler(deps: RouterDeps): http.RequestListener {
       const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
       const path = `${target.pathname}${target.search}`;
       const toSelf = isLoopbackHost(host) && Number(target.port || 80) === deps.ownPort();
-      if (deps.interceptHosts.has(host) || toSelf) return toUpstream(req, res, deps, path, host);
+      if (deps.interceptHosts.has(host) || toSelf) return toUpstream(req, res, deps, path, host, caller);
       if (target.protocol !== "http:") {
         return refuse(req, res, deps, "https_without_connect", "use CONNECT for https:// through this proxy");
       }
@@ -198,8 +235,14 @@ export function createRequestHandler(deps: RouterDeps): http.RequestListener {
     if (!url.startsWith("/"))
       return refuse(req, res, deps, "unsupported_target", "unsupported request target");
     let path = url;
-    if (deps.authToken) {
-      const ok = reverseAuthorized(req.headers, url, deps.authToken);
+    let caller: ProxyCaller = {};
+    const healthProbe =
+      deps.team === true &&
+      url === HEALTH_PATH &&
+      (req.method === "GET" || req.method === "HEAD") &&
+      isLoopbackHost(req.socket.remoteAddress ?? "");
+    if (deps.gate && !healthProbe) {
+      const ok = reverseCaller(req.headers, url, deps.gate);
       if (!ok) {
         deps.counters.rejected++;
         deps.security?.record("proxy_auth_refused", {
@@ -211,10 +254,13 @@ export function createRequestHandler(deps: RouterDeps): http.RequestListener {
           res,
           401,
           "authentication_error",
-          "this capture proxy needs its token: Proxy-Authorization: Bearer <PROXY_AUTH_TOKEN>, or a base URL ending in /t/<PROXY_AUTH_TOKEN>",
+          deps.team
+            ? "this capture proxy is in team mode and needs your personal token (unknown or revoked): Proxy-Authorization: Bearer <token>, or a base URL ending in /t/<token>"
+            : "this capture proxy needs its token: Proxy-Authorization: Bearer <PROXY_AUTH_TOKEN>, or a base URL ending in /t/<PROXY_AUTH_TOKEN>",
         );
       }
       path = ok.path;
+      caller = { user: ok.user };
     }
     if (path === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
       const body = JSON.stringify(deps.health());
@@ -222,6 +268,6 @@ export function createRequestHandler(deps: RouterDeps): http.RequestListener {
       res.end(req.method === "HEAD" ? undefined : body);
       return;
     }
-    toUpstream(req, res, deps, path, deps.upstream.hostname);
+    toUpstream(req, res, deps, path, deps.upstream.hostname, caller);
   };
 }

@@ -35,6 +35,13 @@ export type ExchangeResult =
       episode: Episode;
     };
 
+/**
+ * Team mode: the proxy puts the user of the caller's personal token in this
+ * header of the captured copy of a request (never forwarded; a client's own
+ * header of that name is dropped), so the episode becomes that user's memory.
+ */
+export const CAPTURED_USER_HEADER = "x-mcp-mitm-mem0-captured-user";
+
 /** Claude Code marks a sub-agent's requests with this header; they are folded into the parent. */
 export const SUBAGENT_HEADER = "x-claude-code-agent-id";
 
@@ -71,6 +78,7 @@ function interpret(ex: CapturedExchange, opts: InterpretOptions): ExchangeResult
   // A refused request (400, 401, 429, 529 ...) carries no reply; the client retries it.
   const refused = ex.status !== null && (ex.status < 200 || ex.status >= 300) && reply.content.length === 0;
   const session = sessionId(ex.requestHeaders, body);
+  const capturedUser = headerValue(ex.requestHeaders, CAPTURED_USER_HEADER);
   const error = reply.error
     ? `${reply.error.type}${reply.error.message ? `: ${reply.error.message}` : ""}`
     : null;
@@ -85,7 +93,7 @@ function interpret(ex: CapturedExchange, opts: InterpretOptions): ExchangeResult
           complete: reply.complete,
           error,
         },
-    userId: opts.defaultUserId,
+    userId: capturedUser ?? opts.defaultUserId,
     agentId: opts.defaultAgentId,
     project: workingDirectory(body),
     session,
@@ -97,9 +105,19 @@ function interpret(ex: CapturedExchange, opts: InterpretOptions): ExchangeResult
   });
   if (!episode) return { kind: "skip", reason: "no episode in the request" };
   if (refused) episode.incomplete_reason = `error reply (HTTP ${ex.status})`;
+  if (capturedUser) {
+    // One person's episode is never taken for another's (the outbox and the store dedupe by key).
+    const perUser = (key: string) =>
+      createHash("sha256").update(`user\u0000${capturedUser}\u0000${key}`).digest("hex");
+    episode.key = perUser(episode.key);
+    episode.incomplete_key = perUser(episode.incomplete_key);
+  }
   return {
     kind: "episode",
-    conversation: conversationOf(session, body),
+    // Two people's conversations never merge, even with the same session id.
+    conversation: capturedUser
+      ? `user:${capturedUser}|${conversationOf(session, body)}`
+      : conversationOf(session, body),
     identity: hash(String(start), episode.words),
     ends: episode.complete,
     episode,
