@@ -102,6 +102,17 @@ export class SecurityEvents {
     return structuredClone(this.counts);
   }
 
+  /**
+   * Counts and the most recent event of each kind in the whole data directory
+   * (every process's summary, this one's saved first); this process's own
+   * without a data directory. For the web page.
+   */
+  overview(): SecurityEventSummary {
+    if (!this.options.dataDir) return this.summary();
+    this.save();
+    return readSecurityEvents(this.options.dataDir);
+  }
+
   /** Reports what the open windows held back and writes the summary. */
   close(): void {
     for (const [key, w] of this.windows) {
@@ -183,7 +194,7 @@ function definedOnly(fields: SecurityEventFields): SecurityEventFields {
 export function describeSecurityEvents(summary: SecurityEventSummary): string {
   const parts = Object.entries(summary).map(
     ([kind, e]) =>
-      `${e.count} ${kind} (last ${e.last.ts}: ${e.last.reason}${e.last.peer ? ` from ${e.last.peer}` : ""})`,
+      `${e.count} ${kind} (last ${e.last.ts}: ${e.last.reason}${e.last.peer ? ` from ${e.last.peer}` : ""})${e.last.fix ? ` — fix: ${e.last.fix}` : ""}`,
   );
   return parts.length ? parts.join("; ") : "none recorded";
 }

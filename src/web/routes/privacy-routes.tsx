@@ -29,6 +29,7 @@ function privacy(
       userId={w.userId}
       projects={w.catalog.projects()}
       csrf={w.auth.csrf}
+      securityEvents={w.security?.overview() ?? null}
       message={message}
       error={error}
       admin={requestIdentity(c)?.admin}

@@ -1,3 +1,4 @@
+import type { SecurityEventSummary } from "../../http/security-events.js";
 import type { ProjectSummary } from "../catalog.js";
 import { projectLabel } from "../memory-facts.js";
 import { CSRF_FIELD } from "../web-auth.js";
@@ -7,6 +8,8 @@ export interface PrivacyProps {
   userId: string;
   projects: ProjectSummary[];
   csrf: string;
+  /** Counts and the most recent of each kind (null: the page was started without a data directory). */
+  securityEvents?: SecurityEventSummary | null;
   message?: string | null;
   error?: string | null;
   /** Team mode with an admin token: may export any user's memories. */
@@ -71,6 +74,7 @@ export function PrivacyPage(p: PrivacyProps) {
         </form>
         <p class="note">Running an import twice adds nothing new.</p>
       </section>
+      {p.securityEvents ? <SecurityEventsPanel events={p.securityEvents} /> : null}
       <section class="panel danger-zone" aria-labelledby="h-scope">
         <h2 id="h-scope">Delete a project or a session</h2>
         <form method="post" action="/privacy/delete-scope" class="stack confirm-form">
@@ -120,5 +124,65 @@ export function PrivacyPage(p: PrivacyProps) {
         </form>
       </section>
     </>
+  );
+}
+
+/** Fields of an event shown under "details": never content, tokens only as fingerprints (as recorded). */
+const DETAIL_KEYS = ["host", "origin", "method", "status", "code", "request", "presented"] as const;
+
+function SecurityEventsPanel({ events }: { events: SecurityEventSummary }) {
+  const kinds = Object.entries(events).sort((a, b) => (a[1].last.ts < b[1].last.ts ? 1 : -1));
+  return (
+    <section class="panel" aria-labelledby="h-security" id="security-events">
+      <h2 id="h-security">Security events</h2>
+      <p class="note">
+        {
+          "Refused requests, failed TLS handshakes and rejected keys, from every process on this data directory (also in "
+        }
+        <code>mcp-mitm-mem0 status</code>
+        {" and "}
+        <code>doctor</code>
+        {")."}
+      </p>
+      {kinds.length === 0 ? (
+        <p>None recorded.</p>
+      ) : (
+        <section class="table-wrap" tabindex={0} aria-label="Security events by kind">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Event</th>
+                <th scope="col">Count</th>
+                <th scope="col">Most recent</th>
+                <th scope="col">Reason</th>
+                <th scope="col">From</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {kinds.map(([kind, e]) => (
+                <tr data-kind={kind}>
+                  <th scope="row">
+                    <code>{kind}</code>
+                  </th>
+                  <td>{String(e.count)}</td>
+                  <td>
+                    <time datetime={e.last.ts}>{e.last.ts.replace("T", " ").slice(0, 19)}</time>
+                  </td>
+                  <td>{e.last.reason}</td>
+                  <td>{e.last.peer ?? "—"}</td>
+                  <td>
+                    {DETAIL_KEYS.filter((k) => e.last[k] !== undefined)
+                      .map((k) => `${k}: ${e.last[k]}`)
+                      .join(", ")}
+                    {e.last.fix ? <p class="note">{String(e.last.fix)}</p> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+    </section>
   );
 }
