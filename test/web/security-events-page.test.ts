@@ -93,7 +93,7 @@ describe.runIf(browserAvailable("test/web/security-events-page.test.ts"))(
         expect(byKind.mcp_http_refused?.slice(1, 2)).toEqual(["1"]);
         expect(byKind.mcp_http_refused?.[5]).toMatch(/presented: \[token sha256:[0-9a-f]{8}\]/);
         expect((await axeViolations(page)).map((v) => v.id)).toEqual([]);
-      const html = await page.content();
+        const html = await page.content();
         expect(html).not.toContain(WRONG);
         expect(html).not.toContain(MCP_TOKEN);
       } finally {
