@@ -1,6 +1,7 @@
 /**
  * `npm run bench:locomo [-- --data PATH] [--json PATH] [--conversations conv-26,conv-30]
- *    [--glove | --embeddings-url URL --embeddings-model NAME] [--embeddings-weight W]`
+ *    [--glove | --embeddings-url URL --embeddings-model NAME] [--embeddings-weight W] [--backend postgres]`
+ * (`--backend postgres`: DATABASE_URL or TEST_DATABASE_URL; adds the PostgreSQL store's recall next to SQLite's)
  *
  * Retrieval quality of the SQLite memory store on LoCoMo (see docs/search.md):
  * recall@1/5/10/25 of the evidence turns per question category and overall,
@@ -15,6 +16,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { silentLogger } from "../src/core/logger.js";
 import { OpenAiEmbedder } from "../src/embeddings/openai-embedder.js";
+import { PgMemoryStore } from "../src/store/postgres/pg-store.js";
 import { SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { hasVectorIndex } from "../src/store/vector-indexing.js";
 import { GLOVE_MODEL, GloveEmbeddings, serveGlove } from "./lib/glove-embeddings-server.js";
@@ -35,6 +37,7 @@ import {
 } from "./lib/locomo-eval.js";
 import { ftsBaseline } from "./lib/locomo-fts-baseline.js";
 import { percentile, round3 } from "./lib/percentile.js";
+import { freshPgSchema, type PgSchema } from "./lib/pg-bench.js";
 import { fmt, formatTable } from "./lib/table.js";
 
 const CATEGORY_NAMES: Record<string, string> = {
@@ -115,8 +118,22 @@ async function main(): Promise<void> {
       "embeddings-url": { type: "string" },
       "embeddings-model": { type: "string" },
       "embeddings-weight": { type: "string" },
+      backend: { type: "string", default: "sqlite" },
     },
   });
+  if (values.backend !== "sqlite" && values.backend !== "postgres") {
+    console.error(`--backend "${values.backend}" is not accepted: use sqlite or postgres`);
+    process.exitCode = 2;
+    return;
+  }
+  const databaseUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (values.backend === "postgres" && !databaseUrl) {
+    console.error(
+      "bench:locomo --backend postgres needs DATABASE_URL (or TEST_DATABASE_URL: `source .ci/postgres.sh` starts a throwaway server)",
+    );
+    process.exitCode = 2;
+    return;
+  }
   const dataPath = resolve(values.data ?? process.env.LOCOMO_DEV_PATH ?? defaultLocomoPath());
   if (!existsSync(dataPath)) {
     console.error(missingLocomoMessage(dataPath));
@@ -151,6 +168,23 @@ async function main(): Promise<void> {
       prepareMs: 0,
     });
     rankings.push(await runStore("lexical ranking (default, offline)", conversations, dir, {}));
+    if (values.backend === "postgres" && databaseUrl) {
+      // The same turns and questions on PostgreSQL, one fresh schema per conversation.
+      const schemas: PgSchema[] = [];
+      try {
+        rankings.push(
+          await runStore("PostgreSQL store (tsvector + the same signals)", conversations, dir, {
+            openStore: async () => {
+              const schema = await freshPgSchema(databaseUrl);
+              schemas.push(schema);
+              return PgMemoryStore.open(schema.url, { logger: silentLogger });
+            },
+          }),
+        );
+      } finally {
+        for (const s of schemas) await s.drop();
+      }
+    }
     if (endpoint) {
       const e = endpoint;
       const embedder = new OpenAiEmbedder({ url: e.url, model: e.model, timeoutMs: 120_000 });
@@ -229,6 +263,20 @@ async function main(): Promise<void> {
       ]),
     )}`,
   );
+
+  const sqliteRanking = rankings[1];
+  const pgRanking = rankings.find((r) => r.name.startsWith("PostgreSQL"));
+  if (sqliteRanking && pgRanking) {
+    const a = summarise(sqliteRanking.questions);
+    const b = summarise(pgRanking.questions);
+    const d5 = b["r@5"] - a["r@5"];
+    const d10 = b["r@10"] - a["r@10"];
+    const ok = Math.abs(d5) <= 3 && Math.abs(d10) <= 3;
+    console.log(
+      `\nPostgreSQL vs SQLite store: R@5 ${fmt(b["r@5"], 1)} vs ${fmt(a["r@5"], 1)} (${d5 >= 0 ? "+" : ""}${fmt(d5, 1)}), ` +
+        `R@10 ${fmt(b["r@10"], 1)} vs ${fmt(a["r@10"], 1)} (${d10 >= 0 ? "+" : ""}${fmt(d10, 1)}): within 3 points ${ok ? "met" : "MISSED"}`,
+    );
+  }
 
   if (values.json) {
     const strip = ({ questions: _q, ...s }: RecallSummary) => s;

@@ -1,5 +1,11 @@
 /**
  * `npm run bench:store [-- --json PATH] [--sizes 10000,100000] [--queries 1000]`
+ * `npm run bench:store -- --backend postgres [--sizes 100000,1000000]` (DATABASE_URL or TEST_DATABASE_URL)
+ *
+ * With `--backend postgres`: ingest with 1 and 8 concurrent writers (the 8
+ * also sending 10% of each other's memories: stored once, no error), then at
+ * each size search p50/p99 on PostgreSQL next to the SQLite store measured
+ * in the same run on the same memories and queries.
  *
  * Ingest rate (addMany, batches of 1000) and search latency (p50/p99 over the
  * queries) of the SQLite memory store at each size, next to a raw better-sqlite3
@@ -13,6 +19,7 @@ import { parseArgs } from "node:util";
 import { buildFtsQuery } from "../src/core/search/fts-query.js";
 import { ADD_BATCH_SIZE, SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { elapsedMs, percentile, round3 } from "./lib/percentile.js";
+import { ingestWithWriters, searchLatency, type WritersResult } from "./lib/pg-bench.js";
 import { RawSqliteBaseline } from "./lib/raw-sqlite-baseline.js";
 import { SeededRng } from "./lib/seeded-rng.js";
 import { syntheticMemories, syntheticQueries } from "./lib/synthetic-memories.js";
@@ -22,6 +29,7 @@ const SEED = 20_240_601;
 const INGEST_CHUNK = 10_000;
 const USER = "bench_user";
 const TARGETS = { search_p50_ms: 5, search_p99_ms: 25, ingest_per_s: 5000 };
+const PG_TARGETS = { search_p50_ms: 15, search_p99_ms: 60, writers8_per_s: 5000 };
 
 interface SizeResult {
   ingest_per_s: number;
@@ -114,15 +122,161 @@ function report(results: Record<string, SizeResult>): string {
   );
 }
 
+function corpus(size: number, queryCount: number) {
+  const rng = new SeededRng(SEED + size);
+  const inputs = syntheticMemories(rng, size).map((m, i) => ({
+    ...m,
+    user_id: i % 10 === 9 ? `other_user_${i % 9}` : USER,
+    agent_id: "claude-code",
+  }));
+  return { inputs, queries: syntheticQueries(rng, queryCount, inputs) };
+}
+
+interface PgSizeResult {
+  pg_load_8_writers_per_s: number;
+  pg_search_p50_ms: number;
+  pg_search_p99_ms: number;
+  pg_mean_results: number;
+  sqlite_ingest_per_s: number;
+  sqlite_search_p50_ms: number;
+  sqlite_search_p99_ms: number;
+  sqlite_mean_results: number;
+}
+
+async function postgresMain(sizes: number[], queryCount: number, json: string | undefined): Promise<void> {
+  const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!url) {
+    process.stderr.write(
+      "bench:store --backend postgres needs DATABASE_URL (or TEST_DATABASE_URL: `source .ci/postgres.sh` starts a throwaway server)\n",
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "bench-store-pg-"));
+  const writerRuns: WritersResult[] = [];
+  const bySize: Record<string, PgSizeResult> = {};
+  try {
+    const ingestSize = Math.min(100_000, Math.min(...sizes));
+    const { inputs } = corpus(ingestSize, 0);
+    for (const writers of [1, 8]) {
+      process.stderr.write(`PostgreSQL: ingest ${fmt(ingestSize)} memories with ${writers} writer(s)...\n`);
+      const r = await ingestWithWriters(url, inputs, writers, writers > 1 ? 0.1 : 0);
+      await r.store.close();
+      await r.schema.drop();
+      const { schema: _s, store: _st, ...result } = r;
+      writerRuns.push(result);
+    }
+    for (const size of sizes) {
+      const { inputs: all, queries } = corpus(size, queryCount);
+      process.stderr.write(`PostgreSQL: ${fmt(size)} memories (8 writers), ${queryCount} searches...\n`);
+      const loaded = await ingestWithWriters(url, all, 8, 0);
+      const pgSearch = await searchLatency(loaded.store, queries, USER);
+      await loaded.store.close();
+      await loaded.schema.drop();
+      process.stderr.write(`SQLite: ${fmt(size)} memories, ${queryCount} searches...\n`);
+      const sqlite = SqliteMemoryStore.open(join(dir, `store-${size}.db`));
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < all.length; i += INGEST_CHUNK) await sqlite.addMany(all.slice(i, i + INGEST_CHUNK));
+      const sqliteIngest = size / (elapsedMs(start) / 1000);
+      const sqliteSearch = await searchLatency(sqlite, queries, USER);
+      await sqlite.close();
+      rmSync(join(dir, `store-${size}.db`), { force: true });
+      bySize[String(size)] = {
+        pg_load_8_writers_per_s: loaded.per_s,
+        pg_search_p50_ms: pgSearch.search_p50_ms,
+        pg_search_p99_ms: pgSearch.search_p99_ms,
+        pg_mean_results: pgSearch.mean_results,
+        sqlite_ingest_per_s: Math.round(sqliteIngest),
+        sqlite_search_p50_ms: sqliteSearch.search_p50_ms,
+        sqlite_search_p99_ms: sqliteSearch.search_p99_ms,
+        sqlite_mean_results: sqliteSearch.mean_results,
+      };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const [load1 = 0, load5 = 0] = loadavg();
+  console.log(
+    `\nPostgreSQL vs SQLite memory store, ${queryCount} queries per size, limit 10, seed ${SEED}, node ${process.version}; ` +
+      `load average ${fmt(load1, 2)} (1 min), ${fmt(load5, 2)} (5 min) on ${availableParallelism()} cores (PostgreSQL on the same machine)\n`,
+  );
+  console.log(
+    formatTable(
+      ["writers", "memories sent", "unique", "memories/s", "created", "duplicates", "errors", "stored"],
+      writerRuns.map((r) => [
+        String(r.writers),
+        fmt(r.sent),
+        fmt(r.unique),
+        fmt(r.per_s),
+        fmt(r.created),
+        fmt(r.duplicates),
+        fmt(r.errors),
+        fmt(r.stored),
+      ]),
+    ),
+  );
+  console.log("");
+  console.log(
+    formatTable(
+      [
+        "memories",
+        "pg load/s (8 writers)",
+        "pg p50 ms",
+        "pg p99 ms",
+        "sqlite ingest/s",
+        "sqlite p50 ms",
+        "sqlite p99 ms",
+        "p50 ratio pg/sqlite",
+      ],
+      Object.entries(bySize).map(([size, r]) => [
+        fmt(Number(size)),
+        fmt(r.pg_load_8_writers_per_s),
+        fmt(r.pg_search_p50_ms, 2),
+        fmt(r.pg_search_p99_ms, 2),
+        fmt(r.sqlite_ingest_per_s),
+        fmt(r.sqlite_search_p50_ms, 2),
+        fmt(r.sqlite_search_p99_ms, 2),
+        `${fmt(r.pg_search_p50_ms / r.sqlite_search_p50_ms, 2)}x`,
+      ]),
+    ),
+  );
+  const largestSize = Math.max(...sizes);
+  const largest = bySize[String(largestSize)];
+  const eight = writerRuns.find((r) => r.writers === 8);
+  const ok = (pass: boolean) => (pass ? "met" : "MISSED");
+  if (largest && eight)
+    console.log(
+      `\ntargets (PostgreSQL at ${fmt(largestSize)}): search p50 < ${PG_TARGETS.search_p50_ms} ms ${ok(largest.pg_search_p50_ms < PG_TARGETS.search_p50_ms)}, ` +
+        `p99 < ${PG_TARGETS.search_p99_ms} ms ${ok(largest.pg_search_p99_ms < PG_TARGETS.search_p99_ms)}; ` +
+        `8 writers >= ${fmt(PG_TARGETS.writers8_per_s)}/s ${ok(eight.per_s >= PG_TARGETS.writers8_per_s)}, ` +
+        `no duplicate ${ok(eight.stored === eight.unique)}, no error ${ok(eight.errors === 0)}`,
+    );
+  if (json) {
+    writeFileSync(json, `${JSON.stringify({ writers: writerRuns, sizes: bySize }, null, 2)}\n`);
+    console.log(`wrote ${json}`);
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       json: { type: "string" },
-      sizes: { type: "string", default: "10000,100000" },
+      sizes: { type: "string" },
       queries: { type: "string", default: "1000" },
+      backend: { type: "string", default: "sqlite" },
     },
   });
-  const sizes = values.sizes.split(",").map(Number);
+  if (values.backend !== "sqlite" && values.backend !== "postgres") {
+    process.stderr.write(`--backend "${values.backend}" is not accepted: use sqlite or postgres\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.backend === "postgres") {
+    const sizes = (values.sizes ?? "100000,1000000").split(",").map(Number);
+    await postgresMain(sizes, Number(values.queries), values.json);
+    return;
+  }
+  const sizes = (values.sizes ?? "10000,100000").split(",").map(Number);
   const queryCount = Number(values.queries);
   const dir = mkdtempSync(join(tmpdir(), "bench-store-"));
   const results: Record<string, SizeResult> = {};

@@ -66,7 +66,7 @@ export interface EvaluateOptions {
   /** A folder for the conversation's database file. */
   dir: string;
   /** Opens the store to measure (default: SqliteMemoryStore at dir/<id>.db). */
-  openStore?: ((path: string) => MemoryStore) | undefined;
+  openStore?: ((path: string) => MemoryStore | Promise<MemoryStore>) | undefined;
   /** Runs after the turns are added, before the questions (e.g. embedding every memory); timed apart. */
   prepare?: ((store: MemoryStore) => Promise<void>) | undefined;
 }
@@ -76,7 +76,7 @@ export async function evaluateConversation(
   opts: EvaluateOptions,
 ): Promise<ConversationResult> {
   const open = opts.openStore ?? ((path: string) => SqliteMemoryStore.open(path));
-  const store = open(join(opts.dir, `${conv.id.replace(/[^\w.-]/g, "_")}.db`));
+  const store = await open(join(opts.dir, `${conv.id.replace(/[^\w.-]/g, "_")}.db`));
   try {
     const start = process.hrtime.bigint();
     await store.addMany(conv.turns.map((t) => turnMemory(t)));

@@ -1,0 +1,134 @@
+/**
+ * The PostgreSQL half of `bench:store -- --backend postgres`: each
+ * measurement in a fresh schema of the server DATABASE_URL names (dropped
+ * afterwards), through PgMemoryStore as the proxy and MCP server use it.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { AddInput } from "../../src/core/types.js";
+import type { MemoryStore } from "../../src/store/memory-store.js";
+import { PgMemoryStore } from "../../src/store/postgres/pg-store.js";
+import { elapsedMs, percentile, round3 } from "./percentile.js";
+
+export interface PgSchema {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function freshPgSchema(baseUrl: string): Promise<PgSchema> {
+  const schema = `bench_${randomBytes(5).toString("hex")}`;
+  await admin(baseUrl, `CREATE SCHEMA ${schema}`);
+  const url = new URL(baseUrl);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => admin(baseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+}
+
+export interface WritersResult {
+  writers: number;
+  /** Inputs sent, duplicates among them included. */
+  sent: number;
+  unique: number;
+  per_s: number;
+  created: number;
+  duplicates: number;
+  errors: number;
+  /** Memories in the store afterwards: must equal `unique`. */
+  stored: number;
+}
+
+/**
+ * `writers` concurrent writers, each its own store (own pool, one
+ * connection), all in a fresh schema. With `overlap`, every writer also
+ * sends the first `overlap` share of the next writer's slice: the same
+ * memories from two writers at once, which must be stored once.
+ */
+export async function ingestWithWriters(
+  baseUrl: string,
+  inputs: AddInput[],
+  writers: number,
+  overlap: number,
+  chunk = 1000,
+): Promise<WritersResult & { schema: PgSchema; store: PgMemoryStore }> {
+  const schema = await freshPgSchema(baseUrl);
+  const stores = await Promise.all(
+    Array.from({ length: writers }, () => PgMemoryStore.open(schema.url, { poolSize: 1, timeoutMs: 60_000 })),
+  );
+  const slice = Math.ceil(inputs.length / writers);
+  const work = stores.map((_, w) => {
+    const own = inputs.slice(w * slice, (w + 1) * slice);
+    const next = inputs.slice(((w + 1) % writers) * slice, ((w + 1) % writers) * slice + slice);
+    return writers > 1 && overlap > 0 ? [...own, ...next.slice(0, Math.floor(next.length * overlap))] : own;
+  });
+  let created = 0;
+  let duplicates = 0;
+  let errors = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    stores.map(async (store, w) => {
+      const mine = work[w] ?? [];
+      for (let i = 0; i < mine.length; i += chunk) {
+        try {
+          for (const r of await store.addMany(mine.slice(i, i + chunk))) {
+            if (r.status === "created") created++;
+            else duplicates++;
+          }
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const ms = elapsedMs(start);
+  const sent = work.reduce((n, w) => n + w.length, 0);
+  for (const s of stores.slice(1)) await s.close();
+  const store = stores[0] as PgMemoryStore;
+  const stored = (await store.stats()).memories;
+  return {
+    writers,
+    sent,
+    unique: inputs.length,
+    per_s: Math.round(sent / (ms / 1000)),
+    created,
+    duplicates,
+    errors,
+    stored,
+    schema,
+    store,
+  };
+}
+
+export interface PgSearchResult {
+  search_p50_ms: number;
+  search_p99_ms: number;
+  mean_results: number;
+}
+
+export async function searchLatency(
+  store: MemoryStore,
+  queries: string[],
+  userId: string,
+): Promise<PgSearchResult> {
+  for (const q of queries.slice(0, 50)) await store.search(q, { filters: { user_id: userId } }); // warm-up
+  const latencies: number[] = [];
+  let results = 0;
+  for (const q of queries) {
+    const start = process.hrtime.bigint();
+    results += (await store.search(q, { filters: { user_id: userId }, limit: 10 })).length;
+    latencies.push(elapsedMs(start));
+  }
+  return {
+    search_p50_ms: round3(percentile(latencies, 50)),
+    search_p99_ms: round3(percentile(latencies, 99)),
+    mean_results: round3(results / queries.length),
+  };
+}
