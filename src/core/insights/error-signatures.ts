@@ -78,6 +78,10 @@ const PHRASES: { re: RegExp; name: string }[] = [
   { re: /\bPermission denied\b/i, name: "EACCES" },
 ];
 
+/** Capitalised words that look like an errno-style code but are not one ("FATAL ERROR:", "EXPECTED"). */
+const NOT_A_CODE =
+  /^E(?:RR|RROR|RRORS|XPECTED|XAMPLE|SLINT|MAIL|VENT|VENTS|DIT|NTER|NUM|XPORTS?|XEC|XIT|XACT|LSE|ACH|VERY|VEN|ASY|MPTY|NTRY|NGINE|NABLED?)$/;
+
 type LineMatcher = (line: string, prose: boolean) => ErrorSignature | null | "skip";
 
 /** Where an error message written into prose ends: the sentence goes on about something else. */
@@ -117,7 +121,7 @@ const MATCHERS: LineMatcher[] = [
   },
   (line, prose) => {
     const m = line.match(/\b(E[A-Z]{3,}(?:_[A-Z]+)*)\b(:?\s*.*)$/);
-    if (!m || m[1] === "ERR") return null;
+    if (!m || NOT_A_CODE.test(m[1]!)) return null;
     // "npm ERR! code ERESOLVE" carries no message on the same line.
     if (/^npm (?:ERR|error)!?\s+code\b/i.test(line)) return make(m[1]!, "", line);
     return make(m[1]!, prose ? proseMessage(m[2]!) : m[2]!.replace(/^[:\s]+/, ""), line);
@@ -139,7 +143,8 @@ const MATCHERS: LineMatcher[] = [
     return make(phrase.name, line.slice(line.search(phrase.re)).replace(/^.*?:\s*/, ""), line);
   },
   (line) => {
-    const m = line.match(/^\s*(?:fatal|error)(?:\[[^\]]*\])?:\s+(.{8,})$/i);
+    // "error: …", "fatal: …", or a program's "psql: error: …".
+    const m = line.match(/^\s*(?:[\w.-]+:\s+)?(?:fatal|error)(?:\[[^\]]*\])?:\s+(.{8,})$/i);
     return m ? make("Error", m[1]!, line) : null;
   },
 ];

@@ -8,6 +8,8 @@ import { findErrorSignatures } from "./error-signatures.js";
 import {
   asFirstPerson,
   bulletItem,
+  clauses,
+  dropFiller,
   isChangeDescription,
   isFixConfirmation,
   matchAssistantTodo,
@@ -62,9 +64,14 @@ function scoped(turn: TurnRecord, label: string, body: string): string {
   return `${label}${p ? ` (${p})` : ""}: ${body}`;
 }
 
+/** Sentences cut into clauses, filler dropped: the units the statement patterns read. */
+function statements(text: string): string[] {
+  return sentences(text).flatMap((s) => clauses(dropFiller(s)));
+}
+
 function fromUserWords(turn: TurnRecord, out: Candidate[]): void {
   const app = turn.app_id ?? "-";
-  for (const s of sentences(prose(turn.user))) {
+  for (const s of statements(prose(turn.user))) {
     const todo = matchUserTodo(s);
     if (todo) {
       out.push(
@@ -107,7 +114,7 @@ function fromUserWords(turn: TurnRecord, out: Candidate[]): void {
  */
 function fromNote(turn: TurnRecord, out: Candidate[]): void {
   const app = turn.app_id ?? "-";
-  for (const raw of sentences(prose(turn.user))) {
+  for (const raw of statements(prose(turn.user))) {
     const s = asFirstPerson(raw);
     const todo = matchUserTodo(s) ?? matchAssistantTodo(s);
     if (todo) {
@@ -208,7 +215,7 @@ function fromAssistant(turn: TurnRecord, out: Candidate[]): void {
       if (line.trim() === "") continue;
       inList = false;
     }
-    for (const s of sentences(line)) push(matchAssistantTodo(s));
+    for (const s of statements(line)) push(matchAssistantTodo(s));
   }
 }
 

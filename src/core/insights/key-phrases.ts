@@ -7,6 +7,7 @@
  * their own, without a fixed keyword list. Counts are per turn (document
  * frequency), so one long pasted log does not dominate.
  */
+import { VERB_S } from "./statement-patterns.js";
 import { isStopword, prose } from "./text.js";
 import { assistantProse } from "./turn-record.js";
 import type { TurnRecord } from "./types.js";
@@ -15,6 +16,38 @@ import type { TurnRecord } from "./types.js";
 export const PRIOR_SHARE = 0.1;
 
 const WORD = /[a-z][a-z0-9_]*(?:[-.:/+#][a-z0-9_]+)*/g;
+
+/**
+ * Words that are never a topic although they are not stopwords: hedges and
+ * chat filler, days, times of day, ordinals ("second Thursday").
+ */
+const FILLER = new Set(
+  `honestly basically actually literally definitely probably obviously apparently seriously totally
+quick question questions quickly pretty super stuff bit lot lots guess idea ideas today tomorrow yesterday
+tonight morning afternoon evening night week weeks weekend month months year years day days minute minutes
+hour hours moment second third fourth fifth monday tuesday wednesday thursday friday saturday sunday
+january february march april june july august september october november december sometimes anyway
+everything anything nothing someone somebody everyone thanks cheers sorry hey`.split(/\s+/),
+);
+
+/** A verb after a noun ("the kingfisher lives", "the service keeps failing"): ends the phrase, is not a topic. */
+const CLAUSE_VERB = new RegExp(
+  `^(?:${VERB_S.split("|")
+    .filter((v) => !v.includes(" "))
+    .join("|")})$`,
+);
+
+/** True when a word cannot be (part of) a topic phrase. */
+function notTopical(w: string): boolean {
+  return (
+    w.length < 3 ||
+    w.length > 40 ||
+    isStopword(w) ||
+    FILLER.has(w) ||
+    CLAUSE_VERB.test(w) ||
+    /^[a-z]?\d/.test(w)
+  );
+}
 
 /** Unigrams and bigrams of adjacent content words (a stopword breaks a bigram). */
 export function phrasesOf(text: string): Set<string> {
@@ -27,7 +60,7 @@ export function phrasesOf(text: string): Set<string> {
     const start = m.index ?? 0;
     const gap = lower.slice(lastEnd, start);
     lastEnd = start + w.length;
-    if (w.length < 3 || w.length > 40 || isStopword(w) || /^[a-z]?\d/.test(w)) {
+    if (notTopical(w)) {
       prev = null;
       continue;
     }

@@ -13,6 +13,47 @@ export interface Statement {
   confidence: number;
 }
 
+/** Verbs in their "-s" form that are rarely nouns in a coding chat: after a noun they start a clause. */
+export const VERB_S =
+  "lives|leaves|keeps|says|goes|comes|makes|takes|seems|gets|needs|wants|means|knows|feels|thinks|happens|becomes|gives|tells|tries|lets|puts|sounds|belongs|depends|exists|remains|stays|sits|lies|appears|breaks|fails|works|looks|stops|starts|ships|lands|runs out|moves";
+
+const AUX =
+  "is|are|was|were|will|would|should|can|could|has|have|had|does|do|did|must|may|might|won'?t|isn'?t|aren'?t|doesn'?t|don'?t|can'?t|stays|'s|'re|'ll";
+
+/** Verb forms after a plural or past subject ("the thumbnails get generated", "the old config went away"). */
+const PLAIN_VERBS =
+  "get|got|go|went|seem|seemed|need|needed|failed|broke|became|came|left|stayed|stopped|started";
+
+/**
+ * Where a sentence joins a second clause: "…, and the release train leaves
+ * …", "… and we …", "never X and always Y". A coordinated object ("Redis
+ * and Postgres") does not split.
+ */
+const CLAUSE_JOIN = new RegExp(
+  String.raw`,?\s+(?:and|but|while|whereas)\s+(?=(?:we|i|you|they|he|she|it|there)\b|(?:always|never|don'?t|do not|please|let'?s|also)\b|(?:the|our|this|that|these|those|my|your|their|its)\s+(?:[\w.-]+\s+){0,3}(?:${AUX}|${VERB_S}|${PLAIN_VERBS})\b|\w+ed\s+(?:it|them|that|this|everything)\b)`,
+  "i",
+);
+
+/** The clauses of a sentence, each matched on its own. */
+export function clauses(sentence: string): string[] {
+  return sentence
+    .split(CLAUSE_JOIN)
+    .map((c) => c.trim())
+    .filter(Boolean);
+}
+
+/** Hedges and intensifiers that change nothing a statement says. */
+const FILLER =
+  /(?<![\w-])(?:honestly|basically|actually|just|really|simply|definitely|probably|literally|kind of|sort of|pretty much|more or less|for sure)(?![\w-]),?\s*/gi;
+
+/** The sentence without filler: "we've basically decided to just go with X" → "we've decided to go with X". */
+export function dropFiller(sentence: string): string {
+  return sentence
+    .replace(FILLER, "")
+    .replace(/\s{2,}/g, " ")
+    .trim();
+}
+
 /** Where an object phrase ends: a clause boundary. */
 const CLAUSE_END =
   /\s*(?:,|;|:|\(|\s[-–—]\s|\bbecause\b|\bsince\b|\bso that\b|\bso\b|\bas it\b|\bas they\b|\bwhich\b|\bthat way\b|\bbut\b|\band then\b|\bthanks\b|\bplease\b|\bfrom now on\b|\bgoing forward\b|\bin (?:the )?future\b|\bfor now\b|\bfor this\b|[.!?]\s|[.!?]$).*$/i;
@@ -218,7 +259,17 @@ const LATER =
 /** Unfinished work stated by the person. */
 export function matchUserTodo(sentence: string): Statement | null {
   const s = sentence.trim();
-  let m = s.match(/\bTODO\s*[:-]?\s+(.+)$/);
+  // "Do we still need to support Node 18?" asks; it does not state work.
+  if (s.endsWith("?")) return null;
+  // "TODO: x", "TODO - x", or a sentence opening "TODO add …"; not "the TODO list is outdated".
+  let m =
+    s.match(/\bTODO\s*[:-]\s*(.+)$/) ??
+    s.match(
+      new RegExp(
+        `^TODO\\s+((?:${VERBS}|fix|write|update|implement|handle|clean up|document|refactor|investigate|wire|migrate)\\b.+)$`,
+        "i",
+      ),
+    );
   if (m) return todo(m[1], 0.8);
   m = s.match(
     /\b(?:next|after this|after that|then),? (?:we|I) (?:need|have|should|want|must|'ll need|will need|still need|'ve got) to (.+)$/i,
@@ -249,9 +300,13 @@ export function matchAssistantTodo(sentence: string): Statement | null {
   );
   if (m && /\byet\b/i.test(s)) return todo(m[1], 0.6);
   m = s.match(
-    /^(.+?)\s+(?:is|are) (?:still |not yet |left |still not )(?:implemented|done|handled|wired(?: up)?|covered|supported|finished|tested)\b/i,
+    /^(.+?)\s+(?:is|are) (?:still |not yet |left |still not )(?:implemented|done|handled|wired(?: up)?|covered|supported|finished|tested)\b(.*)$/i,
   );
-  if (m && /\b(?:still|not yet|left)\b/i.test(s)) return todo(m[1], 0.6);
+  if (m && /\b(?:still|not yet|left)\b/i.test(s)) {
+    // "Pagination is still not implemented for the list endpoint" → "pagination for the list endpoint".
+    const where = /^\s+((?:for|in|on|of) .+)$/i.exec(m[2] ?? "")?.[1];
+    return todo(where ? `${m[1]} ${where}` : m[1], 0.6);
+  }
   m = s.match(
     new RegExp(
       String.raw`\b(?:I'?ll leave|we can (?:do|add|handle)|can be (?:done|added|handled)) (.+?)\s+(?:for\s+)?${LATER}\b`,
