@@ -192,8 +192,11 @@ describe("OutboxWorker with episodes", () => {
     const counters = zeroCounters();
     const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 100 });
     const u = update([ask("hello")], answer("hi"));
+    // The transcript reader stores an episode under its session, as capture does (the key includes it).
+    expect(u.episode.run_id).not.toBeNull();
     await store.add({
       user_id: "u",
+      run_id: u.episode.run_id ?? undefined,
       memory: "User: hello\nAssistant: hi (as the transcript had it)",
       metadata: { kind: "episode", source: "transcript", episode_key: u.episode.key },
     });
