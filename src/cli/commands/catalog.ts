@@ -70,7 +70,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     name: "doctor",
     term: "doctor [options]",
     module: "doctor",
-    description: "check the CA, .env, the proxy, this shell's routing, the store and the Mem0 key",
+    description:
+      "check the CA, .env, the proxy, this shell's routing, the store, the Mem0 key and Claude Code's setup (routing, MCP server, permissions, hooks)",
   },
   {
     name: "ca",
