@@ -490,7 +490,7 @@ export function checkClaudeCode(input: ClaudeDoctorInput): ClaudeDoctorResult {
         checks.push(
           fail(
             NAMES.proxy,
-            `${refused} nothing answers there: Claude Code fails with "Unable to connect to API (ConnectionRefused)"${svc.state === "none" ? "" : `; ${atLogin}`}`,
+            `${refused} nothing answers there: Claude Code cannot reach the API ("Unable to connect to API (ConnectionRefused)"; \`claude -p\` retries for minutes, printing nothing)${svc.state === "none" ? "" : `; ${atLogin}`}`,
             fix,
           ),
         );
