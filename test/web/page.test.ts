@@ -232,7 +232,7 @@ describe.skipIf(!run)("the web page in Chromium", () => {
       }
     }
     expect(problems).toEqual([]);
-  });
+  }, 180_000);
 
   it("forgets a user only after the id is typed again", async () => {
     await page.goto(url("/privacy"));
