@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `mcp-mitm-mem0` executable. It imports nothing up front: `--version`
- * answers from package.json alone, and everything else loads the program
+ * answers from package.json alone, `--help` from the command catalog
+ * (top-help.ts), and everything else loads the program
  * (commander and the command definitions), whose commands in turn load what
  * they need when they run. Start-up time is on the hot path (hooks run a
  * command on every prompt); `npm run bench:startup` measures it.
@@ -19,6 +20,10 @@ exitQuietlyOnBrokenPipe((c) => process.exit(c));
 const hookArgs = args.includes("hook") ? (await import("./hook/hook-main.js")).parseHookArgs(args) : null;
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${version}\n`);
+} else if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+  // The command list comes from the catalog, laid out as commander would: commander is not loaded.
+  const { topLevelHelp } = await import("./top-help.js");
+  process.stdout.write(topLevelHelp(process.stdout.isTTY ? process.stdout.columns : 80));
 } else if (hookArgs) {
   // `hook <EventName>` (Claude Code's hooks) skips commander: it runs on every prompt.
   const { hookMain } = await import("./hook/hook-main.js");

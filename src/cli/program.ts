@@ -6,6 +6,7 @@ import type { AuditedMemoryStore } from "../store/audited-store.js";
 import { CATALOG, loadCommandModule } from "./commands/catalog.js";
 import type { CliContext } from "./context.js";
 import { toExit } from "./errors.js";
+import { GLOBAL_OPTIONS, PROGRAM_DESCRIPTION, PROGRAM_NAME } from "./top-help.js";
 
 /** Global options that take a value (so the word after them is not a command name). */
 const GLOBAL_WITH_VALUE = new Set(["--data-dir", "--config", "--env-file"]);
@@ -42,17 +43,14 @@ async function buildProgram(
   args: readonly string[],
 ): Promise<{ program: Command; closeStore: () => Promise<void>; masked: (text: string) => string }> {
   const program = new Command()
-    .name("mcp-mitm-mem0")
-    .description("Long-term memory for Claude: capture proxy, memory store, MCP server")
+    .name(PROGRAM_NAME)
+    .description(PROGRAM_DESCRIPTION)
     .version(version)
-    .option("--data-dir <dir>", "where the database and the CA live (env MEMORY_DATA_DIR)")
-    .option(
-      "--config <file>",
-      "read configuration (KEY=value lines) from this file instead of the tool's .env",
-    )
+    .option(...GLOBAL_OPTIONS.dataDir)
+    .option(...GLOBAL_OPTIONS.config)
     // Node 20 itself acts on an `--env-file` anywhere on its command line: kept working, not advertised.
     .addOption(new Option("--env-file <file>").hideHelp())
-    .option("--debug", "verbose logs on stderr (same as MEMORY_LOG_LEVEL=debug)")
+    .option(...GLOBAL_OPTIONS.debug)
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
     .configureHelp({

@@ -8,17 +8,29 @@ import type { MemoryStore } from "../store/memory-store.js";
  * typed memories (preferences, decisions, errors, fixes, todos) from the
  * turns not yet seen. Extraction is incremental and cheap; the full analysis
  * (and the opt-in model reflection, which costs an API call) stays on demand
- * (`analyze`, `analyze_conversations`). One run at a time; a call that arrives
- * during a run schedules one more, so no turn waits for the next trigger.
+ * (`analyze`, `analyze_conversations`). One run at a time, and runs start at
+ * least `minGapMs` apart: a run reads the newest turns (up to its cap) whatever
+ * the number of new ones, so while capture works through a backlog a run per
+ * REFLECTION_EVERY episodes would cost more than storing them. A call during a
+ * run or the gap schedules one more, so no turn waits for the next trigger.
  * The insights code loads on first use.
  */
-export function reflectionHook(store: MemoryStore, config: Config, logger: Logger): (count: number) => void {
+export function reflectionHook(
+  store: MemoryStore,
+  config: Config,
+  logger: Logger,
+  minGapMs = 1000,
+): (count: number) => void {
   let insights: Promise<Insights> | null = null;
   let running = false;
   let again = false;
+  let lastStart = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | null = null;
   const run = (): void => {
+    timer = null;
     running = true;
     again = false;
+    lastStart = Date.now();
     insights ??= import("../insights/index.js").then(({ createInsights }) =>
       createInsights({ store, config, logger }),
     );
@@ -30,11 +42,20 @@ export function reflectionHook(store: MemoryStore, config: Config, logger: Logge
       )
       .finally(() => {
         running = false;
-        if (again) run();
+        if (again) trigger();
       });
   };
-  return () => {
-    if (running) again = true;
-    else run();
+  const trigger = (): void => {
+    if (running || timer) {
+      again = true;
+      return;
+    }
+    const wait = lastStart + minGapMs - Date.now();
+    if (wait <= 0) run();
+    else {
+      timer = setTimeout(run, wait);
+      timer.unref();
+    }
   };
+  return () => trigger();
 }

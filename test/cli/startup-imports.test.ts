@@ -66,6 +66,13 @@ describe("start-up: each command loads only what it uses", () => {
       expect(modules.length, args.join(" ")).toBeGreaterThan(0);
       expect(matching(modules, [...HEAVY, ...STORE]), args.join(" ")).toEqual([]);
     }
+    // The top-level help comes from the catalog (src/cli/top-help.ts): not even commander loads.
+    for (const args of [["--version"], ["--help"], ["-h"]]) {
+      expect(matching(loadedModules(args, dir), [/node_modules\/commander\//]), args.join(" ")).toEqual([]);
+    }
+    expect(
+      matching(loadedModules(["search", "--help"], dir), [/node_modules\/commander\//]).length,
+    ).toBeGreaterThan(0);
   });
 
   it("search, list, show, stats and status load the store but nothing heavy", () => {
