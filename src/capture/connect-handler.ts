@@ -20,6 +20,8 @@ export interface ConnectDeps {
   leaves: LeafCertCache;
   /** Absent: no authentication (loopback without PROXY_AUTH_TOKEN or team mode). */
   gate: ProxyGate | undefined;
+  /** Team mode: refusals name the personal token instead of PROXY_AUTH_TOKEN. */
+  team?: boolean | undefined;
   connectTimeoutMs: number;
   logger: Logger;
   /** Gives a decrypted client socket to the HTTP server. */
@@ -65,7 +67,9 @@ export function handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer
       socket,
       407,
       "Proxy Authentication Required",
-      "proxy authentication required (PROXY_AUTH_TOKEN)",
+      deps.team
+        ? "proxy authentication required (your personal token, team mode: unknown or revoked)"
+        : "proxy authentication required (PROXY_AUTH_TOKEN)",
       'proxy-authenticate: Basic realm="mcp-mitm-mem0"\r\n',
     );
     return;

@@ -265,6 +265,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       interceptHosts,
       leaves,
       gate,
+      team,
       connectTimeoutMs: timeouts.connectMs,
       logger,
       security,

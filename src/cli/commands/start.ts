@@ -93,7 +93,10 @@ async function startWebPageOrWarn(
   try {
     const page = await startWebPage(config, store, logger, config.web.port);
     out(`web page on ${page.server.url}`);
-    out("login link: mcp-mitm-mem0 ui --print-link");
+    const { teamMode } = await import("../../auth/team-mode.js");
+    if (teamMode(config))
+      out(`team mode: each person logs in at ${page.server.url}login with their own token`);
+    else out("login link: mcp-mitm-mem0 ui --print-link");
     return page;
   } catch (e) {
     logger.warn("web page not started (use --no-ui, or set WEB_PORT)", { error: errorMessage(e) });
