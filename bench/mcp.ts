@@ -6,8 +6,11 @@
  * baselines measured in the same run on the same database: `store.search`
  * called in-process (the floor), and the same MCP server in-process over the
  * SDK's in-memory transport (protocol cost without the pipe and process hop).
+ * A fourth path, `store.search` through the audit wrapper (one audit line per
+ * search, as every entry point writes), gives the audit's cost as a ratio to
+ * the same search without it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +21,8 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { validateConfig } from "../src/core/config.js";
 import { silentLogger } from "../src/core/logger.js";
 import { createMcpServer } from "../src/mcp/server.js";
+import { AuditLog } from "../src/store/audit-log.js";
+import { AuditedMemoryStore } from "../src/store/audited-store.js";
 import { SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { elapsedMs, percentile } from "./lib/percentile.js";
 import { SeededRng } from "./lib/seeded-rng.js";
@@ -36,6 +41,8 @@ interface Latency {
 
 interface SizeResult {
   direct: Latency;
+  /** `store.search` with its audit line written (the AuditedMemoryStore every entry point uses). */
+  audited: Latency;
   in_memory_mcp: Latency;
   stdio_mcp: Latency;
   mean_results: number;
@@ -121,17 +128,25 @@ async function measure(size: number, queryCount: number, root: string, cli: stri
   // Baseline 1 (the floor): the store itself, in-process.
   const directSearch: Runner = async (q) =>
     (await store.search(q, { filters: { user_id: USER }, limit: 10 })).length;
-  const [direct, inMemory, stdio] = await timedInterleaved(queries, [
+  // The same search with its audit line (audit.jsonl in a directory of its own, not the stdio server's).
+  const auditDir = join(dir, "audit-bench");
+  mkdirSync(auditDir);
+  const audited = new AuditedMemoryStore(store, new AuditLog(auditDir), { entry: "mcp" });
+  const auditedSearch: Runner = async (q) =>
+    (await audited.search(q, { filters: { user_id: USER }, limit: 10 })).length;
+  const [direct, inMemory, stdio, withAudit] = await timedInterleaved(queries, [
     directSearch,
     searchVia(memClient),
     searchVia(stdioClient),
+    auditedSearch,
   ]);
   await stdioClient.close();
   await memClient.close();
   await server.close();
   await store.close();
 
-  if (!direct || !inMemory || !stdio) throw new Error("missing measurements");
+  if (!direct || !inMemory || !stdio || !withAudit) throw new Error("missing measurements");
+  if (withAudit.results !== direct.results) throw new Error("the audited search returned other results");
   if (direct.results !== stdio.results || direct.results !== inMemory.results) {
     throw new Error(
       `result counts differ: direct ${direct.results}, in-memory ${inMemory.results}, stdio ${stdio.results}`,
@@ -139,6 +154,7 @@ async function measure(size: number, queryCount: number, root: string, cli: stri
   }
   return {
     direct: summary(direct.ms),
+    audited: summary(withAudit.ms),
     in_memory_mcp: summary(inMemory.ms),
     stdio_mcp: summary(stdio.ms),
     mean_results: round(direct.results / queries.length),
@@ -158,6 +174,9 @@ function report(results: Record<string, SizeResult>): string {
     fmt(r.stdio_mcp.p99_ms, 2),
     `${fmt(r.stdio_mcp.p50_ms / r.direct.p50_ms, 2)}x`,
     signed(r.stdio_mcp.p50_ms - r.direct.p50_ms),
+    fmt(r.audited.p50_ms, 2),
+    `${fmt(r.audited.p50_ms / r.direct.p50_ms, 2)}x`,
+    `${fmt(r.audited.p99_ms / r.direct.p99_ms, 2)}x`,
   ]);
   return formatTable(
     [
@@ -170,6 +189,9 @@ function report(results: Record<string, SizeResult>): string {
       "stdio MCP p99",
       "stdio/store p50",
       "stdio − store p50",
+      "audited p50",
+      "audited/store p50",
+      "audited/store p99",
     ],
     rows,
   );
