@@ -266,6 +266,7 @@ interface ChildStats {
     captureFailures: number;
     duplicates: number;
     capturing: number;
+    outboxDepth: number;
   };
   rssMb: number;
 }
@@ -274,14 +275,15 @@ async function askStats(c: NodeChild): Promise<ChildStats> {
   return JSON.parse(await c.ask("stats")) as ChildStats;
 }
 
-/** Waits until capture has read every journaled exchange and the store count stops moving. */
+/** Waits until capture has read every journaled exchange, the outbox is empty and the store count stops moving. */
 async function caughtUp(c: NodeChild, timeoutMs = 900_000): Promise<ChildStats> {
   const deadline = Date.now() + timeoutMs;
   let last = await askStats(c);
   for (;;) {
     await new Promise((r) => setTimeout(r, 250));
     const s = await askStats(c);
-    if (s.stats.capturing === 0 && s.stats.turnsStored === last.stats.turnsStored) return s;
+    const idle = s.stats.capturing === 0 && s.stats.outboxDepth === 0;
+    if (idle && s.stats.turnsStored === last.stats.turnsStored) return s;
     if (Date.now() > deadline) throw new Error(`capture did not catch up in ${timeoutMs / 1000} s`);
     last = s;
   }
