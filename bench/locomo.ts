@@ -5,9 +5,10 @@
  *
  * Retrieval quality of the SQLite memory store on LoCoMo (see docs/search.md):
  * recall@1/5/10/25 of the evidence turns per question category and overall,
- * search latency and ingest time, for three rankings measured in the same
- * run: bare FTS5 BM25, the store's lexical ranking (the default, offline),
- * and — with an embeddings endpoint — the lexical ranking fused with it.
+ * search latency and ingest time, for the rankings measured in the same
+ * run: bare FTS5 BM25, the store's lexical ranking without pseudo-relevance
+ * feedback (the ranking before it), the default (lexical with feedback,
+ * offline), and — with an embeddings endpoint — the default fused with it.
  * `--glove` serves averaged GloVe vectors locally (see glove-embeddings-server.ts).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -167,7 +168,12 @@ async function main(): Promise<void> {
       ingestMs: 0,
       prepareMs: 0,
     });
-    rankings.push(await runStore("lexical ranking (default, offline)", conversations, dir, {}));
+    rankings.push(
+      await runStore("lexical ranking, no feedback (before)", conversations, join(dir, "before"), {
+        openStore: (path) => SqliteMemoryStore.open(path, { searchFeedback: false }),
+      }),
+    );
+    rankings.push(await runStore("lexical + feedback (default, offline)", conversations, dir, {}));
     if (values.backend === "postgres" && databaseUrl) {
       // The same turns and questions on PostgreSQL, one fresh schema per conversation.
       const schemas: PgSchema[] = [];
@@ -264,6 +270,7 @@ async function main(): Promise<void> {
     )}`,
   );
 
+  // PostgreSQL ranks by the same signals without pseudo-relevance feedback: compare it with that ranking.
   const sqliteRanking = rankings[1];
   const pgRanking = rankings.find((r) => r.name.startsWith("PostgreSQL"));
   if (sqliteRanking && pgRanking) {

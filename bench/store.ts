@@ -9,7 +9,8 @@
  *
  * Ingest rate (addMany, batches of 1000) and search latency (p50/p99 over the
  * queries) of the SQLite memory store at each size, next to a raw better-sqlite3
- * + FTS5 baseline measured in the same run on the same data.
+ * + FTS5 baseline and the store's search without pseudo-relevance feedback,
+ * measured in the same run on the same data.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -39,6 +40,9 @@ interface SizeResult {
   baseline_search_p50_ms: number;
   baseline_search_p99_ms: number;
   mean_results: number;
+  /** The same searches without pseudo-relevance feedback (the ranking before it), interleaved. */
+  no_feedback_search_p50_ms: number;
+  no_feedback_search_p99_ms: number;
 }
 
 async function measure(size: number, queryCount: number, dir: string): Promise<SizeResult> {
@@ -67,18 +71,27 @@ async function measure(size: number, queryCount: number, dir: string): Promise<S
       ADD_BATCH_SIZE,
     );
   }
+  const noFeedback = SqliteMemoryStore.open(join(dir, `store-${size}.db`), { searchFeedback: false });
   const latencies: number[] = [];
+  const noFeedbackLatencies: number[] = [];
   const rawLatencies: number[] = [];
   let results = 0;
-  for (const q of queries.slice(0, 50)) await store.search(q, { filters: { user_id: USER } }); // warm-up
+  for (const q of queries.slice(0, 50)) {
+    await store.search(q, { filters: { user_id: USER } }); // warm-up
+    await noFeedback.search(q, { filters: { user_id: USER } });
+  }
   for (const q of queries) {
     const start = process.hrtime.bigint();
     results += (await store.search(q, { filters: { user_id: USER }, limit: 10 })).length;
     latencies.push(elapsedMs(start));
+    const before = process.hrtime.bigint();
+    await noFeedback.search(q, { filters: { user_id: USER }, limit: 10 });
+    noFeedbackLatencies.push(elapsedMs(before));
     const match = buildFtsQuery(q)?.match;
     if (match !== undefined) rawLatencies.push(raw.search(match, 10));
   }
   await store.close();
+  await noFeedback.close();
   raw.close();
   const ingestPerS = size / (storeMs / 1000);
   const baselineIngest = size / (rawMs / 1000);
@@ -91,6 +104,8 @@ async function measure(size: number, queryCount: number, dir: string): Promise<S
     baseline_search_p50_ms: round3(percentile(rawLatencies, 50)),
     baseline_search_p99_ms: round3(percentile(rawLatencies, 99)),
     mean_results: round3(results / queries.length),
+    no_feedback_search_p50_ms: round3(percentile(noFeedbackLatencies, 50)),
+    no_feedback_search_p99_ms: round3(percentile(noFeedbackLatencies, 99)),
   };
 }
 
@@ -102,6 +117,7 @@ function report(results: Record<string, SizeResult>): string {
     `${fmt(r.ingest_per_s / r.baseline_ingest_per_s, 2)}x`,
     fmt(r.search_p50_ms, 2),
     fmt(r.search_p99_ms, 2),
+    `${fmt(r.no_feedback_search_p50_ms, 2)} / ${fmt(r.no_feedback_search_p99_ms, 2)}`,
     fmt(r.baseline_search_p50_ms, 2),
     fmt(r.baseline_search_p99_ms, 2),
     `${fmt(r.search_p50_ms / r.baseline_search_p50_ms, 2)}x`,
@@ -114,6 +130,7 @@ function report(results: Record<string, SizeResult>): string {
       "ingest ratio",
       "search p50 ms",
       "search p99 ms",
+      "no feedback p50 / p99",
       "raw p50 ms",
       "raw p99 ms",
       "p50 ratio",

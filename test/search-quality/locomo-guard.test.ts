@@ -17,11 +17,12 @@ const PRESENT = existsSync(DATA);
 const IN_CI = process.env.CI === "true" || process.env.CI === "1";
 const CONVERSATION = "conv-30";
 /**
- * conv-30 recall@5 and @10 reached by the default (lexical, offline) search
- * (npm run bench:locomo, per-conversation table); they were 61.9 / 71.2
- * before session context and time signals.
+ * conv-30 recall@5 and @10 reached by the default (lexical with pseudo-relevance
+ * feedback, offline) search (npm run bench:locomo, per-conversation table); they
+ * were 61.9 / 71.2 before session context and time signals, and 72.8 / 83.8
+ * before feedback (which gains on the five conversations overall, not on this one).
  */
-const REACHED = { "r@5": 72.8, "r@10": 83.8 } as const;
+const REACHED = { "r@5": 71.4, "r@10": 83.1 } as const;
 /** Recall may fall at most this many points below REACHED. */
 const TOLERANCE = 2;
 

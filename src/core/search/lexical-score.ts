@@ -6,6 +6,11 @@ export interface WeightedTerm {
   stem: string;
   /** Inverse document frequency (> 0). */
   idf: number;
+  /**
+   * A word the query did not contain (pseudo-relevance feedback): it adds to
+   * BM25 strength, never to coverage, so the score scale is the query's own.
+   */
+  expansion?: boolean | undefined;
 }
 
 /** A text to match and how much its words count (1 for the memory itself, less for its neighbours). */
@@ -87,10 +92,10 @@ export function matchFields(
   let total = 0;
   let bm25 = 0;
   for (const term of terms) {
-    total += term.idf;
+    if (!term.expansion) total += term.idf;
     const tf = weightedTf.get(term.stem) ?? 0;
     if (tf === 0) continue;
-    covered += term.idf * Math.min(1, presence.get(term.stem) ?? 0);
+    if (!term.expansion) covered += term.idf * Math.min(1, presence.get(term.stem) ?? 0);
     bm25 += (term.idf * tf * (K1 + 1)) / (tf + K1);
   }
   return { coverage: total > 0 ? covered / total : 0, bm25 };
@@ -104,6 +109,11 @@ export function matchTerms(
   count: StemCounter = stemCounter(terms),
 ): TermMatch {
   return matchFields(terms, [{ text, weight: 1 }], avgTokens, count);
+}
+
+/** The query's own terms (expansion terms excluded). */
+export function queryTermCount(terms: readonly WeightedTerm[]): number {
+  return terms.filter((t) => !t.expansion).length;
 }
 
 /**
@@ -134,6 +144,6 @@ export function lexicalScores(
 ): number[] {
   return scoreMatches(
     texts.map((text) => matchTerms(terms, text, avgTokens, count)),
-    terms.length,
+    queryTermCount(terms),
   );
 }

@@ -6,6 +6,7 @@
  */
 import {
   matchFields,
+  queryTermCount,
   type StemCounter,
   scoreMatches,
   stemCounter,
@@ -92,7 +93,7 @@ export function rankScores(
 ): number[] {
   const lexical = scoreMatches(
     candidates.map((c) => matchFields(terms, weightedTexts(c), avgTokens, count)),
-    terms.length,
+    queryTermCount(terms),
   );
   const top = maxBoost(intent);
   return candidates.map((c, i) => Math.max(((lexical[i] ?? 0) * signals(c, intent)) / top, Number.MIN_VALUE));

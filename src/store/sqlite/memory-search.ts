@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { fuseDense } from "../../core/search/dense-fusion.js";
+import { expansionTerms, FEEDBACK, relevanceModel } from "../../core/search/feedback.js";
 import { buildFtsQuery } from "../../core/search/fts-query.js";
 import {
   inverseDocumentFrequency,
@@ -78,9 +79,14 @@ export class MemorySearch {
   private readonly terms: TermStatistics;
   private readonly sessions: SessionNeighbours;
 
+  /**
+   * @param feedback pseudo-relevance feedback on (the default); off gives the
+   *   ranking as it was before it, which bench:locomo measures beside it.
+   */
   constructor(
     db: Database.Database,
     private readonly statements: StatementCache,
+    private readonly feedback = true,
   ) {
     this.terms = new TermStatistics(db);
     this.sessions = new SessionNeighbours(statements);
@@ -144,14 +150,47 @@ export class MemorySearch {
     }
     const count = stemCounter(terms);
     const candidates = this.candidates(hits, terms, count, corpus.avgTokens, limit, filters, where);
-    const scores = rankScores(
-      terms,
-      queryTimeIntent(query),
-      candidates.map((c) => ({ text: c.row.memory, createdAt: c.row.created_at, neighbours: c.neighbours })),
-      corpus.avgTokens,
-      count,
-    );
+    const intent = queryTimeIntent(query);
+    const ranked = candidates.map((c) => ({
+      text: c.row.memory,
+      createdAt: c.row.created_at,
+      neighbours: c.neighbours,
+    }));
+    let scores = rankScores(terms, intent, ranked, corpus.avgTokens, count);
+    if (this.feedback) {
+      const extra = this.expansion(terms, ranked, scores, corpus.docs);
+      if (extra.length > 0) {
+        const all = [...terms, ...extra];
+        scores = rankScores(all, intent, ranked, corpus.avgTokens, stemCounter(all));
+      }
+    }
     return new Map(candidates.map(({ row }, i) => [row.pk, scores[i] ?? 0]));
+  }
+
+  /** Pseudo-relevance feedback: words the best-ranked candidates share (see feedback.ts). */
+  private expansion(
+    terms: readonly WeightedTerm[],
+    ranked: readonly { text: string }[],
+    scores: readonly number[],
+    corpusDocs: number,
+  ): WeightedTerm[] {
+    const best = ranked
+      .map((c, i) => ({ text: c.text, score: scores[i] ?? 0 }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, FEEDBACK.docs);
+    const top = best[0]?.score ?? 0;
+    if (!(top > 0)) return [];
+    const words = relevanceModel(
+      best.map((b) => ({ text: b.text, weight: b.score / top })),
+      new Set(terms.map((t) => t.stem)),
+      FEEDBACK.words * 3,
+    );
+    const docs = this.terms.docsWith(words, corpusDocs, BM25_MATCH_BUDGET);
+    return expansionTerms(
+      words,
+      docs.map((d) => inverseDocumentFrequency(corpusDocs, d)),
+      docs,
+    );
   }
 
   /** Every hit; the best by their own words with their session neighbours that the filters allow. */

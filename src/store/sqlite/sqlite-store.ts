@@ -37,6 +37,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number | undefined;
   /** The optional dense signal: an embedding model (EMBEDDINGS_URL); search is lexical without it. */
   embeddings?: DenseOptions | undefined;
+  /**
+   * Pseudo-relevance feedback in search (default true). Off only to measure
+   * the ranking without it (bench:locomo); not a setting people need.
+   */
+  searchFeedback?: boolean | undefined;
 }
 
 /** The embedded store: one SQLite file (WAL), FTS5 search, shared safely by the proxy and the MCP server. */
@@ -58,7 +63,7 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     this.statements = new StatementCache(db);
     this.reads = new MemoryReads(db, this.statements, dbPath);
     this.writes = new MemoryWrites(db, this.statements);
-    this.searcher = new MemorySearch(db, this.statements);
+    this.searcher = new MemorySearch(db, this.statements, opts.searchFeedback ?? true);
     this.dense = opts.embeddings
       ? DenseIndex.open(db, this.statements, opts.embeddings, opts.readonly ?? false, logger)
       : null;
