@@ -42,10 +42,24 @@ export interface TermMatch {
 export type StemCounter = (text: string) => readonly [counts: ReadonlyMap<string, number>, length: number];
 
 /**
+ * Texts' tokens and tokens' stems, shared by the counters of one search: a
+ * second scoring pass (pseudo-relevance feedback) tokenises and stems nothing
+ * twice.
+ */
+export interface TextCache {
+  tokens: Map<string, string[]>;
+  stems: Map<string, string>;
+}
+
+export function textCache(): TextCache {
+  return { tokens: new Map(), stems: new Map() };
+}
+
+/**
  * Counts for the terms of one query, memoised per text: a memory is scored
  * once as a hit and again as context of its neighbours.
  */
-export function stemCounter(terms: readonly WeightedTerm[]): StemCounter {
+export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = textCache()): StemCounter {
   // Porter keeps first letters, so most words are skipped unstemmed.
   const firstLetters = new Set(terms.map((t) => t.stem[0]));
   const seen = new Map<string, readonly [Map<string, number>, number]>();
@@ -53,10 +67,18 @@ export function stemCounter(terms: readonly WeightedTerm[]): StemCounter {
     const hit = seen.get(text);
     if (hit) return hit;
     const counts = new Map<string, number>();
-    const tokens = wordTokens(text);
+    let tokens = cache.tokens.get(text);
+    if (!tokens) {
+      tokens = wordTokens(text);
+      cache.tokens.set(text, tokens);
+    }
     for (const token of tokens) {
       if (!firstLetters.has(token[0])) continue;
-      const s = stem(token);
+      let s = cache.stems.get(token);
+      if (s === undefined) {
+        s = stem(token);
+        cache.stems.set(token, s);
+      }
       counts.set(s, (counts.get(s) ?? 0) + 1);
     }
     const result = [counts, tokens.length] as const;

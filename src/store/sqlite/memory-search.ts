@@ -7,6 +7,7 @@ import {
   lexicalScores,
   type StemCounter,
   stemCounter,
+  textCache,
   type WeightedTerm,
 } from "../../core/search/lexical-score.js";
 import { rankScores } from "../../core/search/memory-ranking.js";
@@ -148,7 +149,8 @@ export class MemorySearch {
         if (!hits.has(row.pk)) hits.set(row.pk, row);
       }
     }
-    const count = stemCounter(terms);
+    const cache = textCache();
+    const count = stemCounter(terms, cache);
     const candidates = this.candidates(hits, terms, count, corpus.avgTokens, limit, filters, where);
     const intent = queryTimeIntent(query);
     const ranked = candidates.map((c) => ({
@@ -161,7 +163,7 @@ export class MemorySearch {
       const extra = this.expansion(terms, ranked, scores, corpus.docs);
       if (extra.length > 0) {
         const all = [...terms, ...extra];
-        scores = rankScores(all, intent, ranked, corpus.avgTokens, stemCounter(all));
+        scores = rankScores(all, intent, ranked, corpus.avgTokens, stemCounter(all, cache));
       }
     }
     return new Map(candidates.map(({ row }, i) => [row.pk, scores[i] ?? 0]));
