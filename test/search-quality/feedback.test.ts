@@ -6,7 +6,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expansionTerms, FEEDBACK, relevanceModel } from "../../src/core/search/feedback.js";
 import { matchTerms } from "../../src/core/search/lexical-score.js";
+import {
+  candidateMatches,
+  rankScores,
+  scoreCandidates,
+  withExpansion,
+} from "../../src/core/search/memory-ranking.js";
 import { stem } from "../../src/core/search/stem.js";
+import { queryTimeIntent } from "../../src/core/search/time-intent.js";
 import type { AddInput } from "../../src/core/types.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 import { useTempDir } from "../store/temp-dir.js";
@@ -84,6 +91,40 @@ describe("expansion terms in scoring", () => {
     expect(expanded.bm25).toBeGreaterThan(plain.bm25);
     const without = matchTerms([...query, { stem: stem("helm"), idf: 1, expansion: true }], text, 4);
     expect(without).toEqual(plain);
+  });
+});
+
+describe("withExpansion", () => {
+  it("scores the same as matching the query and expansion terms at once", () => {
+    const query = [
+      { stem: stem("deploy"), idf: 2 },
+      { stem: stem("staging"), idf: 1.5 },
+    ];
+    const extra = [
+      { stem: stem("kubectl"), idf: 1.2, expansion: true },
+      { stem: stem("helm"), idf: 0.6, expansion: true },
+    ];
+    const candidates = [
+      "deploy staging with kubectl",
+      "deploy notes: helm chart and kubectl, kubectl again",
+      "staging is down",
+      "nothing relevant here",
+    ].map((text, i) => ({
+      text,
+      createdAt: "2024-03-01T10:00:00.000Z",
+      neighbours: { before: i === 2 ? ["the helm release failed"] : [], after: [] },
+    }));
+    const intent = queryTimeIntent("deploy staging");
+    const together = rankScores([...query, ...extra], intent, candidates, 5);
+    const split = scoreCandidates(
+      withExpansion(candidateMatches(query, candidates, 5), candidateMatches(extra, candidates, 5)),
+      query.length,
+      intent,
+      candidates,
+    );
+    split.forEach((score, i) => expect(score).toBeCloseTo(together[i] ?? Number.NaN, 12));
+    // And the expansion changed the scores.
+    expect(rankScores(query, intent, candidates, 5)).not.toEqual(together);
   });
 });
 

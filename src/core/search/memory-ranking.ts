@@ -10,6 +10,7 @@ import {
   type StemCounter,
   scoreMatches,
   stemCounter,
+  type TermMatch,
   type WeightedTerm,
   type WeightedText,
 } from "./lexical-score.js";
@@ -78,6 +79,37 @@ function maxBoost(intent: TimeIntent): number {
   return (intent.asksWhen ? 1 + STATES_TIME_BOOST : 1) * (intent.window ? 1 + NAMED_DATE_BOOST : 1);
 }
 
+/** Each candidate's match of `terms` over its own text and its neighbours' (BM25F, see lexical-score.ts). */
+export function candidateMatches(
+  terms: readonly WeightedTerm[],
+  candidates: readonly RankCandidate[],
+  avgTokens: number,
+  count: StemCounter = stemCounter(terms),
+): TermMatch[] {
+  return candidates.map((c) => matchFields(terms, weightedTexts(c), avgTokens, count));
+}
+
+/**
+ * Adds the BM25 strength of expansion terms' matches to the query's matches
+ * (coverage stays the query's): the same as matching all terms at once, since
+ * BM25F sums over terms, at the cost of counting only the expansion terms.
+ */
+export function withExpansion(matches: readonly TermMatch[], expansion: readonly TermMatch[]): TermMatch[] {
+  return matches.map((m, i) => ({ coverage: m.coverage, bm25: m.bm25 + (expansion[i]?.bm25 ?? 0) }));
+}
+
+/** Scores in (0, 1] from each candidate's match (`rankScores` given the matches). */
+export function scoreCandidates(
+  matches: readonly TermMatch[],
+  queryTerms: number,
+  intent: TimeIntent,
+  candidates: readonly RankCandidate[],
+): number[] {
+  const lexical = scoreMatches(matches, queryTerms);
+  const top = maxBoost(intent);
+  return candidates.map((c, i) => Math.max(((lexical[i] ?? 0) * signals(c, intent)) / top, Number.MIN_VALUE));
+}
+
 /**
  * Scores in (0, 1], one per candidate. Without time signals a memory with
  * every query word scores at least 0.56 (0.7 unless it ends with a question)
@@ -91,10 +123,10 @@ export function rankScores(
   avgTokens: number,
   count: StemCounter = stemCounter(terms),
 ): number[] {
-  const lexical = scoreMatches(
-    candidates.map((c) => matchFields(terms, weightedTexts(c), avgTokens, count)),
+  return scoreCandidates(
+    candidateMatches(terms, candidates, avgTokens, count),
     queryTermCount(terms),
+    intent,
+    candidates,
   );
-  const top = maxBoost(intent);
-  return candidates.map((c, i) => Math.max(((lexical[i] ?? 0) * signals(c, intent)) / top, Number.MIN_VALUE));
 }

@@ -10,7 +10,7 @@ import {
   textCache,
   type WeightedTerm,
 } from "../../core/search/lexical-score.js";
-import { rankScores } from "../../core/search/memory-ranking.js";
+import { candidateMatches, scoreCandidates, withExpansion } from "../../core/search/memory-ranking.js";
 import {
   BM25_MATCH_BUDGET,
   type CandidateQuery,
@@ -158,12 +158,13 @@ export class MemorySearch {
       createdAt: c.row.created_at,
       neighbours: c.neighbours,
     }));
-    let scores = rankScores(terms, intent, ranked, corpus.avgTokens, count);
+    const matches = candidateMatches(terms, ranked, corpus.avgTokens, count);
+    let scores = scoreCandidates(matches, terms.length, intent, ranked);
     if (this.feedback) {
       const extra = this.expansion(terms, ranked, scores, corpus.docs);
       if (extra.length > 0) {
-        const all = [...terms, ...extra];
-        scores = rankScores(all, intent, ranked, corpus.avgTokens, stemCounter(all, cache));
+        const more = candidateMatches(extra, ranked, corpus.avgTokens, stemCounter(extra, cache));
+        scores = scoreCandidates(withExpansion(matches, more), terms.length, intent, ranked);
       }
     }
     return new Map(candidates.map(({ row }, i) => [row.pk, scores[i] ?? 0]));
