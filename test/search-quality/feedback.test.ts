@@ -122,7 +122,8 @@ describe("withExpansion", () => {
       intent,
       candidates,
     );
-    split.forEach((score, i) => expect(score).toBeCloseTo(together[i] ?? Number.NaN, 12));
+    expect(split).toHaveLength(together.length);
+    for (const [i, score] of split.entries()) expect(score).toBeCloseTo(together[i] ?? Number.NaN, 12);
     // And the expansion changed the scores.
     expect(rankScores(query, intent, candidates, 5)).not.toEqual(together);
   });
