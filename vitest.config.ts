@@ -10,16 +10,10 @@ import { defineConfig } from "vitest/config";
  */
 const UNIT = [
   "test/core/**/*.test.ts",
-  "test/core-episodes/**/*.test.ts",
-  "test/capture-core/**/*.test.ts",
   "test/files/**/*.test.ts",
   "test/cli/config.test.ts",
   "test/cli/catalog.test.ts",
   "test/cli/snippet.test.ts",
-  "test/insights/patterns.test.ts",
-  "test/insights/episode-insights.test.ts",
-  "test/search-quality/memory-ranking.test.ts",
-  "test/search-quality/time-intent.test.ts",
   "test/search-quality/locomo-data.test.ts",
 ];
 
