@@ -1,4 +1,10 @@
-import { EC_SIGN, generateEcKeyPair, privateKeyToPem, randomSerial, x509 } from "../../src/capture/x509.js";
+import {
+  EC_SIGN,
+  generateEcKeyPair,
+  privateKeyToPem,
+  randomSerial,
+  x509,
+} from "../../src/capture/tls/x509.js";
 
 /**
  * A throwaway CA and server certificate for local TLS peers: the stand-in for

@@ -7,7 +7,7 @@
  * this process's RSS); on SIGTERM closes and prints its stats.
  */
 import { join } from "node:path";
-import { startProxy } from "../../src/capture/proxy-server.js";
+import { startProxy } from "../../src/capture/proxy/proxy-server.js";
 import { validateConfig } from "../../src/core/config.js";
 import { createLogger } from "../../src/core/logger.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";

@@ -8,12 +8,12 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { probeProxy, probeUrl, whoHolds } from "../capture/proxy-probe.js";
-import { pidAlive } from "../capture/proxy-status.js";
+import { pidAlive } from "../capture/proxy/proxy-status.js";
 import type { Config } from "../core/config.js";
 import { MemoryError } from "../core/errors.js";
 import { explainBusyPort } from "./busy-port.js";
 import { carriedGlobalArgs } from "./carry.js";
+import { probeProxy, probeUrl, whoHolds } from "./doctor/proxy-probe.js";
 
 export function proxyLogPath(dataDir: string): string {
   return join(dataDir, "proxy.log");

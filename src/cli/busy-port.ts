@@ -3,9 +3,10 @@
  * (already running, with its pid and data directory) or another program, and
  * what to do about it, instead of only "in use".
  */
-import { probeUrl, whoHolds } from "../capture/proxy-probe.js";
+
 import type { Config } from "../core/config.js";
 import { isMemoryError, MemoryError } from "../core/errors.js";
+import { probeUrl, whoHolds } from "./doctor/proxy-probe.js";
 
 export async function explainBusyPort(e: unknown, config: Config): Promise<unknown> {
   if (!isMemoryError(e) || e.code !== "CONFLICT") return e;

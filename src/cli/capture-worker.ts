@@ -4,7 +4,7 @@
  * proxy's thread only forwards bytes and journals finished exchanges.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { runCaptureWorker } from "../capture/capture-worker-loop.js";
+import { runCaptureWorker } from "../capture/pipeline/capture-worker-loop.js";
 import type { Config } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { openStore } from "../store/open-store.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkShellRouting } from "../../src/capture/doctor-checks.js";
+import { checkShellRouting } from "../../src/cli/doctor/doctor-checks.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
 import { runCapture } from "./support/cli-process.js";
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { checkShellRouting, checkStore } from "../../src/capture/doctor-checks.js";
+import { checkShellRouting, checkStore } from "../../src/cli/doctor/doctor-checks.js";
 import { validateConfig } from "../../src/core/config.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { openStore } from "../../src/store/open-store.js";

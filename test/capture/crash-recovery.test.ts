@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Outbox } from "../../src/capture/outbox.js";
+import { Outbox } from "../../src/capture/pipeline/outbox.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
 import { runCapture, spawnStart } from "./support/cli-process.js";

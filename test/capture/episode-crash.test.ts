@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Outbox } from "../../src/capture/outbox.js";
+import { Outbox } from "../../src/capture/pipeline/outbox.js";
 import type { Memory } from "../../src/core/types.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";

@@ -6,7 +6,7 @@ import { ProxyAgent, fetch as undiciFetch } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { teamMode } from "../../src/auth/team-mode.js";
 import { createToken, revokeToken } from "../../src/auth/tokens.js";
-import { startProxy } from "../../src/capture/proxy-server.js";
+import { startProxy } from "../../src/capture/proxy/proxy-server.js";
 import { validateConfig } from "../../src/core/config.js";
 import { silentLogger } from "../../src/core/logger.js";
 import type { Memory } from "../../src/core/types.js";

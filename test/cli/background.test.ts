@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { pidAlive, readProxyStatus } from "../../src/capture/proxy-status.js";
+import { pidAlive, readProxyStatus } from "../../src/capture/proxy/proxy-status.js";
 import { runCli, tempDataDir } from "../support/cli.js";
 
 const started: number[] = [];

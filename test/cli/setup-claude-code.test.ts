@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
-import { bundleContains } from "../../src/capture/ca-bundle.js";
+import { bundleContains } from "../../src/capture/tls/ca-bundle.js";
 import { READ_TOOLS } from "../../src/core/claude-setup.js";
 import { cliPath, runCli, tempDataDir } from "../support/cli.js";
 

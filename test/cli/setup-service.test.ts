@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { pidAlive } from "../../src/capture/proxy-status.js";
+import { pidAlive } from "../../src/capture/proxy/proxy-status.js";
 import { cliPath, runCli, tempDataDir } from "../support/cli.js";
 import { until } from "../support/until.js";
 

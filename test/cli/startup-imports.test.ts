@@ -24,7 +24,7 @@ const HEAVY = [
   /node_modules\/eventsource-parser\//,
   /\/dist\/mcp\//,
   /\/dist\/insights\//,
-  /\/dist\/capture\/(proxy-server|ca|x509|leaf-certs|forward|upstream|capture-pipeline)\.js$/,
+  /\/dist\/capture\/(proxy\/(proxy-server|forward|upstream)|tls\/(ca|x509|leaf-certs)|pipeline\/capture-pipeline)\.js$/,
 ];
 /** The store: not needed to print the version or the help. */
 const STORE = [/node_modules\/better-sqlite3\//, /\/dist\/store\/sqlite\//];

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type JournalMeta, Outbox } from "../../src/capture/outbox.js";
+import { type JournalMeta, Outbox } from "../../src/capture/pipeline/outbox.js";
 import { runCli, tempDataDir } from "../support/cli.js";
 
 /**

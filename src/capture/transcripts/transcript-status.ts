@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { Check } from "../doctor-checks.js";
+import type { Check } from "../../cli/doctor/doctor-checks.js";
 import { type RunSummary, TranscriptState, transcriptStatePath } from "./transcript-state.js";
 
 /** What `status` and `doctor` say about `import --from claude-code` and `watch`. */

@@ -3,8 +3,9 @@
  * is, what it is (fingerprint, validity, name constraints), a fresh one, and
  * the exact commands to trust or untrust it on each platform.
  */
-import type { CaDescription } from "../../capture/ca.js";
-import { pidAlive, readProxyStatus } from "../../capture/proxy-status.js";
+
+import { pidAlive, readProxyStatus } from "../../capture/proxy/proxy-status.js";
+import type { CaDescription } from "../../capture/tls/ca.js";
 import { MemoryError } from "../../core/errors.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -13,8 +14,8 @@ import { json } from "../render.js";
 import { describeCommand } from "./catalog.js";
 
 /** The CA module (and the X.509 stack under it) loads only for `ca` commands. */
-const caModule = () => import("../../capture/ca.js");
-const trustHintsModule = () => import("../../capture/trust-hints.js");
+const caModule = () => import("../../capture/tls/ca.js");
+const trustHintsModule = () => import("../../capture/tls/trust-hints.js");
 
 async function requireCa(ctx: CliContext): Promise<CaDescription> {
   const { describeCa } = await caModule();
@@ -96,7 +97,7 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
     .option("--with <file>", "the PEM bundle to keep (e.g. a corporate CA bundle)")
     .action(async (o: { with?: string }) => {
       const d = await requireCa(ctx);
-      const { writeCombinedBundle } = await import("../../capture/ca-bundle.js");
+      const { writeCombinedBundle } = await import("../../capture/tls/ca-bundle.js");
       const other = o.with ?? process.env.NODE_EXTRA_CA_CERTS;
       if (!other) {
         throw new UsageError(

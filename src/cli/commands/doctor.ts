@@ -5,10 +5,11 @@
  * server, the read-tool permissions, the hooks). Each check passes or says
  * what to run; any failure makes the command fail (non-zero exit).
  */
-import type { Check } from "../../capture/doctor-checks.js";
+
 import { MemoryError } from "../../core/errors.js";
 import { describeSecurityEvents, readSecurityEvents } from "../../http/security-events.js";
 import type { RegisterCommand } from "../context.js";
+import type { Check } from "../doctor/doctor-checks.js";
 import { jsonOption } from "../options.js";
 import { json } from "../render.js";
 import { describeCommand } from "./catalog.js";
@@ -44,9 +45,9 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         { checkTranscripts, readTranscriptStatus },
         { checkClaudeCode },
       ] = await Promise.all([
-        import("../../capture/ca.js"),
-        import("../../capture/doctor-checks.js"),
-        import("../../capture/proxy-probe.js"),
+        import("../../capture/tls/ca.js"),
+        import("../doctor/doctor-checks.js"),
+        import("../doctor/proxy-probe.js"),
         import("../../capture/transcripts/transcript-status.js"),
         import("../setup/claude-code-doctor.js"),
       ]);

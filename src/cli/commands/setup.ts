@@ -74,8 +74,8 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
       `PROXY_AUTH_TOKEN is set, and routing with --scope project would write it into ${files.settings}, which is shared with the project: use --scope user, or --route none`,
     );
   }
-  const { caPaths, loadOrCreateCa } = await import("../../capture/ca.js");
-  const { bundleContains, bundlePath, writeCombinedBundle } = await import("../../capture/ca-bundle.js");
+  const { caPaths, loadOrCreateCa } = await import("../../capture/tls/ca.js");
+  const { bundleContains, bundlePath, writeCombinedBundle } = await import("../../capture/tls/ca-bundle.js");
   const ca = caPaths(dataDir);
   const notes: string[] = [];
 

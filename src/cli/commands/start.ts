@@ -5,8 +5,8 @@
  * Claude Code goes through it.
  */
 import { InvalidArgumentError } from "commander";
-import { type ProxyHandle, startProxy } from "../../capture/proxy-server.js";
-import { displayUrl } from "../../capture/proxy-status.js";
+import { type ProxyHandle, startProxy } from "../../capture/proxy/proxy-server.js";
+import { displayUrl } from "../../capture/proxy/proxy-status.js";
 import type { Config } from "../../core/config.js";
 import { errorMessage, isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";

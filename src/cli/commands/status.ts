@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { COUNTER_NAMES, type Counters, zeroCounters } from "../../capture/capture-stats.js";
-import type { OutboxCounts } from "../../capture/outbox.js";
-import { pidAlive } from "../../capture/proxy-status.js";
+import type { OutboxCounts } from "../../capture/pipeline/outbox.js";
+import { pidAlive } from "../../capture/proxy/proxy-status.js";
 import type { TranscriptStatus } from "../../capture/transcripts/transcript-status.js";
 import {
   describeSecurityEvents,
@@ -75,7 +75,7 @@ function notRunning(r: StatusReport): string {
 async function readOutbox(
   dataDir: string,
 ): Promise<{ counts: OutboxCounts & { inProgress: number }; totals: Counters; lag: CaptureLag }> {
-  const { Outbox, outboxPath } = await import("../../capture/outbox.js");
+  const { Outbox, outboxPath } = await import("../../capture/pipeline/outbox.js");
   const totals = zeroCounters();
   const path = outboxPath(dataDir);
   if (!existsSync(path))
@@ -163,7 +163,7 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
     .action(async (o: { json?: boolean }) => {
       const config = ctx.config();
       const [{ probeProxy }, t] = await Promise.all([
-        import("../../capture/proxy-probe.js"),
+        import("../doctor/proxy-probe.js"),
         import("../../capture/transcripts/transcript-status.js"),
       ]);
       const [probe, { counts, totals, lag }] = await Promise.all([

@@ -8,10 +8,8 @@
  */
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
-import { caPaths } from "../../capture/ca.js";
-import { bundleContains } from "../../capture/ca-bundle.js";
-import type { Check } from "../../capture/doctor-checks.js";
-import type { ProxyProbe } from "../../capture/proxy-probe.js";
+import { caPaths } from "../../capture/tls/ca.js";
+import { bundleContains } from "../../capture/tls/ca-bundle.js";
 import {
   applyWants,
   type CommandParts,
@@ -29,6 +27,8 @@ import {
 } from "../../core/claude-setup.js";
 import type { Config } from "../../core/config.js";
 import { isMemoryError } from "../../core/errors.js";
+import type { Check } from "../doctor/doctor-checks.js";
+import type { ProxyProbe } from "../doctor/proxy-probe.js";
 import { defaultDataDir, readEnvFile } from "../load-config.js";
 import { claudeCodeFiles, originOf, proxyTarget, setupInputs } from "./claude-code-target.js";
 import { renderCommand, serviceCommands, serviceFilePath } from "./service.js";

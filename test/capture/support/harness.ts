@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { ProxyAgent, fetch as undiciFetch } from "undici";
-import { type ProxyHandle, type StartProxyOptions, startProxy } from "../../../src/capture/proxy-server.js";
+import {
+  type ProxyHandle,
+  type StartProxyOptions,
+  startProxy,
+} from "../../../src/capture/proxy/proxy-server.js";
 import { type Config, validateConfig } from "../../../src/core/config.js";
 import { createLogger, type Logger } from "../../../src/core/logger.js";
 import type { Memory } from "../../../src/core/types.js";

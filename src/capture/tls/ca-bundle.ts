@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MemoryError } from "../core/errors.js";
-import { writeFileAtomic } from "../files/atomic-write.js";
+import { MemoryError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../files/atomic-write.js";
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 

@@ -1,10 +1,10 @@
 import type { MessagePort } from "node:worker_threads";
-import type { Config } from "../core/config.js";
-import type { Logger } from "../core/logger.js";
-import { diskReserve } from "../files/disk-reserve.js";
-import type { MemoryStore } from "../store/memory-store.js";
+import type { Config } from "../../core/config.js";
+import type { Logger } from "../../core/logger.js";
+import { diskReserve } from "../../files/disk-reserve.js";
+import type { MemoryStore } from "../../store/memory-store.js";
+import { type Counters, counterDelta, zeroCounters } from "../capture-stats.js";
 import { CapturePipeline } from "./capture-pipeline.js";
-import { type Counters, counterDelta, zeroCounters } from "./capture-stats.js";
 import { EpisodeTracker } from "./episode-tracker.js";
 import { fromJournal } from "./exchange-journal.js";
 import { type JournalMeta, Outbox, outboxPath } from "./outbox.js";

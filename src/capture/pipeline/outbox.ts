@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import type { ConversationTurn } from "../core/capture/index.js";
-import type { Episode } from "../core/episodes/index.js";
-import { isDiskFull, reclaimWal, WAL_SIZE_LIMIT } from "../store/sqlite/open-database.js";
+import type { ConversationTurn } from "../../core/capture/index.js";
+import type { Episode } from "../../core/episodes/index.js";
+import { isDiskFull, reclaimWal, WAL_SIZE_LIMIT } from "../../store/sqlite/open-database.js";
 
 /**
  * The durable outbox between capture and the memory store

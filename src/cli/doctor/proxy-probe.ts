@@ -1,8 +1,13 @@
 import * as http from "node:http";
 import { connect } from "node:net";
 import { resolve as resolvePath } from "node:path";
-import type { Config } from "../core/config.js";
-import { HEALTH_PATH, type ProxyStatusFile, pidAlive, readProxyStatus } from "./proxy-status.js";
+import {
+  HEALTH_PATH,
+  type ProxyStatusFile,
+  pidAlive,
+  readProxyStatus,
+} from "../../capture/proxy/proxy-status.js";
+import type { Config } from "../../core/config.js";
 
 /**
  * Is the proxy running? Reads `proxy-status.json` (pid, address), checks the

@@ -1,7 +1,7 @@
 import type * as http from "node:http";
-import { parseRequestBody, type RequestBody } from "../core/capture/request-body.js";
-import { sessionId } from "../core/capture/session-fields.js";
-import type { Logger } from "../core/logger.js";
+import { parseRequestBody, type RequestBody } from "../../core/capture/request-body.js";
+import { sessionId } from "../../core/capture/session-fields.js";
+import type { Logger } from "../../core/logger.js";
 import {
   type PersonTurn,
   personTurns,
@@ -9,8 +9,8 @@ import {
   renderNotes,
   turnQuery,
   withNotes,
-} from "../core/recall/proxy-injection.js";
-import type { MemoryStore } from "../store/memory-store.js";
+} from "../../core/recall/proxy-injection.js";
+import type { MemoryStore } from "../../store/memory-store.js";
 import type { InjectionLedger, LedgerEntry } from "./injection-ledger.js";
 
 /**

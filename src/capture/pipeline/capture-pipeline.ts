@@ -1,6 +1,7 @@
-import { type CapturedExchange, type InterpretOptions, interpretExchange } from "../core/capture/index.js";
-import type { Logger } from "../core/logger.js";
-import type { Counters } from "./capture-stats.js";
+import { type CapturedExchange, type InterpretOptions, interpretExchange } from "../../core/capture/index.js";
+import type { Logger } from "../../core/logger.js";
+import type { Counters } from "../capture-stats.js";
+import type { RawExchange } from "../proxy/forward.js";
 import { decodeBody } from "./decode-body.js";
 import {
   DEFAULT_EPISODE_IDLE_MS,
@@ -9,7 +10,6 @@ import {
   type TrackResult,
 } from "./episode-tracker.js";
 import { fromJournal, journalMeta, reduceHeaders } from "./exchange-journal.js";
-import type { RawExchange } from "./forward.js";
 import type { Outbox } from "./outbox.js";
 import type { OutboxWorker } from "./outbox-worker.js";
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { tokenFingerprint } from "../core/token-mask.js";
+import { tokenFingerprint } from "../../core/token-mask.js";
 
 /**
  * Proxy authentication, required when the proxy listens beyond loopback (and

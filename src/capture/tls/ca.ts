@@ -2,9 +2,9 @@ import type { webcrypto } from "node:crypto";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, MemoryError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import { writeFileAtomic } from "../files/atomic-write.js";
+import { ConfigError, MemoryError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { writeFileAtomic } from "../../files/atomic-write.js";
 import {
   EC_SIGN,
   generateEcKeyPair,

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Config } from "../core/config.js";
-import { errorMessage, isMemoryError } from "../core/errors.js";
-import { maskTokens } from "../core/token-mask.js";
-import type { MemoryStore } from "../store/memory-store.js";
-import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "./ca.js";
-import { bundleContains } from "./ca-bundle.js";
-import { isLoopbackHost } from "./proxy-auth.js";
+import { isLoopbackHost } from "../../capture/proxy/proxy-auth.js";
+import { CA_EXPIRY_WARN_DAYS, caPaths, describeCa } from "../../capture/tls/ca.js";
+import { bundleContains } from "../../capture/tls/ca-bundle.js";
+import { hostWithin } from "../../capture/tls/x509.js";
+import type { Config } from "../../core/config.js";
+import { errorMessage, isMemoryError } from "../../core/errors.js";
+import { maskTokens } from "../../core/token-mask.js";
+import type { MemoryStore } from "../../store/memory-store.js";
 import type { ProxyProbe } from "./proxy-probe.js";
-import { hostWithin } from "./x509.js";
 
 /**
  * The checks behind `doctor`. Each passes, or fails with what to run to fix

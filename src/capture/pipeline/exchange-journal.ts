@@ -1,6 +1,6 @@
-import { CAPTURED_USER_HEADER } from "../core/capture/exchange-episode.js";
-import { BodyTee } from "./body-tee.js";
-import type { RawExchange } from "./forward.js";
+import { CAPTURED_USER_HEADER } from "../../core/capture/exchange-episode.js";
+import { BodyTee } from "../proxy/body-tee.js";
+import type { RawExchange } from "../proxy/forward.js";
 import type { JournaledExchange, JournalMeta } from "./outbox.js";
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../files/atomic-write.js";
-import type { ProxyStats } from "./capture-stats.js";
+import { writeFileAtomic } from "../../files/atomic-write.js";
+import type { ProxyStats } from "../capture-stats.js";
 
 /**
  * `<dataDir>/proxy-status.json`: written by the running proxy (every few

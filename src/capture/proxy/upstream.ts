@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, Pool } from "undici";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError } from "../../core/errors.js";
 import type { ForwardTimeouts } from "./forward.js";
 
 /**

@@ -2,36 +2,36 @@ import * as http from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Worker } from "node:worker_threads";
-import { teamMode } from "../auth/team-mode.js";
-import { identify } from "../auth/tokens.js";
-import type { Config } from "../core/config.js";
-import { ConfigError, MemoryError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import { DEFAULT_INJECT_MIN_SCORE } from "../core/recall/proxy-injection.js";
-import { diskReserve } from "../files/disk-reserve.js";
-import { SecurityEvents } from "../http/security-events.js";
-import type { MemoryStore } from "../store/memory-store.js";
-import { loadOrCreateCa } from "./ca.js";
-import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "./capture-chain.js";
-import { CapturePipeline } from "./capture-pipeline.js";
+import { teamMode } from "../../auth/team-mode.js";
+import { identify } from "../../auth/tokens.js";
+import type { Config } from "../../core/config.js";
+import { ConfigError, MemoryError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { DEFAULT_INJECT_MIN_SCORE } from "../../core/recall/proxy-injection.js";
+import { diskReserve } from "../../files/disk-reserve.js";
+import { SecurityEvents } from "../../http/security-events.js";
+import type { MemoryStore } from "../../store/memory-store.js";
 import {
   type Counters,
   counterDelta,
   type ProxyStats,
   statsLogFields,
   zeroCounters,
-} from "./capture-stats.js";
+} from "../capture-stats.js";
+import { InjectionLedger, injectionLedgerPath } from "../injection/injection-ledger.js";
+import { RequestInjector } from "../injection/request-injector.js";
+import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "../pipeline/capture-chain.js";
+import { CapturePipeline } from "../pipeline/capture-pipeline.js";
+import { EpisodeTracker } from "../pipeline/episode-tracker.js";
+import { Outbox, outboxPath } from "../pipeline/outbox.js";
+import { type BackoffPolicy, OutboxWorker } from "../pipeline/outbox-worker.js";
+import { loadOrCreateCa } from "../tls/ca.js";
+import { createLeafCertCache } from "../tls/leaf-certs.js";
 import { handleConnect } from "./connect-handler.js";
-import { EpisodeTracker } from "./episode-tracker.js";
 import { clientErrorResponse } from "./error-response.js";
 import type { ActiveStream, ForwardTimeouts } from "./forward.js";
-import { InjectionLedger, injectionLedgerPath } from "./injection-ledger.js";
-import { createLeafCertCache } from "./leaf-certs.js";
-import { Outbox, outboxPath } from "./outbox.js";
-import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
 import { isLoopbackHost, type ProxyGate, sharedTokenGate } from "./proxy-auth.js";
 import { displayUrl, type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
-import { RequestInjector } from "./request-injector.js";
 import { CAPTURE_CAP_BYTES, createRequestHandler, type InterceptedSocket } from "./request-router.js";
 import { createPassthroughAgent, createUpstream } from "./upstream.js";
 

@@ -2,10 +2,10 @@ import type { IncomingMessage } from "node:http";
 import { connect as netConnect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
-import type { Logger } from "../core/logger.js";
-import { clientTlsAbortReason, type SecurityEvents } from "../http/security-events.js";
+import type { Logger } from "../../core/logger.js";
+import { clientTlsAbortReason, type SecurityEvents } from "../../http/security-events.js";
+import type { LeafCertCache } from "../tls/leaf-certs.js";
 import { rawHttpError } from "./error-response.js";
-import type { LeafCertCache } from "./leaf-certs.js";
 import { type ProxyGate, proxyCaller, refusedToken, tokenFromProxyAuthorization } from "./proxy-auth.js";
 
 /**

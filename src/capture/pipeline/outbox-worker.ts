@@ -1,9 +1,9 @@
-import { isConversationTurn, turnToMemory } from "../core/capture/index.js";
-import { type Episode, episodeToMemory } from "../core/episodes/index.js";
-import { isMemoryError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { MemoryStore } from "../store/memory-store.js";
-import type { Counters } from "./capture-stats.js";
+import { isConversationTurn, turnToMemory } from "../../core/capture/index.js";
+import { type Episode, episodeToMemory } from "../../core/episodes/index.js";
+import { isMemoryError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { MemoryStore } from "../../store/memory-store.js";
+import type { Counters } from "../capture-stats.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
 
 /**

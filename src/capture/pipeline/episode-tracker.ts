@@ -1,11 +1,11 @@
-import type { ExchangeResult } from "../core/capture/index.js";
+import type { ExchangeResult } from "../../core/capture/index.js";
 import {
   abandonEpisode,
   addUsage,
   type Episode,
   idleReason,
   MOVED_ON_REASON,
-} from "../core/episodes/index.js";
+} from "../../core/episodes/index.js";
 import type { Outbox } from "./outbox.js";
 
 /**

@@ -1,10 +1,10 @@
 import type { Worker } from "node:worker_threads";
-import type { Logger } from "../core/logger.js";
+import type { Logger } from "../../core/logger.js";
+import type { Counters } from "../capture-stats.js";
+import type { RawExchange } from "../proxy/forward.js";
 import type { CapturePipeline } from "./capture-pipeline.js";
-import type { Counters } from "./capture-stats.js";
 import type { FromCaptureThread, ToCaptureThread } from "./capture-worker-loop.js";
 import { journalMeta, reduceHeaders } from "./exchange-journal.js";
-import type { RawExchange } from "./forward.js";
 import type { Outbox } from "./outbox.js";
 import type { OutboxWorker } from "./outbox-worker.js";
 

@@ -1,12 +1,13 @@
 import type * as http from "node:http";
 import type { Socket } from "node:net";
 import type { Dispatcher } from "undici";
-import { CAPTURED_USER_HEADER } from "../core/capture/exchange-episode.js";
-import { DEFAULT_NOISE_RULES } from "../core/capture/index.js";
-import { classifyRoute } from "../core/capture/noise-filter.js";
-import type { Logger } from "../core/logger.js";
-import type { SecurityEvents } from "../http/security-events.js";
-import type { Counters } from "./capture-stats.js";
+import { CAPTURED_USER_HEADER } from "../../core/capture/exchange-episode.js";
+import { DEFAULT_NOISE_RULES } from "../../core/capture/index.js";
+import { classifyRoute } from "../../core/capture/noise-filter.js";
+import type { Logger } from "../../core/logger.js";
+import type { SecurityEvents } from "../../http/security-events.js";
+import type { Counters } from "../capture-stats.js";
+import type { PreparedRequest, RequestInjector } from "../injection/request-injector.js";
 import { sendProxyError } from "./error-response.js";
 import { type ActiveStream, forwardRequest, isTlsFailure, type RawExchange } from "./forward.js";
 import {
@@ -18,7 +19,6 @@ import {
   reverseCaller,
 } from "./proxy-auth.js";
 import { HEALTH_PATH } from "./proxy-status.js";
-import type { PreparedRequest, RequestInjector } from "./request-injector.js";
 import type { UpstreamTarget } from "./upstream.js";
 
 /**
