@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { zeroCounters } from "../../src/capture/capture-stats.js";
-import { EpisodeTracker, type EpisodeUpdate } from "../../src/capture/pipeline/episode-tracker.js";
-import { Outbox } from "../../src/capture/pipeline/outbox.js";
-import { OutboxWorker } from "../../src/capture/pipeline/outbox-worker.js";
-import { buildEpisode, type EpisodeReply } from "../../src/core/episodes/index.js";
-import { silentLogger } from "../../src/core/logger.js";
-import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { zeroCounters } from "../../../src/capture/capture-stats.js";
+import { EpisodeTracker, type EpisodeUpdate } from "../../../src/capture/pipeline/episode-tracker.js";
+import { Outbox } from "../../../src/capture/pipeline/outbox.js";
+import { OutboxWorker } from "../../../src/capture/pipeline/outbox-worker.js";
+import { buildEpisode, type EpisodeReply } from "../../../src/core/episodes/index.js";
+import { silentLogger } from "../../../src/core/logger.js";
+import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
 
 /** The tracker on a real outbox file: episodes in progress, finished, abandoned, idle, and across a restart. */
 

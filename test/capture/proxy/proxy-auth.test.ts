@@ -4,12 +4,12 @@ import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { ProxyAgent, fetch as undiciFetch } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startProxy } from "../../src/capture/proxy/proxy-server.js";
-import { validateConfig } from "../../src/core/config.js";
-import { silentLogger } from "../../src/core/logger.js";
-import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
-import { openTunnel } from "./support/connect-client.js";
-import { apiHeaders, type Harness, rawRequest, startHarness } from "./support/harness.js";
+import { startProxy } from "../../../src/capture/proxy/proxy-server.js";
+import { validateConfig } from "../../../src/core/config.js";
+import { silentLogger } from "../../../src/core/logger.js";
+import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
+import { openTunnel } from "../support/connect-client.js";
+import { apiHeaders, type Harness, rawRequest, startHarness } from "../support/harness.js";
 
 const TOKEN = "proxy-token-0123456789abcdef";
 

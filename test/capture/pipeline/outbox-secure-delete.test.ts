@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { zeroCounters } from "../../src/capture/capture-stats.js";
-import { Outbox } from "../../src/capture/pipeline/outbox.js";
-import { OutboxWorker } from "../../src/capture/pipeline/outbox-worker.js";
-import type { ConversationTurn } from "../../src/core/capture/index.js";
-import { silentLogger } from "../../src/core/logger.js";
-import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { zeroCounters } from "../../../src/capture/capture-stats.js";
+import { Outbox } from "../../../src/capture/pipeline/outbox.js";
+import { OutboxWorker } from "../../../src/capture/pipeline/outbox-worker.js";
+import type { ConversationTurn } from "../../../src/core/capture/index.js";
+import { silentLogger } from "../../../src/core/logger.js";
+import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
 
 let dir: string;
 beforeEach(() => {

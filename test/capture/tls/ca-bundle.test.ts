@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkShellRouting } from "../../src/cli/doctor/doctor-checks.js";
-import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
-import { runCapture } from "./support/cli-process.js";
+import { checkShellRouting } from "../../../src/cli/doctor/doctor-checks.js";
+import { type AnthropicStub, startAnthropicStub } from "../../support/anthropic-stub.js";
+import { runCapture } from "../support/cli-process.js";
 
 let stub: AnthropicStub;
 let dir: string;

@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createServer, type Server, type TLSSocket } from "node:tls";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { caPaths, describeCa, loadOrCreateCa, rotateCa } from "../../src/capture/tls/ca.js";
+import { caPaths, describeCa, loadOrCreateCa, rotateCa } from "../../../src/capture/tls/ca.js";
 import {
   createLeafCertCache,
   LEAF_RENEW_BEFORE_MS,
   LEAF_VALIDITY_DAYS,
-} from "../../src/capture/tls/leaf-certs.js";
-import { silentLogger } from "../../src/core/logger.js";
+} from "../../../src/capture/tls/leaf-certs.js";
+import { silentLogger } from "../../../src/core/logger.js";
 
 let dir: string;
 beforeEach(() => {
