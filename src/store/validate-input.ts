@@ -185,6 +185,21 @@ export function onlyUser(scope: CheckedFilters): boolean {
   return scope.agent_id === null && scope.app_id === null && scope.run_id === null;
 }
 
+/**
+ * True when filters name only the user and the session (what a search's
+ * neighbours share), so that every neighbour passes them.
+ */
+export function onlyScopeFilters(f: CheckedFilters): boolean {
+  return (
+    f.agent_id === null &&
+    f.app_id === null &&
+    f.categories === null &&
+    f.metadata.length === 0 &&
+    f.created_after === null &&
+    f.created_before === null
+  );
+}
+
 export function checkPatch(patch: UpdatePatch): CheckedPatch {
   if (typeof patch !== "object" || patch === null) throw new InvalidInputError("update needs a patch object");
   if (patch.memory === undefined && patch.metadata === undefined && patch.categories === undefined) {

@@ -11,7 +11,7 @@ import { type CandidateTermSet, planCandidateTermSets } from "../../core/search/
 import { queryTimeIntent } from "../../core/search/time-intent.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { expandSessions, type SearchRow } from "../sqlite/session-neighbours.js";
-import type { CheckedFilters } from "../validate-input.js";
+import { type CheckedFilters, onlyScopeFilters } from "../validate-input.js";
 import { filtersToPg, Params } from "./pg-filters.js";
 import { PG_MEMORY_COLUMNS, type PgMemoryRow, pgToMemory } from "./pg-rows.js";
 
@@ -38,17 +38,6 @@ interface PgSearchRow {
 }
 
 const toSearchRow = (r: PgSearchRow): SearchRow => ({ ...r, pk: Number(r.pk) });
-
-function onlyScopeFilters(f: CheckedFilters): boolean {
-  return (
-    f.agent_id === null &&
-    f.app_id === null &&
-    f.categories === null &&
-    f.metadata.length === 0 &&
-    f.created_after === null &&
-    f.created_before === null
-  );
-}
 
 /**
  * A term set as a tsquery expression. Every term is a bound parameter that

@@ -18,7 +18,7 @@ import {
 } from "../../core/search/search-plan.js";
 import { queryTimeIntent } from "../../core/search/time-intent.js";
 import type { ScoredMemory } from "../../core/types.js";
-import type { CheckedFilters } from "../validate-input.js";
+import { type CheckedFilters, onlyScopeFilters } from "../validate-input.js";
 import { filtersToSql, type SqlFragment } from "./filters-sql.js";
 import type { MemoryVectors } from "./memory-vectors.js";
 import { MEMORY_COLUMNS, type MemoryRow, toMemory } from "./row-mapping.js";
@@ -54,18 +54,6 @@ function denseCandidates(limit: number): number {
 
 /** "Newest" lookups look at most this many matches (all users) before filtering: bounded work. */
 const NEWEST_SCAN_LIMIT = 20_000;
-
-/** Only the user (and the session, which neighbours share) is filtered: every neighbour passes. */
-function onlyScopeFilters(f: CheckedFilters): boolean {
-  return (
-    f.agent_id === null &&
-    f.app_id === null &&
-    f.categories === null &&
-    f.metadata.length === 0 &&
-    f.created_after === null &&
-    f.created_before === null
-  );
-}
 
 /**
  * Full-text search in three steps with bounded work at any store size:
