@@ -36,6 +36,25 @@ export const COUNTER_NAMES = [
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;
 
+/**
+ * The one way capture code counts: `count("rejected")`, `count("turnsQueued", n)`.
+ * Parts are given this function, never the counters themselves, so that
+ * where the numbers live (this thread, or deltas posted from the capture
+ * thread) is decided in one place.
+ */
+export type Count = (name: CounterName, by?: number) => void;
+
+/** Counters starting at zero and the `Count` that adds to them. */
+export function counterSet(): { counters: Readonly<Counters>; count: Count } {
+  const counters = zeroCounters();
+  return {
+    counters,
+    count: (name, by = 1) => {
+      counters[name] += by;
+    },
+  };
+}
+
 export interface StreamStats {
   /** Responses being forwarded now. */
   active: number;

@@ -1,12 +1,15 @@
 import type { Worker } from "node:worker_threads";
+import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
-import type { Counters } from "../capture-stats.js";
+import type { MemoryStore } from "../../store/memory-store.js";
+import type { Count, CounterName } from "../capture-stats.js";
 import type { RawExchange } from "../proxy/forward.js";
-import type { CapturePipeline } from "./capture-pipeline.js";
+import { CapturePipeline } from "./capture-pipeline.js";
 import type { FromCaptureThread, ToCaptureThread } from "./capture-worker-loop.js";
+import { EpisodeTracker } from "./episode-tracker.js";
 import { journalMeta, reduceHeaders } from "./exchange-journal.js";
 import type { Outbox } from "./outbox.js";
-import type { OutboxWorker } from "./outbox-worker.js";
+import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
 
 /**
  * What the forwarding side sees of capture: hand an exchange over (durably,
@@ -25,13 +28,47 @@ export interface CaptureChain {
   stop(): Promise<void>;
 }
 
-export function inlineCaptureChain(parts: {
-  pipeline: CapturePipeline;
-  worker: OutboxWorker;
-  outbox: Outbox;
+export interface CapturePartsOptions {
+  config: Config;
+  store: MemoryStore;
   logger: Logger;
-}): CaptureChain {
-  const { pipeline, worker, outbox, logger } = parts;
+  outbox: Outbox;
+  count: Count;
+  onMemoriesStored?: ((count: number) => void) | undefined;
+  backoff?: BackoffPolicy | undefined;
+  /** Overrides `config.proxy.episodeIdleMs` (tests). */
+  episodeIdleMs?: number | undefined;
+}
+
+/** The pipeline and the outbox worker behind it, built alike on the proxy's thread and on the capture thread. */
+export function captureParts(opts: CapturePartsOptions): { pipeline: CapturePipeline; worker: OutboxWorker } {
+  const { config, store, logger, outbox, count } = opts;
+  const idleMs = opts.episodeIdleMs ?? config.proxy.episodeIdleMs;
+  const worker = new OutboxWorker({
+    outbox,
+    store,
+    logger,
+    count,
+    reflectionEvery: config.reflection.every,
+    onMemoriesStored: opts.onMemoriesStored,
+    backoff: opts.backoff,
+  });
+  const pipeline = new CapturePipeline({
+    outbox,
+    tracker: new EpisodeTracker(outbox, idleMs),
+    idleMs,
+    worker,
+    logger,
+    count,
+    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
+  });
+  return { pipeline, worker };
+}
+
+/** Capture on the proxy's own thread: the pipeline and the outbox worker beside forwarding. */
+export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
+  const { logger } = opts;
+  const { pipeline, worker } = captureParts(opts);
   return {
     submit: (raw) => pipeline.submit(raw),
     backlog: () => pipeline.inFlightCount() + pipeline.heldCount(),
@@ -46,7 +83,6 @@ export function inlineCaptureChain(parts: {
       await worker.drain(5000);
       worker.stop();
       pipeline.stop();
-      void outbox;
     },
   };
 }
@@ -60,20 +96,20 @@ export function inlineCaptureChain(parts: {
 export function threadCaptureChain(parts: {
   thread: Worker;
   outbox: Outbox;
-  counters: Counters;
+  count: Count;
   logger: Logger;
 }): CaptureChain {
-  const { thread, outbox, counters, logger } = parts;
+  const { thread, outbox, count, logger } = parts;
   let stopped: (() => void) | null = null;
   const send = (msg: ToCaptureThread, transfer?: ArrayBuffer[]) => thread.postMessage(msg, transfer);
   thread.on("message", (msg: FromCaptureThread) => {
     if (msg.type === "counters") {
-      for (const [k, v] of Object.entries(msg.deltas)) counters[k as keyof Counters] += v ?? 0;
+      for (const [name, by] of Object.entries(msg.deltas)) count(name as CounterName, by ?? 0);
     } else if (msg.type === "log") process.stderr.write(msg.line);
     else if (msg.type === "stopped") stopped?.();
   });
   thread.on("error", (e) => {
-    counters.captureFailures++;
+    count("captureFailures");
     logger.error("the capture thread failed; exchanges stay journaled for the next start", { error: e.name });
   });
   return {
@@ -83,7 +119,7 @@ export function threadCaptureChain(parts: {
         outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
         send({ type: "journaled" });
       } catch (e) {
-        counters.captureFailures++;
+        count("captureFailures");
         logger.error("could not journal an exchange; capturing it from memory only", {
           code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
         });

@@ -1,6 +1,6 @@
 import { type CapturedExchange, type InterpretOptions, interpretExchange } from "../../core/capture/index.js";
 import type { Logger } from "../../core/logger.js";
-import type { Counters } from "../capture-stats.js";
+import type { Count } from "../capture-stats.js";
 import type { RawExchange } from "../proxy/forward.js";
 import { decodeBody } from "./decode-body.js";
 import {
@@ -42,7 +42,7 @@ export interface CapturePipelineOptions {
   tracker: EpisodeTracker;
   worker: OutboxWorker;
   logger: Logger;
-  counters: Counters;
+  count: Count;
   extract: InterpretOptions;
   /** How often to look for abandoned episodes (default: a quarter of the idle time, at most 30 s). */
   sweepEveryMs?: number | undefined;
@@ -58,6 +58,8 @@ export class CapturePipeline {
   private retryTimer: NodeJS.Timeout | null = null;
   private scrubTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Turns this pipeline lost, for the log line of each (the total is counted through `count`). */
+  private droppedSoFar = 0;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: CapturePipelineOptions) {
@@ -84,7 +86,7 @@ export class CapturePipeline {
         raw.responseBody.bytes(),
       );
     } catch (e) {
-      this.opts.counters.captureFailures++;
+      this.opts.count("captureFailures");
       this.opts.logger.error("could not journal an exchange; capturing it from memory only", {
         code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
       });
@@ -113,7 +115,7 @@ export class CapturePipeline {
         after = row.id;
         replayed++;
         await this.process(fromJournal(row), row.id).catch((e: unknown) => {
-          this.opts.counters.captureFailures++;
+          this.opts.count("captureFailures");
           this.opts.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
         });
       }
@@ -126,7 +128,7 @@ export class CapturePipeline {
     setImmediate(() => {
       this.process(raw, journalId)
         .catch((e: unknown) => {
-          this.opts.counters.captureFailures++;
+          this.opts.count("captureFailures");
           this.opts.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
         })
         .finally(() => {
@@ -176,7 +178,7 @@ export class CapturePipeline {
     if (this.held.length > 0) {
       // Nothing may vanish without a trace: what could not be written is counted and said. A journaled
       // exchange is read again at the next start; one that never reached the journal is lost, each logged.
-      this.opts.counters.captureFailures += this.held.length;
+      this.opts.count("captureFailures", this.held.length);
       const journaled = this.held.filter((h) => h.journalId !== null).length;
       this.opts.logger.error("stopping with captured exchanges the outbox could not take", {
         held: this.held.length,
@@ -234,7 +236,7 @@ export class CapturePipeline {
       decodeBody(raw.responseBody.bytes(), raw.responseHeaders["content-encoding"]),
     ]);
     if (!reqBody.ok || !resBody.ok) {
-      this.opts.counters.captureFailures++;
+      this.opts.count("captureFailures");
       this.opts.logger.warn("could not decode a captured body", {
         reason: !reqBody.ok ? reqBody.reason : !resBody.ok ? resBody.reason : "",
       });
@@ -257,7 +259,7 @@ export class CapturePipeline {
     };
     const result = interpretExchange(exchange, this.opts.extract);
     if (result.kind === "skip") {
-      this.opts.counters.skippedNoise++;
+      this.opts.count("skippedNoise");
       this.opts.logger.debug("exchange not stored", { reason: result.reason, status: raw.status });
       this.forget(journalId);
       return;
@@ -267,10 +269,10 @@ export class CapturePipeline {
 
   private account(result: TrackResult, fromSweep = false): void {
     const fresh = result.queued.length - result.duplicates;
-    this.opts.counters.turnsQueued += fresh;
-    this.opts.counters.duplicates += result.duplicates;
+    this.opts.count("turnsQueued", fresh);
+    this.opts.count("duplicates", result.duplicates);
     for (const ep of result.queued) {
-      if (!ep.complete) this.opts.counters.episodesAbandoned++;
+      if (!ep.complete) this.opts.count("episodesAbandoned");
       this.opts.logger.debug(fromSweep ? "idle episode queued as incomplete" : "episode queued", {
         complete: ep.complete,
         requests: ep.requests,
@@ -299,7 +301,7 @@ export class CapturePipeline {
     this.held.push(item);
     if (this.held.length > HELD_UPDATES_MAX) {
       const oldest = this.held.shift() as Held;
-      this.opts.counters.captureFailures++;
+      this.opts.count("captureFailures");
       // A journaled one is still on disk (read again at the next start); only an unjournaled one is lost.
       if (oldest.journalId === null) this.dropped(oldest, "the outbox has been unwritable for too long");
     }
@@ -308,11 +310,12 @@ export class CapturePipeline {
 
   /** One log line and one count per captured exchange that is lost (never its content). */
   private dropped(item: Held | null, why: string): void {
-    this.opts.counters.turnsDropped++;
+    this.opts.count("turnsDropped");
+    this.droppedSoFar++;
     this.opts.logger.error("dropped a captured turn", {
       why,
       ...(item ? { project: item.update.episode.app_id, requests: item.update.episode.requests } : {}),
-      dropped: this.opts.counters.turnsDropped,
+      dropped: this.droppedSoFar,
     });
   }
 

@@ -3,12 +3,10 @@ import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { diskReserve } from "../../files/disk-reserve.js";
 import type { MemoryStore } from "../../store/memory-store.js";
-import { type Counters, counterDelta, zeroCounters } from "../capture-stats.js";
-import { CapturePipeline } from "./capture-pipeline.js";
-import { EpisodeTracker } from "./episode-tracker.js";
+import { type Counters, counterDelta, counterSet, zeroCounters } from "../capture-stats.js";
+import { captureParts } from "./capture-chain.js";
 import { fromJournal } from "./exchange-journal.js";
 import { type JournalMeta, Outbox, outboxPath } from "./outbox.js";
-import { OutboxWorker } from "./outbox-worker.js";
 
 /**
  * The capture side of the proxy, on its own thread: it reads the exchanges
@@ -42,27 +40,18 @@ const COUNTERS_EVERY_MS = 200;
 
 export function runCaptureWorker(opts: CaptureWorkerOptions): void {
   const { config, store, logger, port } = opts;
-  const counters = zeroCounters();
+  const { counters, count } = counterSet();
   let sent = zeroCounters();
   // The proxy's thread writes the reserve back; this side may only give it up.
   const reserve = diskReserve(config.dataDir, config.proxy.diskReserveBytes, logger);
   const outbox = Outbox.open(outboxPath(config.dataDir), { onDiskFull: reserve.release });
-  const worker = new OutboxWorker({
-    outbox,
+  const { pipeline, worker } = captureParts({
+    config,
     store,
     logger,
-    counters,
-    reflectionEvery: config.reflection.every,
-    onMemoriesStored: opts.onMemoriesStored,
-  });
-  const pipeline = new CapturePipeline({
     outbox,
-    tracker: new EpisodeTracker(outbox, config.proxy.episodeIdleMs),
-    idleMs: config.proxy.episodeIdleMs,
-    worker,
-    logger,
-    counters,
-    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
+    count,
+    onMemoriesStored: opts.onMemoriesStored,
   });
 
   const post = (msg: FromCaptureThread) => port.postMessage(msg);
@@ -88,7 +77,7 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
     pipeline
       .replayJournal()
       .catch((e: unknown) => {
-        counters.captureFailures++;
+        count("captureFailures");
         logger.error("reading the capture journal failed", { code: (e as Error).name });
       })
       .finally(() => {
@@ -128,7 +117,7 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
   };
   // Nothing thrown on this thread may take the proxy down; exchanges stay journaled.
   process.on("unhandledRejection", (e) => {
-    counters.captureFailures++;
+    count("captureFailures");
     logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
   });
 

@@ -3,7 +3,7 @@ import { type Episode, episodeToMemory } from "../../core/episodes/index.js";
 import { isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { MemoryStore } from "../../store/memory-store.js";
-import type { Counters } from "../capture-stats.js";
+import type { Count } from "../capture-stats.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
 
 /**
@@ -31,7 +31,7 @@ export interface OutboxWorkerOptions {
   outbox: Outbox;
   store: MemoryStore;
   logger: Logger;
-  counters: Counters;
+  count: Count;
   /** Call `onMemoriesStored` after this many stored memories. */
   reflectionEvery: number;
   onMemoriesStored?: ((count: number) => void) | undefined;
@@ -135,7 +135,7 @@ export class OutboxWorker {
       } while (this.again && !this.stopped);
     } catch (e) {
       // The outbox itself failed (disk, lock): log without content, try again later.
-      this.opts.counters.captureFailures++;
+      this.opts.count("captureFailures");
       this.pausedUntil = Date.now() + this.backoff.baseMs;
       this.opts.logger.error("outbox read failed", { code: errorCode(e) });
     } finally {
@@ -156,7 +156,7 @@ export class OutboxWorker {
       if (known) {
         // Stored already by the other way in (the transcript reader), perhaps with other text.
         this.opts.outbox.markDone(row.id, known);
-        this.opts.counters.duplicates++;
+        this.opts.count("duplicates");
         return true;
       }
       const input = isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
@@ -164,9 +164,9 @@ export class OutboxWorker {
       if (!isConversationTurn(payload) && payload.complete) await this.replaceIncomplete(payload);
       this.opts.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
       this.deliveredSinceScrub = true;
-      if (result.status === "duplicate") this.opts.counters.duplicates++;
+      if (result.status === "duplicate") this.opts.count("duplicates");
       else {
-        this.opts.counters.turnsStored++;
+        this.opts.count("turnsStored");
         // One line per stored episode: counts and project, never content.
         if (!isConversationTurn(payload)) {
           this.opts.logger.info("episode stored", {
@@ -182,7 +182,7 @@ export class OutboxWorker {
     } catch (e) {
       const code = errorCode(e);
       if (isMemoryError(e) && e.code === "INVALID_INPUT") {
-        this.opts.counters.captureFailures++;
+        this.opts.count("captureFailures");
         this.opts.outbox.markFailed(row.id, attempts, code);
         this.opts.logger.error("the store rejected a captured turn; kept in the outbox as failed", {
           code,

@@ -11,28 +11,22 @@ import { DEFAULT_INJECT_MIN_SCORE } from "../../core/recall/proxy-injection.js";
 import { diskReserve } from "../../files/disk-reserve.js";
 import { SecurityEvents } from "../../http/security-events.js";
 import type { MemoryStore } from "../../store/memory-store.js";
-import {
-  type Counters,
-  counterDelta,
-  type ProxyStats,
-  statsLogFields,
-  zeroCounters,
-} from "../capture-stats.js";
+import { type Count, counterSet, type ProxyStats, statsLogFields } from "../capture-stats.js";
 import { InjectionLedger, injectionLedgerPath } from "../injection/injection-ledger.js";
 import { RequestInjector } from "../injection/request-injector.js";
 import { type CaptureChain, inlineCaptureChain, threadCaptureChain } from "../pipeline/capture-chain.js";
-import { CapturePipeline } from "../pipeline/capture-pipeline.js";
-import { EpisodeTracker } from "../pipeline/episode-tracker.js";
 import { Outbox, outboxPath } from "../pipeline/outbox.js";
-import { type BackoffPolicy, OutboxWorker } from "../pipeline/outbox-worker.js";
+import type { BackoffPolicy } from "../pipeline/outbox-worker.js";
 import { loadOrCreateCa } from "../tls/ca.js";
 import { createLeafCertCache } from "../tls/leaf-certs.js";
-import { handleConnect } from "./connect-handler.js";
+import { type ConnectDeps, handleConnect } from "./connect-handler.js";
 import { clientErrorResponse } from "./error-response.js";
 import type { ActiveStream, ForwardTimeouts } from "./forward.js";
 import { isLoopbackHost, type ProxyGate, sharedTokenGate } from "./proxy-auth.js";
-import { displayUrl, type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
+import { displayUrl } from "./proxy-status.js";
 import { CAPTURE_CAP_BYTES, createRequestHandler, type InterceptedSocket } from "./request-router.js";
+import { ServerDrain } from "./server-drain.js";
+import { startStatusReporter } from "./status-reporter.js";
 import { createPassthroughAgent, createUpstream } from "./upstream.js";
 
 /**
@@ -78,7 +72,6 @@ export interface ProxyHandle {
 }
 
 export const DEFAULT_TIMEOUTS: ForwardTimeouts = { connectMs: 15_000, idleMs: 10 * 60_000 };
-const STATS_LOG_INTERVAL_MS = 60_000;
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -100,38 +93,22 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
-/** Capture on the proxy's own thread: the pipeline and the outbox worker beside forwarding. */
-function inlineCapture(opts: StartProxyOptions, outbox: Outbox, counters: Counters): CaptureChain {
-  const { config, store, logger } = opts;
-  const worker = new OutboxWorker({
-    outbox,
-    store,
-    logger,
-    counters,
-    reflectionEvery: config.reflection.every,
-    onMemoriesStored: opts.onMemoriesStored,
-    backoff: opts.backoff,
-  });
-  const pipeline = new CapturePipeline({
-    outbox,
-    tracker: new EpisodeTracker(outbox, opts.episodeIdleMs ?? config.proxy.episodeIdleMs),
-    idleMs: opts.episodeIdleMs ?? config.proxy.episodeIdleMs,
-    worker,
-    logger,
-    counters,
-    extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
-  });
-  return inlineCaptureChain({ pipeline, worker, outbox, logger });
-}
-
-export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
-  const { config, logger } = opts;
+/**
+ * Who may use the proxy. Team mode (AUTH_MODE=tokens, or PostgreSQL served
+ * beyond loopback): each person's own token, checked against tokens.json on
+ * every request, decides whose memory the traffic becomes. Otherwise the
+ * shared PROXY_AUTH_TOKEN, or nobody is asked (loopback). A non-loopback
+ * address only on request, and never without one of the two.
+ */
+function proxyGate(
+  config: Config,
+  allowRemote: boolean,
+  logger: Logger,
+): { gate: ProxyGate | undefined; team: boolean } {
   const { host, authToken } = config.proxy;
-  // Team mode (AUTH_MODE=tokens, or PostgreSQL served beyond loopback): each person's own token,
-  // checked against tokens.json on every request, decides whose memory the traffic becomes.
   const team = teamMode(config, host);
   if (!isLoopbackHost(host)) {
-    if (!opts.allowRemote) {
+    if (!allowRemote) {
       throw new ConfigError(
         `refusing to listen on ${host}: anyone who can reach it could use the proxy. Use 127.0.0.1, or pass --allow-remote and set PROXY_AUTH_TOKEN (or use team mode's personal tokens, AUTH_MODE=tokens)`,
       );
@@ -150,6 +127,68 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       ? sharedTokenGate(authToken)
       : undefined;
   if (team) logger.info("proxy in team mode: each person sends their own token", { tokens: "tokens.json" });
+  return { gate, team };
+}
+
+/** The capture chain: on a worker thread (`start`) or inline on this one (tests, embedding). */
+function openCaptureChain(opts: StartProxyOptions, outbox: Outbox, count: Count): CaptureChain {
+  const { config, store, logger } = opts;
+  if (opts.captureThread) {
+    const thread = new Worker(opts.captureThread.entry, { workerData: opts.captureThread.workerData });
+    return threadCaptureChain({ thread, outbox, count, logger });
+  }
+  return inlineCaptureChain({
+    config,
+    store,
+    logger,
+    outbox,
+    count,
+    onMemoriesStored: opts.onMemoriesStored,
+    backoff: opts.backoff,
+    episodeIdleMs: opts.episodeIdleMs,
+  });
+}
+
+/** Proxy-side recall (MEMORY_INJECT=on): the injector and its ledger, or nothing. */
+function openInjection(
+  opts: StartProxyOptions,
+): { injector: RequestInjector; ledger: InjectionLedger } | null {
+  const { config } = opts;
+  const inject = config.proxy.inject;
+  if (!inject) return null;
+  const ledger = InjectionLedger.open(injectionLedgerPath(config.dataDir));
+  const injector = new RequestInjector({
+    store: opts.store,
+    ledger,
+    userId: config.defaultUserId,
+    maxChars: inject.maxChars,
+    minScore: DEFAULT_INJECT_MIN_SCORE,
+    timeoutMs: inject.timeoutMs,
+    maxBodyBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
+    logger: opts.logger,
+  });
+  return { injector, ledger };
+}
+
+/** What `handleConnect` reports, in the proxy's counters. */
+function connectCounter(count: Count): ConnectDeps["count"] {
+  return (event) => {
+    if (event === "intercepted") count("intercepted");
+    else if (event === "tunnelled") count("tunnelled");
+    else count("rejected");
+  };
+}
+
+/**
+ * Starts the proxy: who may use it, the CA and upstream clients, the capture
+ * chain, the HTTP server with its request router and CONNECT handler; then
+ * listens and starts the status reporter. `close()` drains the server, stops
+ * capture (bounded) and writes the last status.
+ */
+export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
+  const { config, logger } = opts;
+  const { host } = config.proxy;
+  const { gate, team } = proxyGate(config, Boolean(opts.allowRemote), logger);
   const interceptHosts = new Set(config.proxy.interceptHosts.map((h) => h.toLowerCase()));
   const ca = await loadOrCreateCa(config.dataDir, [...interceptHosts], logger);
   const leaves = createLeafCertCache(ca);
@@ -159,68 +198,19 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
 
   const security =
     opts.security ?? new SecurityEvents({ logger, component: "proxy", dataDir: config.dataDir });
-  const counters: Counters = zeroCounters();
+  const { counters, count } = counterSet();
   const startedAt = new Date().toISOString();
   // Space kept back so that a full disk still takes the exchanges captured meanwhile (docs/capture.md).
   const reserve = diskReserve(config.dataDir, config.proxy.diskReserveBytes, logger);
   reserve.keep();
   const outbox = Outbox.open(outboxPath(config.dataDir), { onDiskFull: reserve.release });
-  const capture = opts.captureThread
-    ? threadCaptureChain({
-        thread: new Worker(opts.captureThread.entry, { workerData: opts.captureThread.workerData }),
-        outbox,
-        counters,
-        logger,
-      })
-    : inlineCapture(opts, outbox, counters);
-
-  const injectConfig = config.proxy.inject;
-  const ledger = injectConfig ? InjectionLedger.open(injectionLedgerPath(config.dataDir)) : null;
-  const injector =
-    injectConfig && ledger
-      ? new RequestInjector({
-          store: opts.store,
-          ledger,
-          userId: config.defaultUserId,
-          maxChars: injectConfig.maxChars,
-          minScore: DEFAULT_INJECT_MIN_SCORE,
-          timeoutMs: injectConfig.timeoutMs,
-          maxBodyBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
-          logger,
-        })
-      : undefined;
+  const capture = openCaptureChain(opts, outbox, count);
+  const injection = openInjection(opts);
 
   const streams = new Set<ActiveStream>();
   const connectSockets = new Set<Duplex>();
   const interceptedSockets = new WeakMap<Socket, InterceptedSocket>();
-  let activeRequests = 0;
   let port = 0;
-  let closing: Promise<void> | null = null;
-
-  const stats = (): ProxyStats => {
-    let paused = 0;
-    let bufferedBytes = 0;
-    for (const s of streams) {
-      if (s.paused()) paused++;
-      bufferedBytes += s.buffered();
-    }
-    let outboxDepth = 0;
-    let episodesInProgress = 0;
-    try {
-      outboxDepth += outbox.counts().pending;
-      episodesInProgress = outbox.pendingEpisodeCount();
-    } catch {
-      // closed or unreadable: report what is held in memory
-    }
-    return {
-      ...counters,
-      startedAt,
-      outboxDepth,
-      episodesInProgress,
-      capturing: capture.backlog(),
-      streams: { active: streams.size, paused, bufferedBytes },
-    };
-  };
 
   const server = http.createServer(
     { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 10 * 60_000 },
@@ -231,7 +221,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       gate,
       team,
       capBytes: opts.capBytes ?? CAPTURE_CAP_BYTES,
-      counters,
+      count,
       streams,
       interceptedSockets,
       ownPort: () => port,
@@ -243,24 +233,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         dataDir: config.dataDir,
       }),
       onExchange: (raw) => capture.submit(raw),
-      injector,
+      injector: injection?.injector,
       logger,
       security,
     }),
   );
-  let onRequestsDone: (() => void) | null = null;
-  server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    activeRequests++;
-    res.once("close", () => {
-      activeRequests--;
-      if (!closing) return;
-      // Shutting down: a keep-alive connection that just went idle is closed now.
-      server.closeIdleConnections();
-      if (activeRequests === 0) onRequestsDone?.();
-    });
-  });
+  const drain = new ServerDrain(server, connectSockets);
   server.on("connect", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (closing) return void socket.destroy();
+    if (drain.stopping) return void socket.destroy();
     handleConnect(req, socket, head, {
       interceptHosts,
       leaves,
@@ -275,15 +255,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         interceptedSockets.set(tls, { host: h, token });
         server.emit("connection", tls);
       },
-      count: (event) => {
-        if (event === "intercepted") counters.intercepted++;
-        else if (event === "tunnelled") counters.tunnelled++;
-        else counters.rejected++;
-      },
+      count: connectCounter(count),
     });
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
-    counters.rejected++;
+    count("rejected");
     logger.debug("bad request from a client", { code: err.code ?? "error" });
     if (err.code !== "ECONNRESET") {
       const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
@@ -304,89 +280,53 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
 
-  // Persisted status and counters.
-  let flushed = zeroCounters();
-  const writeStatus = (running: boolean) => {
-    if (running) reserve.keep();
-    const s = stats();
-    try {
-      const delta = counterDelta(counters, flushed);
-      outbox.addCounters(delta);
-      flushed = { ...counters };
-    } catch {
-      // lifetime totals are best effort
-    }
-    const file: ProxyStatusFile = {
-      pid: process.pid,
-      running,
+  const reporter = startStatusReporter({
+    dataDir: config.dataDir,
+    counters,
+    outbox,
+    capture,
+    streams,
+    startedAt,
+    identity: {
       host,
       port,
       url,
       caPath: ca.paths.cert,
       upstream: displayUrl(config.proxy.upstreamUrl),
       authRequired: Boolean(gate),
-      startedAt,
-      updatedAt: new Date().toISOString(),
-      stats: s,
-    };
-    try {
-      writeProxyStatus(config.dataDir, file);
-    } catch (e) {
-      logger.warn("could not write proxy-status.json", {
-        code: (e as NodeJS.ErrnoException).code ?? "error",
-      });
-    }
-  };
-  writeStatus(true);
-  const statusTimer = setInterval(() => writeStatus(true), opts.statusIntervalMs ?? 2000).unref();
-  let lastLogged = "";
-  const logTimer = setInterval(() => {
-    const fields = statsLogFields(stats());
-    const key = JSON.stringify(fields);
-    if (key !== lastLogged) logger.info("proxy stats", fields);
-    lastLogged = key;
-  }, STATS_LOG_INTERVAL_MS).unref();
+    },
+    beforeWrite: () => reserve.keep(),
+    logger,
+    statusIntervalMs: opts.statusIntervalMs,
+  });
 
   logger.info("capture proxy listening", {
     url,
     upstream: displayUrl(config.proxy.upstreamUrl),
     intercept: [...interceptHosts],
     auth: Boolean(gate),
-    inject: Boolean(injector),
+    inject: Boolean(injection),
   });
 
   const shutdown = async (): Promise<void> => {
-    const grace = opts.shutdownGraceMs ?? 10_000;
-    server.close();
-    server.closeIdleConnections();
-    // Tunnels are opaque (other hosts' traffic, often idle keep-alives): they go once requests are done.
-    if (activeRequests > 0) {
-      let graceTimer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        onRequestsDone = resolve;
-        graceTimer = setTimeout(resolve, grace);
-      });
-      clearTimeout(graceTimer);
-    }
-    server.closeAllConnections();
-    for (const socket of connectSockets) socket.destroy();
-    clearInterval(statusTimer);
-    clearInterval(logTimer);
+    await drain.close(opts.shutdownGraceMs ?? 10_000);
+    reporter.stop();
     await capture.stop();
-    writeStatus(false);
+    reporter.write(false);
     security.close();
-    logger.info("capture proxy stopped", statsLogFields(stats()));
+    logger.info("capture proxy stopped", statsLogFields(reporter.stats()));
     outbox.close();
-    ledger?.close();
+    injection?.ledger.close();
     await Promise.all([upstream.dispatcher.destroy(), passthroughAgent.destroy()]);
   };
 
+  let closing: Promise<void> | null = null;
   return {
     port,
     host,
     url,
     caPath: ca.paths.cert,
-    stats,
+    stats: reporter.stats,
     close: () => {
       closing ??= shutdown();
       return closing;

@@ -6,7 +6,7 @@ import { DEFAULT_NOISE_RULES } from "../../core/capture/index.js";
 import { classifyRoute } from "../../core/capture/noise-filter.js";
 import type { Logger } from "../../core/logger.js";
 import type { SecurityEvents } from "../../http/security-events.js";
-import type { Counters } from "../capture-stats.js";
+import type { Count } from "../capture-stats.js";
 import type { PreparedRequest, RequestInjector } from "../injection/request-injector.js";
 import { sendProxyError } from "./error-response.js";
 import { type ActiveStream, forwardRequest, isTlsFailure, type RawExchange } from "./forward.js";
@@ -58,7 +58,7 @@ export interface RouterDeps {
   /** Team mode: the health endpoint answers loopback peers without a token (status, doctor). */
   team?: boolean | undefined;
   capBytes: number;
-  counters: Counters;
+  count: Count;
   streams: Set<ActiveStream>;
   /** Sockets decrypted from CONNECT, with the host the client asked for and the token the CONNECT carried. */
   interceptedSockets: WeakMap<Socket, InterceptedSocket>;
@@ -88,14 +88,14 @@ function toUpstream(
   caller: ProxyCaller,
 ): void {
   const route = classifyRoute({ method: req.method ?? "GET", path }, DEFAULT_NOISE_RULES);
-  deps.counters.exchanges++;
+  deps.count("exchanges");
   const injector = deps.injector;
   if (injector && route.capture && req.method === "POST" && isMessagesPath(path) && injector.accepts(req)) {
     injector.prepare(req, caller.user).then(
       (prepared) => forward(req, res, deps, path, captureHost, caller, route.capture, prepared),
       () => {
         // The client's body could not be read (it went away): nothing to forward.
-        deps.counters.rejected++;
+        deps.count("rejected");
         res.destroy();
       },
     );
@@ -135,7 +135,7 @@ function forward(
     onCaptured: (exchange) => deps.onExchange(forCapture(exchange, caller)),
     onDone: ({ status, failure, exchange }) => {
       if (status === null) {
-        deps.counters.upstreamErrors++;
+        deps.count("upstreamErrors");
         deps.logger?.warn("upstream error", { host: deps.upstream.hostHeader, code: failure ?? "error" });
         if (failure && isTlsFailure(failure)) {
           deps.security?.record("upstream_tls_failed", {
@@ -146,13 +146,13 @@ function forward(
           });
         }
       }
-      if (!exchange) deps.counters.skippedNoise++;
+      if (!exchange) deps.count("skippedNoise");
     },
   });
 }
 
 function passthrough(req: http.IncomingMessage, res: http.ServerResponse, deps: RouterDeps, url: URL): void {
-  deps.counters.passthrough++;
+  deps.count("passthrough");
   forwardRequest(req, res, {
     target: {
       origin: url.origin,
@@ -163,7 +163,7 @@ function passthrough(req: http.IncomingMessage, res: http.ServerResponse, deps: 
     streams: deps.streams,
     capture: null,
     onDone: ({ status }) => {
-      if (status === null) deps.counters.upstreamErrors++;
+      if (status === null) deps.count("upstreamErrors");
     },
   });
 }
@@ -180,13 +180,13 @@ function refuse(
   reason: string,
   message: string,
 ) {
-  deps.counters.rejected++;
+  deps.count("rejected");
   deps.security?.record("request_refused", { reason, status: 400, peer: peerOf(req), method: req.method });
   sendProxyError(res, 400, "invalid_request_error", message);
 }
 
 function proxyAuthFailed(req: http.IncomingMessage, res: http.ServerResponse, deps: RouterDeps): void {
-  deps.counters.rejected++;
+  deps.count("rejected");
   deps.security?.record("proxy_auth_refused", {
     ...refusedToken(req.headers),
     peer: peerOf(req),
@@ -244,7 +244,7 @@ export function createRequestHandler(deps: RouterDeps): http.RequestListener {
     if (deps.gate && !healthProbe) {
       const ok = reverseCaller(req.headers, url, deps.gate);
       if (!ok) {
-        deps.counters.rejected++;
+        deps.count("rejected");
         deps.security?.record("proxy_auth_refused", {
           ...refusedToken(req.headers, url),
           peer: peerOf(req),

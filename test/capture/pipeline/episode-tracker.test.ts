@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { zeroCounters } from "../../../src/capture/capture-stats.js";
+import { counterSet } from "../../../src/capture/capture-stats.js";
 import { EpisodeTracker, type EpisodeUpdate } from "../../../src/capture/pipeline/episode-tracker.js";
 import { Outbox } from "../../../src/capture/pipeline/outbox.js";
 import { OutboxWorker } from "../../../src/capture/pipeline/outbox-worker.js";
@@ -189,8 +189,8 @@ describe("EpisodeTracker", () => {
 describe("OutboxWorker with episodes", () => {
   it("does not store an episode whose key another way in (the transcript reader) stored already", async () => {
     const store = SqliteMemoryStore.open(join(dir, "memories.db"));
-    const counters = zeroCounters();
-    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 100 });
+    const { counters, count } = counterSet();
+    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 100 });
     const u = update([ask("hello")], answer("hi"));
     // The transcript reader stores an episode under its session, as capture does (the key includes it).
     expect(u.episode.run_id).not.toBeNull();
@@ -213,8 +213,8 @@ describe("OutboxWorker with episodes", () => {
 
   it("a complete episode replaces the incomplete version stored while it waited", async () => {
     const store = SqliteMemoryStore.open(join(dir, "memories.db"));
-    const counters = zeroCounters();
-    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 100 });
+    const { counters, count } = counterSet();
+    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 100 });
     const t = new EpisodeTracker(outbox, 60_000);
     const now = Date.now() - 300_000; // the injected clock stays in the past: rows are due at once
     t.observe(update([ask("deploy it")], toolReply("a")), now);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { zeroCounters } from "../../../src/capture/capture-stats.js";
+import { counterSet } from "../../../src/capture/capture-stats.js";
 import { Outbox } from "../../../src/capture/pipeline/outbox.js";
 import { OutboxWorker } from "../../../src/capture/pipeline/outbox-worker.js";
 import type { ConversationTurn } from "../../../src/core/capture/index.js";
@@ -54,7 +54,7 @@ describe("delivered outbox payloads are gone from the files", () => {
       outbox,
       store,
       logger: silentLogger,
-      counters: zeroCounters(),
+      count: counterSet().count,
       reflectionEvery: 0,
       backoff: { baseMs: 10, maxMs: 50 },
     });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { zeroCounters } from "../../../src/capture/capture-stats.js";
+import { counterSet } from "../../../src/capture/capture-stats.js";
 import { CapturePipeline } from "../../../src/capture/pipeline/capture-pipeline.js";
 import { EpisodeTracker } from "../../../src/capture/pipeline/episode-tracker.js";
 import { Outbox } from "../../../src/capture/pipeline/outbox.js";
@@ -86,12 +86,12 @@ describe("outbox and worker", () => {
   it("retries with backoff while the store is down, then stores each turn once", async () => {
     const outbox = Outbox.open(join(dir, "outbox.db"));
     const s = flaky(store, (call) => (call < 3 ? "fail" : "ok"));
-    const counters = zeroCounters();
+    const { counters, count } = counterSet();
     const worker = new OutboxWorker({
       outbox,
       store: s,
       logger: silentLogger,
-      counters,
+      count,
       reflectionEvery: 5,
       backoff: FAST,
     });
@@ -112,12 +112,12 @@ describe("outbox and worker", () => {
   it("does not store a turn twice when a crash comes between the store's write and the outbox update", async () => {
     const outbox = Outbox.open(join(dir, "outbox.db"));
     const s = flaky(store, (call) => (call === 0 ? "add-then-fail" : "ok"));
-    const counters = zeroCounters();
+    const { counters, count } = counterSet();
     const worker = new OutboxWorker({
       outbox,
       store: s,
       logger: silentLogger,
-      counters,
+      count,
       reflectionEvery: 5,
       backoff: FAST,
     });
@@ -140,7 +140,7 @@ describe("outbox and worker", () => {
       outbox,
       store,
       logger: silentLogger,
-      counters: zeroCounters(),
+      count: counterSet().count,
       reflectionEvery: 5,
     });
     worker.notify();
@@ -161,12 +161,12 @@ describe("outbox and worker", () => {
       return store.add(input);
     };
     const calls: number[] = [];
-    const counters = zeroCounters();
+    const { counters, count } = counterSet();
     const worker = new OutboxWorker({
       outbox,
       store: rejecting,
       logger: silentLogger,
-      counters,
+      count,
       reflectionEvery: 2,
       onMemoriesStored: (n) => calls.push(n),
     });
@@ -199,7 +199,7 @@ describe("outbox and worker", () => {
       outbox,
       store,
       logger: silentLogger,
-      counters: zeroCounters(),
+      count: counterSet().count,
       reflectionEvery: 5,
     });
     worker.notify();
@@ -264,14 +264,14 @@ describe("capture pipeline", () => {
       if (full) throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
       return realEnqueue(t);
     };
-    const counters = zeroCounters();
-    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, counters, reflectionEvery: 5 });
+    const { counters, count } = counterSet();
+    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 5 });
     const pipeline = new CapturePipeline({
       outbox,
       tracker: new EpisodeTracker(outbox),
       worker,
       logger: silentLogger,
-      counters,
+      count,
       extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
     });
     pipeline.submit(exchange("first while full"));
