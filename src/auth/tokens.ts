@@ -109,11 +109,14 @@ export interface CreateTokenOptions {
 }
 
 /** A new token for the user: the record (saved) and the token itself, which is never stored. */
-export function createToken(dataDir: string, o: CreateTokenOptions): { token: string; record: TokenRecord } {
-  if (o.user.startsWith(TEAM_PREFIX))
+export function createToken(
+  dataDir: string,
+  options: CreateTokenOptions,
+): { token: string; record: TokenRecord } {
+  if (options.user.startsWith(TEAM_PREFIX))
     throw new InvalidInputError(`--user must not start with "${TEAM_PREFIX}" (a team's scope: use --team)`);
-  checkName("--user", o.user);
-  const teams = [...new Set(o.teams ?? [])];
+  checkName("--user", options.user);
+  const teams = [...new Set(options.teams ?? [])];
   for (const t of teams) checkName("--team", t);
   const tokens = readTokens(dataDir);
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
@@ -121,11 +124,11 @@ export function createToken(dataDir: string, o: CreateTokenOptions): { token: st
   const record: TokenRecord = {
     id: hash.slice(0, 12),
     hash,
-    user: o.user,
-    admin: o.admin ?? false,
+    user: options.user,
+    admin: options.admin ?? false,
     teams,
-    ...(o.label ? { label: o.label } : {}),
-    created_at: (o.now ?? new Date()).toISOString(),
+    ...(options.label ? { label: options.label } : {}),
+    created_at: (options.now ?? new Date()).toISOString(),
   };
   writeTokens(dataDir, [...tokens, record]);
   return { token, record };

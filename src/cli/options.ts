@@ -92,21 +92,21 @@ export interface FilterFlags extends ScopeFlags {
   until?: string;
 }
 
-export function scopeFrom(ctx: CliContext, o: ScopeFlags) {
+export function scopeFrom(ctx: CliContext, flags: ScopeFlags) {
   return {
-    user_id: o.user ?? ctx.config().defaultUserId,
-    agent_id: o.agent,
-    app_id: o.project,
-    run_id: o.session,
+    user_id: flags.user ?? ctx.config().defaultUserId,
+    agent_id: flags.agent,
+    app_id: flags.project,
+    run_id: flags.session,
   };
 }
 
-export function filtersFrom(ctx: CliContext, o: FilterFlags): MemoryFilters {
+export function filtersFrom(ctx: CliContext, flags: FilterFlags): MemoryFilters {
   return {
-    ...scopeFrom(ctx, o),
-    categories: o.category && o.category.length > 0 ? o.category : undefined,
-    metadata: metaPairs(o.meta ?? []),
-    created_after: o.since,
-    created_before: o.until,
+    ...scopeFrom(ctx, flags),
+    categories: flags.category && flags.category.length > 0 ? flags.category : undefined,
+    metadata: metaPairs(flags.meta ?? []),
+    created_after: flags.since,
+    created_before: flags.until,
   };
 }

@@ -34,11 +34,11 @@ export function captureCounters(dataDir: string): CaptureCounters | null {
   if (!s && !existsSync(path)) return null;
   let outbox = { pending: 0, done: 0, failed: 0 };
   if (existsSync(path)) {
-    const o = Outbox.open(path, { readonly: true });
+    const reader = Outbox.open(path, { readonly: true });
     try {
-      outbox = o.counts();
+      outbox = reader.counts();
     } finally {
-      o.close();
+      reader.close();
     }
   }
   const stats = (s?.stats ?? {}) as unknown as Record<string, number | undefined>;

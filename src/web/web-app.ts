@@ -105,18 +105,18 @@ export interface TeamWebOptions {
  * pages, which read and write only that user's memories. The token file is
  * read on every request: a revoked token stops at once.
  */
-export function createTeamWebApp(o: TeamWebOptions): Hono {
+export function createTeamWebApp(options: TeamWebOptions): Hono {
   const app = new Hono();
   app.use("*", securityHeaders());
-  app.use("*", loopbackGuard(o.security));
-  serveAssets(app, o.assets);
-  const login = teamLoginHandler(o.secret, o.door, o.security);
+  app.use("*", loopbackGuard(options.security));
+  serveAssets(app, options.assets);
+  const login = teamLoginHandler(options.secret, options.door, options.security);
   app.get("/login", login);
   app.post("/login", login);
   app.all("*", (c) => {
-    const identity = teamIdentity(c, o.secret, o.door);
-    if (!identity) return refuseUnknown(c, o.security);
-    return o.appFor(identity.user).fetch(c.req.raw, { ...(c.env as object), identity });
+    const identity = teamIdentity(c, options.secret, options.door);
+    if (!identity) return refuseUnknown(c, options.security);
+    return options.appFor(identity.user).fetch(c.req.raw, { ...(c.env as object), identity });
   });
   return app;
 }

@@ -59,37 +59,37 @@ interface UserPages {
   rescan: NodeJS.Timeout;
 }
 
-export async function startWebServer(o: WebServerOptions): Promise<RunningWebServer> {
-  const logger = o.logger.child({ component: "web" });
+export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
+  const logger = options.logger.child({ component: "web" });
   const assets = loadAssets();
 
   /** Everything the pages of one user need: that user's catalog, live feed, undo and messages. */
   const pagesFor = (userId: string, team: boolean): UserPages => {
-    const store = team ? auditedAs(o.store, { entry: "web", actor: userId }) : o.store;
+    const store = team ? auditedAs(options.store, { entry: "web", actor: userId }) : options.store;
     const catalog = new Catalog(store, userId, logger);
     const live = new LiveFeed({
       store,
       userId,
       catalog,
       logger,
-      readCounters: o.readCounters,
-      pollMs: o.pollMs ?? (o.store.backend === "sqlite" ? 1000 : 10_000),
+      readCounters: options.readCounters,
+      pollMs: options.pollMs ?? (options.store.backend === "sqlite" ? 1000 : 10_000),
     });
     const context: WebContext = {
       store,
       userId,
       team,
-      token: o.token,
-      auth: team ? { session: "", csrf: teamCsrf(o.token, userId) } : deriveAuth(o.token),
+      token: options.token,
+      auth: team ? { session: "", csrf: teamCsrf(options.token, userId) } : deriveAuth(options.token),
       catalog,
       live,
       undo: new UndoDeletes(),
       flash: new FlashMessages(),
       assets,
       logger,
-      insights: o.insights ?? null,
-      now: o.now ?? (() => new Date()),
-      security: o.security ?? null,
+      insights: options.insights ?? null,
+      now: options.now ?? (() => new Date()),
+      security: options.security ?? null,
     };
     catalog
       .rescan()
@@ -97,7 +97,7 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
         logger.warn("reading memories for the page failed", { error: (e as Error).name }),
       );
     live.start();
-    const rescan = setInterval(() => void catalog.rescan().catch(() => {}), o.rescanMs ?? 600_000);
+    const rescan = setInterval(() => void catalog.rescan().catch(() => {}), options.rescanMs ?? 600_000);
     rescan.unref();
     return { context, app: team ? createUserApp(context) : createWebApp(context), rescan };
   };
@@ -107,13 +107,13 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
     clearInterval(p.rescan);
     p.context.live.stop();
   };
-  const single = o.team ? null : pagesFor(o.userId, false);
-  const teamApp = o.team
+  const single = options.team ? null : pagesFor(options.userId, false);
+  const teamApp = options.team
     ? createTeamWebApp({
-        door: o.team,
-        secret: o.token,
+        door: options.team,
+        secret: options.token,
         assets,
-        security: o.security ?? null,
+        security: options.security ?? null,
         appFor: (user) => {
           let p = users.get(user);
           if (p) {
@@ -133,23 +133,23 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
     : null;
   const app = (single?.app ?? teamApp) as Hono;
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: o.port, hostname: "127.0.0.1" }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: "127.0.0.1" }, () => resolve(s));
     s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/`;
-  logger.info("web page ready", { port, team: Boolean(o.team) });
+  logger.info("web page ready", { port, team: Boolean(options.team) });
   return {
     url,
     port,
-    loginUrl: (next) => loginUrl(url, o.token, next),
+    loginUrl: (next) => loginUrl(url, options.token, next),
     get context(): WebContext {
       if (!single) throw new Error("team mode has one context per user: use contextFor(user)");
       return single.context;
     },
-    contextFor: (user) => (single && user === o.userId ? single.context : users.get(user)?.context),
+    contextFor: (user) => (single && user === options.userId ? single.context : users.get(user)?.context),
     async close() {
-      o.security?.close();
+      options.security?.close();
       if (single) stopPages(single);
       for (const p of users.values()) stopPages(p);
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -17,7 +17,7 @@ const gzipLike: zlib.ZlibOptions = {
 };
 
 // zstd arrived in node:zlib with Node 22.15; use it when this runtime has it.
-type ZstdDecompress = (b: Buffer, o: object, cb: (err: Error | null, out: Buffer) => void) => void;
+type ZstdDecompress = (b: Buffer, options: object, cb: (err: Error | null, out: Buffer) => void) => void;
 const zstd = (zlib as unknown as { zstdDecompress?: ZstdDecompress }).zstdDecompress;
 
 const DECODERS: Record<string, Decoder | undefined> = {

@@ -129,15 +129,18 @@ export function runSummary(
 
 /** Imports every transcript under `root`. Throws when the store fails (nothing after is recorded as read). */
 export async function importTranscripts(
-  o: IngestOptions & { root: string; onProgress?: ((p: ImportProgress) => void) | undefined },
+  options: IngestOptions & { root: string; onProgress?: ((p: ImportProgress) => void) | undefined },
 ): Promise<ImportSummary> {
   const started = Date.now();
-  const summary = emptySummary(o.root, o.dryRun ?? false);
-  const files = listTranscripts(o.root, o.project === undefined ? undefined : projectSlug(o.project));
+  const summary = emptySummary(options.root, options.dryRun ?? false);
+  const files = listTranscripts(
+    options.root,
+    options.project === undefined ? undefined : projectSlug(options.project),
+  );
   summary.files.total = files.length;
-  const state: TranscriptState | null = o.dryRun ? null : o.state;
-  const known = o.state?.files() ?? new Map();
-  const ingester = new TranscriptIngester({ ...o, state });
+  const state: TranscriptState | null = options.dryRun ? null : options.state;
+  const known = options.state?.files() ?? new Map();
+  const ingester = new TranscriptIngester({ ...options, state });
   const reports: FileReport[] = [];
   let episodes = 0;
   let bytes = 0;
@@ -147,7 +150,7 @@ export async function importTranscripts(
       reports.push(r);
       episodes += r.episodes.stored;
       bytes += r.bytes;
-      o.onProgress?.({ files: i + 1, totalFiles: files.length, episodes, bytes });
+      options.onProgress?.({ files: i + 1, totalFiles: files.length, episodes, bytes });
     }
     await ingester.flush();
   } catch (e) {

@@ -130,14 +130,17 @@ export class TranscriptIngester {
   private batchKeys = new Set<string>();
   private readonly cache = new Map<string, Map<string, { id: string; complete: boolean }[]>>();
 
-  constructor(private readonly o: IngestOptions) {
-    this.settleMs = o.settleMs ?? DEFAULT_SETTLE_MS;
-    this.now = o.now ?? Date.now;
+  constructor(private readonly options: IngestOptions) {
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** Reads one file; its episodes are stored by `flush` (called here when a batch is full). */
   async file(path: string, known?: FileState | null): Promise<FileReport> {
-    const planned = await this.plan(path, known === undefined ? (this.o.state?.file(path) ?? null) : known);
+    const planned = await this.plan(
+      path,
+      known === undefined ? (this.options.state?.file(path) ?? null) : known,
+    );
     this.pending.push(planned);
     this.pendingEpisodes += planned.toStore.length;
     if (this.pendingEpisodes >= BATCH_EPISODES || this.pending.length >= BATCH_FILES) await this.flush();
@@ -153,8 +156,8 @@ export class TranscriptIngester {
     this.cache.clear();
     if (batch.length === 0) return;
     const episodes = batch.flatMap((p) => p.toStore);
-    if (!this.o.dryRun && episodes.length > 0) {
-      const results = await this.o.store.addMany(episodes.map(episodeToMemory));
+    if (!this.options.dryRun && episodes.length > 0) {
+      const results = await this.options.store.addMany(episodes.map(episodeToMemory));
       let i = 0;
       for (const p of batch) {
         for (const ep of p.toStore) {
@@ -169,21 +172,21 @@ export class TranscriptIngester {
         for (const ep of p.toReplace) p.report.episodes.replaced += await this.replaceIncomplete(ep);
       }
     }
-    if (!this.o.dryRun && this.o.state) {
+    if (!this.options.dryRun && this.options.state) {
       const states = batch.map((p) => p.next).filter((s): s is FileState => s !== null);
-      if (states.length > 0) this.o.state.saveFiles(states);
+      if (states.length > 0) this.options.state.saveFiles(states);
     }
   }
 
   private async replaceIncomplete(ep: Episode): Promise<number> {
-    const page = await this.o.store.list({
+    const page = await this.options.store.list({
       filters: { user_id: ep.user_id, metadata: { episode_key: ep.incomplete_key } },
       limit: 20,
     });
     let n = 0;
     for (const m of page.memories) {
       if (m.metadata.kind === EPISODE_KIND && m.metadata.complete === false) {
-        await this.o.store.delete(m.id);
+        await this.options.store.delete(m.id);
         n++;
       }
     }
@@ -193,7 +196,7 @@ export class TranscriptIngester {
   private async keysOf(session: string): Promise<Map<string, { id: string; complete: boolean }[]>> {
     let keys = this.cache.get(session);
     if (!keys) {
-      keys = await episodeKeys(this.o.store, this.o.userId, session);
+      keys = await episodeKeys(this.options.store, this.options.userId, session);
       this.cache.set(session, keys);
     }
     return keys;
@@ -212,7 +215,7 @@ export class TranscriptIngester {
       episodes: zeroCounts(),
       error: null,
     };
-    const at = this.o.rescan ? null : known;
+    const at = this.options.rescan ? null : known;
     let read: ReadFrom;
     try {
       read = readFrom(path, at);
@@ -253,18 +256,18 @@ export class TranscriptIngester {
     const project = (fromStart ? parsed.cwd : (known?.project ?? parsed.cwd)) ?? null;
     report.session = session;
     report.project = project;
-    if (this.o.project !== undefined && project !== this.o.project) {
+    if (this.options.project !== undefined && project !== this.options.project) {
       report.status = "other-project";
       return { report, toStore: [], toReplace: [], next: null };
     }
 
     const episodes = transcriptEpisodes(historyOf(activeChain(parsed.entries)), {
-      userId: this.o.userId,
-      agentId: this.o.agentId,
+      userId: this.options.userId,
+      agentId: this.options.agentId,
       session,
       project,
-      idle: age >= this.o.idleMs,
-      idleMs: this.o.idleMs,
+      idle: age >= this.options.idleMs,
+      idleMs: this.options.idleMs,
       settled,
       lastLine: last?.line ?? 0,
       fallbackAt: new Date(stat.mtimeMs).toISOString(),
@@ -278,7 +281,7 @@ export class TranscriptIngester {
         report.episodes.inProgress++;
         continue;
       }
-      if (this.o.since !== undefined && ep.started_at < this.o.since) {
+      if (this.options.since !== undefined && ep.started_at < this.options.since) {
         report.episodes.filtered++;
         filtered = true;
         continue;

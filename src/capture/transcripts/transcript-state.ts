@@ -108,8 +108,8 @@ export class TranscriptState {
   private constructor(private readonly db: Database.Database) {}
 
   /** Opens (creating in a 0700 folder, as a 0600 file) the state; `readonly` needs it to exist. */
-  static open(path: string, o: { readonly?: boolean } = {}): TranscriptState {
-    if (o.readonly) {
+  static open(path: string, options: { readonly?: boolean } = {}): TranscriptState {
+    if (options.readonly) {
       const db = new Database(path, { readonly: true, fileMustExist: true });
       return new TranscriptState(db);
     }

@@ -39,17 +39,17 @@ export class TranscriptWatcher {
   private readonly started = Date.now();
   readonly summary: ImportSummary;
 
-  constructor(private readonly o: WatcherOptions) {
-    this.ingester = new TranscriptIngester(o);
-    this.summary = emptySummary(o.root, false);
+  constructor(private readonly options: WatcherOptions) {
+    this.ingester = new TranscriptIngester(options);
+    this.summary = emptySummary(options.root, false);
   }
 
   /** Reads every file once (what changed since the last run), then follows the folder. */
   async start(): Promise<void> {
-    this.watchDir(this.o.root);
+    this.watchDir(this.options.root);
     this.scan();
     await this.settle();
-    this.scanTimer = setInterval(() => this.scan(), this.o.scanMs ?? DEFAULT_SCAN_MS);
+    this.scanTimer = setInterval(() => this.scan(), this.options.scanMs ?? DEFAULT_SCAN_MS);
   }
 
   /** Resolves once every change seen so far is stored. */
@@ -68,7 +68,7 @@ export class TranscriptWatcher {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     await this.running;
-    this.o.state.saveRun(runSummary("watch", this.summary, this.started, "stopped"));
+    this.options.state.saveRun(runSummary("watch", this.summary, this.started, "stopped"));
   }
 
   private watchDir(dir: string): void {
@@ -76,7 +76,7 @@ export class TranscriptWatcher {
     try {
       const w = watch(dir, { persistent: true }, (_event, name) => {
         if (typeof name !== "string") return this.scan();
-        if (dir === this.o.root && !name.endsWith(".jsonl")) {
+        if (dir === this.options.root && !name.endsWith(".jsonl")) {
           // A new project folder: follow it and read what it already holds.
           this.watchDir(join(dir, name));
           for (const f of listTranscripts(join(dir, name))) this.mark(f);
@@ -90,7 +90,7 @@ export class TranscriptWatcher {
       });
       this.watchers.set(dir, w);
     } catch (e) {
-      this.o.logger.warn("cannot watch a transcript folder; the slow scan still reads it", {
+      this.options.logger.warn("cannot watch a transcript folder; the slow scan still reads it", {
         code: (e as NodeJS.ErrnoException).code ?? "error",
       });
     }
@@ -99,14 +99,14 @@ export class TranscriptWatcher {
   /** Lists every file; marks those that changed, or still hold an unfinished episode. */
   scan(): void {
     if (this.stopped) return;
-    for (const d of projectDirs(this.o.root)) this.watchDir(d);
+    for (const d of projectDirs(this.options.root)) this.watchDir(d);
     let files: string[];
     try {
-      files = listTranscripts(this.o.root);
+      files = listTranscripts(this.options.root);
     } catch {
       return;
     }
-    const known = this.o.state.files();
+    const known = this.options.state.files();
     for (const f of files) {
       const s = known.get(f);
       if (!s || s.offset < s.size) {
@@ -120,7 +120,7 @@ export class TranscriptWatcher {
         // Gone between the listing and the stat.
       }
     }
-    this.o.state.saveRun(runSummary("watch", this.summary, this.started, "running"));
+    this.options.state.saveRun(runSummary("watch", this.summary, this.started, "running"));
   }
 
   private mark(path: string): void {
@@ -153,7 +153,7 @@ export class TranscriptWatcher {
         for (const r of reports) {
           addFileReport(this.summary, r);
           if (r.episodes.stored > 0) {
-            this.o.logger.info("episodes stored from a transcript", {
+            this.options.logger.info("episodes stored from a transcript", {
               session: r.session,
               stored: r.episodes.stored,
             });
@@ -164,14 +164,14 @@ export class TranscriptWatcher {
         if (this.summary.problems.length > PROBLEM_FILES_KEPT) {
           this.summary.problems.splice(0, this.summary.problems.length - PROBLEM_FILES_KEPT);
         }
-        this.o.state.saveRun(runSummary("watch", this.summary, this.started, "running"));
+        this.options.state.saveRun(runSummary("watch", this.summary, this.started, "running"));
       } catch (e) {
         // The store failed: nothing of this batch moved on; try again at the next change or scan.
         for (const p of paths) this.dirty.add(p);
-        this.o.logger.warn("storing episodes from transcripts failed; will retry", {
+        this.options.logger.warn("storing episodes from transcripts failed; will retry", {
           code: (e as NodeJS.ErrnoException).code ?? errorMessage(e).slice(0, 80),
         });
-        this.o.state.saveRun(
+        this.options.state.saveRun(
           runSummary("watch", this.summary, this.started, "running", errorMessage(e).slice(0, 200)),
         );
         return;
@@ -188,7 +188,7 @@ export class TranscriptWatcher {
     } catch {
       return;
     }
-    const settle = this.o.settleMs ?? DEFAULT_SETTLE_MS;
+    const settle = this.options.settleMs ?? DEFAULT_SETTLE_MS;
     if (age >= settle) return; // Only the idle time is left: the slow scan sees to it.
     const t = setTimeout(
       () => {

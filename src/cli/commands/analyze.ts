@@ -38,26 +38,26 @@ export const registerAnalyzeCommand: RegisterCommand = (program, ctx) => {
       positiveInt("--limit", 10_000),
       DEFAULT_ANALYZE_LIMIT,
     )
-    .action(async (o: InsightFlags & { limit: number }) => {
+    .action(async (flags: InsightFlags & { limit: number }) => {
       const { provider } = await insightsFor(ctx);
       const result = await provider.analyze({
-        user_id: o.user ?? ctx.config().defaultUserId,
-        limit: o.limit,
-        app_id: o.project,
+        user_id: flags.user ?? ctx.config().defaultUserId,
+        limit: flags.limit,
+        app_id: flags.project,
       });
-      ctx.out(o.json ? json(result.data) : result.text);
+      ctx.out(flags.json ? json(result.data) : result.text);
     });
 };
 
 export const registerSuggestCommand: RegisterCommand = (program, ctx) => {
   scopeOptions(program.command("suggest").description(describeCommand("suggest"))).action(
-    async (o: InsightFlags) => {
+    async (flags: InsightFlags) => {
       const { provider } = await insightsFor(ctx);
       const result = await provider.suggest({
-        user_id: o.user ?? ctx.config().defaultUserId,
-        app_id: o.project,
+        user_id: flags.user ?? ctx.config().defaultUserId,
+        app_id: flags.project,
       });
-      ctx.out(o.json ? json(result.data) : result.text);
+      ctx.out(flags.json ? json(result.data) : result.text);
     },
   );
 };

@@ -46,24 +46,24 @@ export const registerAuditCommand: RegisterCommand = (program, ctx) => {
       "after",
       "\nEach line: when, who (entry point, and the token's user in team mode), the operation, how many\nmemories it returned or changed, and its scope. Never a query or a memory's text.\nAUDIT_RETENTION_DAYS (default 90) sets how long lines are kept.",
     )
-    .action((o: { since?: string; user?: string; op?: string; json?: boolean }) => {
+    .action((flags: { since?: string; user?: string; op?: string; json?: boolean }) => {
       const log = new AuditLog(ctx.config().dataDir, { retentionDays: ctx.config().audit.retentionDays });
-      const since = o.since ? Date.parse(o.since) : null;
+      const since = flags.since ? Date.parse(flags.since) : null;
       const records = log
         .read()
         .filter(
           (r) =>
             (since === null || Date.parse(r.ts) >= since) &&
-            (o.user === undefined || r.user === o.user || r.actor === o.user) &&
-            (o.op === undefined || r.op === o.op),
+            (flags.user === undefined || r.user === flags.user || r.actor === flags.user) &&
+            (flags.op === undefined || r.op === flags.op),
         );
       log.close();
-      if (o.json) {
+      if (flags.json) {
         for (const r of records) ctx.out(JSON.stringify(r));
         return;
       }
       if (records.length === 0) {
-        ctx.err(`no audit lines${o.since || o.user || o.op ? " match" : " yet"} (${log.path})`);
+        ctx.err(`no audit lines${flags.since || flags.user || flags.op ? " match" : " yet"} (${log.path})`);
         return;
       }
       for (const r of records) ctx.out(line(r));

@@ -58,22 +58,22 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
   ca.command("show")
     .description("fingerprint, validity and name constraints of the CA")
     .addOption(jsonOption())
-    .action(async (o: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       const d = await requireCa(ctx);
-      ctx.out(o.json ? json(d) : renderCa(d));
+      ctx.out(flags.json ? json(d) : renderCa(d));
     });
 
   ca.command("rotate")
     .description("replace the CA with a new key and certificate (trust the new one; restart the proxy)")
     .addOption(jsonOption())
-    .action(async (o: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       const config = ctx.config();
       const { rotateCa } = await caModule();
       await rotateCa(config.dataDir, config.proxy.interceptHosts);
       const d = await requireCa(ctx);
       const status = readProxyStatus(config.dataDir);
       const running = status?.running === true && pidAlive(status.pid);
-      if (o.json) {
+      if (flags.json) {
         ctx.out(json({ ...d, proxyRunning: running }));
         return;
       }
@@ -95,10 +95,10 @@ export const registerCaCommand: RegisterCommand = (program, ctx) => {
       "write a CA bundle that keeps another one (default: the file NODE_EXTRA_CA_CERTS points at) and adds the proxy's CA; prints its path",
     )
     .option("--with <file>", "the PEM bundle to keep (e.g. a corporate CA bundle)")
-    .action(async (o: { with?: string }) => {
+    .action(async (flags: { with?: string }) => {
       const d = await requireCa(ctx);
       const { writeCombinedBundle } = await import("../../capture/tls/ca-bundle.js");
-      const other = o.with ?? process.env.NODE_EXTRA_CA_CERTS;
+      const other = flags.with ?? process.env.NODE_EXTRA_CA_CERTS;
       if (!other) {
         throw new UsageError(
           "ca bundle needs --with FILE (or NODE_EXTRA_CA_CERTS set to that file): the bundle to keep beside the proxy's CA",

@@ -36,7 +36,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
     .command("doctor")
     .description(describeCommand("doctor"))
     .addOption(jsonOption())
-    .action(async (o: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       const config = ctx.config();
       const [
         { caPaths },
@@ -84,7 +84,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         securityCheck(config.dataDir),
       ];
       const failed = checks.filter((c) => !c.ok);
-      ctx.out(o.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));
+      ctx.out(flags.json ? json({ ok: failed.length === 0, checks }) : renderChecks(checks));
       if (failed.length > 0) {
         throw new MemoryError(
           "UNAVAILABLE",

@@ -17,10 +17,10 @@ export const registerEmbeddingsCommands: RegisterCommand = (program, ctx) => {
     .command("status")
     .description("how many memories have a vector of the configured model")
     .addOption(jsonOption())
-    .action(async (o: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       const store = await ctx.store();
       const status = hasVectorIndex(store) ? await store.vectorIndexStatus() : null;
-      if (o.json) return ctx.out(json(status));
+      if (flags.json) return ctx.out(json(status));
       if (!status) return ctx.err(NOT_CONFIGURED);
       ctx.out(`model ${status.model}: ${status.indexed} memories embedded, ${status.pending} pending`);
     });

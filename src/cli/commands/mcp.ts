@@ -63,7 +63,7 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
       .description(describeCommand("mcp"))
       .option("--http", "serve Streamable HTTP on 127.0.0.1 instead of stdio (needs a bearer token)")
       .option("--port <n>", "HTTP port (default MCP_HTTP_PORT, 8765; 0 picks a free port)", port)
-      .action(async (o: { http?: boolean; port?: number }) => {
+      .action(async (flags: { http?: boolean; port?: number }) => {
         const { config, logger, store, createMcpServer, insights } = await whyNotStarted(async () => {
           const config = ctx.config();
           const logger = ctx.logger();
@@ -79,8 +79,8 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
           createMcpServer({ store, config, logger, insights, identity });
         const stop = untilSignal();
         try {
-          if (!o.http) {
-            if (o.port !== undefined) ctx.err("note: --port only applies with --http; serving stdio");
+          if (!flags.http) {
+            if (flags.port !== undefined) ctx.err("note: --port only applies with --http; serving stdio");
             const { serveStdio } = await import("../../mcp/stdio.js");
             await serveStdio(create(), logger, { signal: stop.signal });
             return;
@@ -96,7 +96,7 @@ export function makeRegisterMcpCommand(insightsFactory?: InsightsFactory): Regis
           const team = teamMode(config);
           const token = team ? null : resolveHttpToken(config);
           const running = await serveHttp({
-            port: o.port ?? config.mcp.httpPort,
+            port: flags.port ?? config.mcp.httpPort,
             auth: token ? { mode: "token", token: token.token } : { mode: "tokens", dataDir: config.dataDir },
             createServer: create,
             logger,

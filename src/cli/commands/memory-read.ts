@@ -37,19 +37,19 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .action(
       async (
         words: string[],
-        o: FilterFlags & { limit: number; threshold?: number; full?: boolean; json?: boolean },
+        flags: FilterFlags & { limit: number; threshold?: number; full?: boolean; json?: boolean },
       ) => {
         const query = words.join(" ");
         if (query.trim() === "") throw new UsageError("search needs a non-empty query");
         const store = await ctx.store();
         const results = await store.search(query, {
-          filters: filtersFrom(ctx, o),
-          limit: o.limit,
-          threshold: o.threshold,
+          filters: filtersFrom(ctx, flags),
+          limit: flags.limit,
+          threshold: flags.threshold,
         });
-        if (o.json) return ctx.out(json(results));
+        if (flags.json) return ctx.out(json(results));
         if (results.length === 0) return ctx.err("no memories matched");
-        const line = { query, full: o.full, marks: terminalMarks() };
+        const line = { query, full: flags.full, marks: terminalMarks() };
         ctx.out(results.map((m) => renderMemoryLine(m, line)).join("\n"));
       },
     );
@@ -62,22 +62,28 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .addOption(jsonOption())
     .action(
       async (
-        o: FilterFlags & { limit: number; cursor?: string; all?: boolean; full?: boolean; json?: boolean },
+        flags: FilterFlags & {
+          limit: number;
+          cursor?: string;
+          all?: boolean;
+          full?: boolean;
+          json?: boolean;
+        },
       ) => {
         const store = await ctx.store();
-        const filters = filtersFrom(ctx, o);
-        let cursor = o.cursor;
+        const filters = filtersFrom(ctx, flags);
+        let cursor = flags.cursor;
         const all = [];
         let next: string | null = null;
         do {
-          const page = await store.list({ filters, limit: o.limit, cursor });
+          const page = await store.list({ filters, limit: flags.limit, cursor });
           all.push(...page.memories);
           next = page.next_cursor;
           cursor = next ?? undefined;
-        } while (o.all && next);
-        if (o.json) return ctx.out(json({ memories: all, next_cursor: next }));
+        } while (flags.all && next);
+        if (flags.json) return ctx.out(json({ memories: all, next_cursor: next }));
         if (all.length === 0) return ctx.err("no memories");
-        ctx.out(all.map((m) => renderMemoryLine(m, { full: o.full })).join("\n"));
+        ctx.out(all.map((m) => renderMemoryLine(m, { full: flags.full })).join("\n"));
         if (next) ctx.err(`more: mcp-mitm-mem0 list --cursor ${next}`);
       },
     );
@@ -87,11 +93,11 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .description(describeCommand("show"))
     .argument("<id>", "memory id, or a unique prefix of it")
     .addOption(jsonOption())
-    .action(async (id: string, o: { json?: boolean }) => {
+    .action(async (id: string, flags: { json?: boolean }) => {
       const store = await ctx.store();
       const m = await store.get(await resolveMemoryId(store, id, ctx.config().defaultUserId));
       if (!m) throw new NotFoundError("memory", id);
-      ctx.out(o.json ? json(m) : renderMemory(m));
+      ctx.out(flags.json ? json(m) : renderMemory(m));
     });
 
   program
@@ -99,13 +105,13 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .description(describeCommand("history"))
     .argument("<id>", "memory id, or a unique prefix of a memory not deleted (a deleted one's full id works)")
     .addOption(jsonOption())
-    .action(async (given: string, o: { json?: boolean }) => {
+    .action(async (given: string, flags: { json?: boolean }) => {
       const store = await ctx.store();
       let events = await store.history(given);
       const id = events.length > 0 ? given : await resolveMemoryId(store, given, ctx.config().defaultUserId);
       if (id !== given) events = await store.history(id);
       if (events.length === 0 && !(await store.get(id))) throw new NotFoundError("memory", id);
-      ctx.out(o.json ? json(events) : renderHistory(events));
+      ctx.out(flags.json ? json(events) : renderHistory(events));
     });
 
   program
@@ -113,10 +119,10 @@ export const registerReadCommands: RegisterCommand = (program, ctx) => {
     .description(describeCommand("stats"))
     .option("-u, --user <id>", "only this user")
     .addOption(jsonOption())
-    .action(async (o: { user?: string; json?: boolean }) => {
+    .action(async (flags: { user?: string; json?: boolean }) => {
       const store = await ctx.store();
-      const s = await store.stats(o.user);
-      if (o.json) return ctx.out(json(s));
+      const s = await store.stats(flags.user);
+      if (flags.json) return ctx.out(json(s));
       const lines = [
         `backend:        ${s.backend}`,
         `memories:       ${s.memories}`,

@@ -26,22 +26,22 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
     .action(
       async (
         words: string[],
-        o: ScopeFlags & { metadata?: Metadata; category: string[]; redact: boolean; json?: boolean },
+        flags: ScopeFlags & { metadata?: Metadata; category: string[]; redact: boolean; json?: boolean },
       ) => {
         const given = words.join(" ").trim();
         if (given === "") throw new UsageError("add needs some text to remember");
-        const { text, redacted } = redactMemoryText(given, { keep: !o.redact });
+        const { text, redacted } = redactMemoryText(given, { keep: !flags.redact });
         const store = await ctx.store();
-        const scope = scopeFrom(ctx, o);
+        const scope = scopeFrom(ctx, flags);
         const result = await store.add({
           ...scope,
           agent_id: scope.agent_id ?? ctx.config().defaultAgentId,
           memory: text,
-          metadata: { source: "cli", ...o.metadata },
-          categories: o.category,
+          metadata: { source: "cli", ...flags.metadata },
+          categories: flags.category,
         });
         sayRedacted(redacted);
-        if (o.json) return ctx.out(json(result));
+        if (flags.json) return ctx.out(json(result));
         if (result.status === "duplicate" && result.memory) {
           ctx.err(`already remembered as ${result.memory.id}`);
           ctx.out(result.memory.id);
@@ -62,21 +62,23 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
     .action(
       async (
         id: string,
-        o: { text?: string; metadata?: Metadata; category: string[]; redact: boolean; json?: boolean },
+        flags: { text?: string; metadata?: Metadata; category: string[]; redact: boolean; json?: boolean },
       ) => {
-        if (o.text === undefined && o.metadata === undefined && o.category.length === 0) {
+        if (flags.text === undefined && flags.metadata === undefined && flags.category.length === 0) {
           throw new UsageError("update needs --text, --metadata or --category");
         }
-        if (o.text !== undefined && o.text.trim() === "") throw new UsageError("--text must not be empty");
-        const next = o.text === undefined ? undefined : redactMemoryText(o.text, { keep: !o.redact });
+        if (flags.text !== undefined && flags.text.trim() === "")
+          throw new UsageError("--text must not be empty");
+        const next =
+          flags.text === undefined ? undefined : redactMemoryText(flags.text, { keep: !flags.redact });
         const store = await ctx.store();
         const m = await store.update(await resolveMemoryId(store, id, ctx.config().defaultUserId), {
           memory: next?.text,
-          metadata: o.metadata,
-          categories: o.category.length > 0 ? o.category : undefined,
+          metadata: flags.metadata,
+          categories: flags.category.length > 0 ? flags.category : undefined,
         });
         sayRedacted(next?.redacted ?? []);
-        ctx.out(o.json ? json(m) : renderMemoryLine(m));
+        ctx.out(flags.json ? json(m) : renderMemoryLine(m));
       },
     );
 
@@ -96,26 +98,26 @@ export const registerWriteCommands: RegisterCommand = (program, ctx) => {
     .description(describeCommand("forget"))
     .requiredOption("-u, --user <id>", "the user to forget")
     .option("-y, --yes", "do not ask for confirmation")
-    .action(async (o: { user: string; yes?: boolean }) => {
+    .action(async (flags: { user: string; yes?: boolean }) => {
       const store = await ctx.store();
-      if (!o.yes) {
+      if (!flags.yes) {
         if (!process.stdin.isTTY)
           throw new UsageError("forget asks for confirmation; pass --yes to run it unattended");
         // One page read is enough to tell the person what is at stake, on every backend.
-        const page = await store.list({ filters: { user_id: o.user }, limit: 1000 });
+        const page = await store.list({ filters: { user_id: flags.user }, limit: 1000 });
         const count = page.next_cursor ? "more than 1000" : String(page.memories.length);
         const { createInterface } = await import("node:readline/promises");
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         const answer = await rl.question(
-          `Delete all ${count} memories of "${o.user}" and their history? This cannot be undone. Type the user id to confirm: `,
+          `Delete all ${count} memories of "${flags.user}" and their history? This cannot be undone. Type the user id to confirm: `,
         );
         rl.close();
-        if (answer.trim() !== o.user) {
+        if (answer.trim() !== flags.user) {
           ctx.err("not confirmed; nothing deleted");
           return;
         }
       }
-      const n = await store.deleteAll({ user_id: o.user });
-      ctx.err(`forgot ${o.user}: ${n} memories deleted`);
+      const n = await store.deleteAll({ user_id: flags.user });
+      ctx.err(`forgot ${flags.user}: ${n} memories deleted`);
     });
 };

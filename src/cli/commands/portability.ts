@@ -28,11 +28,12 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
     .option("-u, --user <id>", "user id (default: DEFAULT_USER_ID)")
     .option("-f, --format <format>", "jsonl or json", "jsonl")
     .option("-o, --output <file>", "write to a file instead of stdout")
-    .action(async (o: { user?: string; format: string; output?: string }) => {
-      if (o.format !== "jsonl" && o.format !== "json") throw new UsageError("--format must be jsonl or json");
+    .action(async (flags: { user?: string; format: string; output?: string }) => {
+      if (flags.format !== "jsonl" && flags.format !== "json")
+        throw new UsageError("--format must be jsonl or json");
       const store = await ctx.store();
-      const user_id = o.user ?? ctx.config().defaultUserId;
-      const format: "jsonl" | "json" = o.format;
+      const user_id = flags.user ?? ctx.config().defaultUserId;
+      const format: "jsonl" | "json" = flags.format;
       const progress = createProgress("exported");
       let n = 0;
       await auditedOperation(store, "export", { user_id }, async (audited) => {
@@ -41,7 +42,8 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
           progress.update(count);
         });
         // pipeline: backpressure, and a file that cannot be opened or written rejects (exit 1).
-        if (o.output) await pipeline(Readable.from(document), createWriteStream(o.output, { mode: 0o600 }));
+        if (flags.output)
+          await pipeline(Readable.from(document), createWriteStream(flags.output, { mode: 0o600 }));
         else await pipeline(Readable.from(document), process.stdout, { end: false });
       });
       progress.done();
@@ -66,18 +68,19 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       "keep secrets in the imported texts as they are (by default they become [REDACTED:type])",
     )
     .addOption(jsonOption())
-    .action(async (file: string | undefined, o: ImportFlags) => {
-      if (o.from !== undefined) {
-        if (o.from !== "claude-code") throw new UsageError(`--from must be claude-code, not "${o.from}"`);
-        if (o.user)
+    .action(async (file: string | undefined, flags: ImportFlags) => {
+      if (flags.from !== undefined) {
+        if (flags.from !== "claude-code")
+          throw new UsageError(`--from must be claude-code, not "${flags.from}"`);
+        if (flags.user)
           throw new UsageError("--user is for export files; transcripts are stored as DEFAULT_USER_ID");
-        if (!o.redact)
+        if (!flags.redact)
           throw new UsageError("--no-redact is for export files; transcripts are always redacted");
         const { importFromClaudeCode } = await import("./transcripts.js");
-        return importFromClaudeCode(ctx, file, o);
+        return importFromClaudeCode(ctx, file, flags);
       }
       const only = (["project", "since", "dryRun", "rescan", "json"] as const).find(
-        (k) => o[k] !== undefined,
+        (k) => flags[k] !== undefined,
       );
       if (only) throw new UsageError(`--${only.replace("dryRun", "dry-run")} needs --from claude-code`);
       if (file === undefined) {
@@ -88,10 +91,10 @@ export const registerPortabilityCommands: RegisterCommand = (program, ctx) => {
       const input = await openInput(file);
       const store = await ctx.store();
       const progress = createProgress("imported");
-      const counts = await auditedOperation(store, "import", { user_id: o.user }, (audited) =>
+      const counts = await auditedOperation(store, "import", { user_id: flags.user }, (audited) =>
         importRecords(audited, readRecords(input, file), file, {
-          user: o.user,
-          keepSecrets: !o.redact,
+          user: flags.user,
+          keepSecrets: !flags.redact,
           onProgress: (c) => progress.update(c.seen),
         }),
       );

@@ -132,7 +132,7 @@ async function setupClaudeCode(ctx: CliContext, flags: ClaudeCodeFlags): Promise
       `note: ${s} is set in this shell but not written into Claude Code's files (a secret): put it in ${join(dataDir, ".env")} (chmod 600) so that the MCP server and the hooks find it`,
     );
   }
-  const changed = outcomes.some((o) => o.status !== "unchanged");
+  const changed = outcomes.some((outcome) => outcome.status !== "unchanged");
   ctx.out(
     dryRun
       ? "\n(dry run: nothing was written)"

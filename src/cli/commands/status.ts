@@ -160,7 +160,7 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
     .command("status")
     .description(describeCommand("status"))
     .addOption(jsonOption())
-    .action(async (o: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       const config = ctx.config();
       const [{ probeProxy }, t] = await Promise.all([
         import("../doctor/proxy-probe.js"),
@@ -197,6 +197,6 @@ export const registerStatusCommand: RegisterCommand = (program, ctx) => {
               ? { kind: "foreign" }
               : null,
       };
-      ctx.out(o.json ? json(report) : renderStatus(report, t.renderTranscriptStatus(report.transcripts)));
+      ctx.out(flags.json ? json(report) : renderStatus(report, t.renderTranscriptStatus(report.transcripts)));
     });
 };

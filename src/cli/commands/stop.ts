@@ -16,9 +16,9 @@ export const registerStopCommand: RegisterCommand = (program, ctx) => {
       "how long to wait for streams in flight to finish (default 30)",
       positiveInt("--timeout", 3600),
     )
-    .action(async (o: { timeout?: number }) => {
+    .action(async (flags: { timeout?: number }) => {
       const { stopProxy } = await import("../background.js");
-      const outcome = await stopProxy(ctx.config(), (o.timeout ?? 30) * 1000);
+      const outcome = await stopProxy(ctx.config(), (flags.timeout ?? 30) * 1000);
       if (outcome.kind === "stopped")
         ctx.out(`stopped the capture proxy on ${outcome.url} (pid ${outcome.pid})`);
       else ctx.out(outcome.detail);

@@ -52,37 +52,39 @@ export const registerTokenCommands: RegisterCommand = (program, ctx) => {
     )
     .option("--label <text>", "a note shown by `token list` (e.g. the machine)")
     .addOption(jsonOption())
-    .action(async (o: { user: string; admin?: boolean; team: string[]; label?: string; json?: boolean }) => {
-      const { createToken, tokensPath } = await tokens();
-      const dataDir = ctx.config().dataDir;
-      const made = createToken(dataDir, {
-        user: o.user,
-        admin: o.admin ?? false,
-        teams: o.team,
-        label: o.label,
-      });
-      if (o.json) {
-        ctx.out(json({ token: made.token, ...publicView(made.record) }));
-        return;
-      }
-      ctx.out(made.token);
-      ctx.err(
-        `token ${made.record.id} for ${o.user}${o.admin ? " (admin)" : ""} saved to ${tokensPath(dataDir)} as a hash: ` +
-          "this is the only time it is shown. Give it to that person only.",
-      );
-      if (ctx.config().authMode !== "tokens")
-        ctx.err("note: tokens are checked only in team mode: set AUTH_MODE=tokens for the servers.");
-    });
+    .action(
+      async (flags: { user: string; admin?: boolean; team: string[]; label?: string; json?: boolean }) => {
+        const { createToken, tokensPath } = await tokens();
+        const dataDir = ctx.config().dataDir;
+        const made = createToken(dataDir, {
+          user: flags.user,
+          admin: flags.admin ?? false,
+          teams: flags.team,
+          label: flags.label,
+        });
+        if (flags.json) {
+          ctx.out(json({ token: made.token, ...publicView(made.record) }));
+          return;
+        }
+        ctx.out(made.token);
+        ctx.err(
+          `token ${made.record.id} for ${flags.user}${flags.admin ? " (admin)" : ""} saved to ${tokensPath(dataDir)} as a hash: ` +
+            "this is the only time it is shown. Give it to that person only.",
+        );
+        if (ctx.config().authMode !== "tokens")
+          ctx.err("note: tokens are checked only in team mode: set AUTH_MODE=tokens for the servers.");
+      },
+    );
 
   token
     .command("list")
     .description("list tokens by fingerprint, user and scope (never the tokens)")
     .option("--all", "include revoked tokens")
     .addOption(jsonOption())
-    .action(async (o: { all?: boolean; json?: boolean }) => {
+    .action(async (flags: { all?: boolean; json?: boolean }) => {
       const { readTokens } = await tokens();
-      const list = readTokens(ctx.config().dataDir).filter((t) => o.all || !t.revoked_at);
-      if (o.json) {
+      const list = readTokens(ctx.config().dataDir).filter((t) => flags.all || !t.revoked_at);
+      if (flags.json) {
         ctx.out(json(list.map(publicView)));
         return;
       }

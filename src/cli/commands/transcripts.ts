@@ -83,18 +83,18 @@ export function renderImport(s: ImportSummary): string {
 export async function importFromClaudeCode(
   ctx: CliContext,
   dir: string | undefined,
-  o: TranscriptImportFlags,
+  flags: TranscriptImportFlags,
 ): Promise<void> {
   const config = ctx.config();
   const root = projectsDir(ctx, dir);
   const store = await ctx.store();
   const statePath = transcriptStatePath(config.dataDir);
-  const state = o.dryRun
+  const state = flags.dryRun
     ? existsSync(statePath)
       ? TranscriptState.open(statePath, { readonly: true })
       : null
     : TranscriptState.open(statePath);
-  const progress = createProgress(o.dryRun ? "read" : "transcripts");
+  const progress = createProgress(flags.dryRun ? "read" : "transcripts");
   const started = Date.now();
   try {
     const summary = await importTranscripts({
@@ -104,10 +104,10 @@ export async function importFromClaudeCode(
       userId: config.defaultUserId,
       agentId: config.defaultAgentId,
       idleMs: config.proxy.episodeIdleMs,
-      dryRun: o.dryRun,
-      since: o.since,
-      project: o.project === undefined ? undefined : resolve(o.project),
-      rescan: o.rescan,
+      dryRun: flags.dryRun,
+      since: flags.since,
+      project: flags.project === undefined ? undefined : resolve(flags.project),
+      rescan: flags.rescan,
       onProgress: (p) => {
         const ms = Date.now() - started;
         progress.update(
@@ -118,7 +118,7 @@ export async function importFromClaudeCode(
       },
     });
     progress.done();
-    ctx.out(o.json ? json(summary) : renderImport(summary));
+    ctx.out(flags.json ? json(summary) : renderImport(summary));
   } finally {
     state?.close();
   }
@@ -135,7 +135,7 @@ export const registerWatchCommand: RegisterCommand = (program, ctx) => {
       positiveInt("--scan-seconds", 86_400),
       DEFAULT_SCAN_MS / 1000,
     )
-    .action(async (dir: string | undefined, o: { scanSeconds: number }) => {
+    .action(async (dir: string | undefined, flags: { scanSeconds: number }) => {
       const config = ctx.config();
       const root = projectsDir(ctx, dir);
       if (!statSync(root).isDirectory()) throw new InvalidInputError(`${root} is not a folder`);
@@ -149,7 +149,7 @@ export const registerWatchCommand: RegisterCommand = (program, ctx) => {
         userId: config.defaultUserId,
         agentId: config.defaultAgentId,
         idleMs: config.proxy.episodeIdleMs,
-        scanMs: o.scanSeconds * 1000,
+        scanMs: flags.scanSeconds * 1000,
       });
       const stopped = new Promise<void>((done) => {
         const stop = () => {

@@ -30,11 +30,11 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
     .option("--port <n>", "port (env WEB_PORT, default 8766; 0 = any free port)", portNumber)
     .option("--open", "open the login link in a browser")
     .option("--print-link", "print the login link (it carries the token) and exit")
-    .action(async (o: { port?: number; open?: boolean; printLink?: boolean }) => {
+    .action(async (flags: { port?: number; open?: boolean; printLink?: boolean }) => {
       const config = ctx.config();
       const { teamMode } = await import("../../auth/team-mode.js");
       const team = teamMode(config);
-      if (o.printLink) {
+      if (flags.printLink) {
         // Team mode has no shared link: each person logs in with their own token.
         if (team)
           ctx.out(`${new URL("/login", pageUrl(config))} (team mode: log in with your personal token)`);
@@ -43,7 +43,7 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
       }
       const logger = ctx.logger();
       const store = await ctx.store();
-      const page = await startWebPage(config, store, logger, o.port ?? config.web.port);
+      const page = await startWebPage(config, store, logger, flags.port ?? config.web.port);
       const stopped = waitForSignal();
       ctx.out(`web page on ${page.server.url}`);
       if (team)
@@ -51,7 +51,7 @@ export const registerUiCommand: RegisterCommand = (program, ctx) => {
           `team mode: each person logs in at ${new URL("/login", page.server.url)} with their own token`,
         );
       else ctx.out("login link: mcp-mitm-mem0 ui --print-link (or --open)");
-      if (o.open)
+      if (flags.open)
         openInBrowser(team ? new URL("/login", page.server.url).toString() : page.server.loginUrl(), logger);
       await stopped;
       await page.close();

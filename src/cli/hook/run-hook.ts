@@ -52,16 +52,16 @@ export function parseHookInput(text: string, event: HookEvent): HookInput | Erro
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return new Error(`hook ${event}: stdin is not a JSON object`);
   }
-  const o = raw as Record<string, unknown>;
-  const named = str(o.hook_event_name);
+  const fields = raw as Record<string, unknown>;
+  const named = str(fields.hook_event_name);
   if (named !== null && named !== event) {
     return new Error(`hook ${event}: stdin is for ${named}`);
   }
   const input = {
-    session_id: str(o.session_id),
-    cwd: str(o.cwd),
-    prompt: str(o.prompt),
-    source: str(o.source),
+    session_id: str(fields.session_id),
+    cwd: str(fields.cwd),
+    prompt: str(fields.prompt),
+    source: str(fields.source),
   };
   if (event === "UserPromptSubmit" && input.prompt === null) {
     return new Error("hook UserPromptSubmit: stdin has no prompt");

@@ -249,12 +249,12 @@ export function renderOutcomes(outcomes: readonly FileOutcome[], dryRun: boolean
           removed: "would remove",
         }[s]
       : s;
-  for (const o of outcomes) {
-    lines.push(`${verb(o.status)}: ${o.path}${o.note ? ` (${o.note})` : ""}`);
-    if (o.status !== "restored" && o.status !== "removed" && o.status !== "reverted") {
-      for (const c of o.changes) lines.push(describeChange(c));
+  for (const outcome of outcomes) {
+    lines.push(`${verb(outcome.status)}: ${outcome.path}${outcome.note ? ` (${outcome.note})` : ""}`);
+    if (outcome.status !== "restored" && outcome.status !== "removed" && outcome.status !== "reverted") {
+      for (const c of outcome.changes) lines.push(describeChange(c));
     }
-    if (o.backup) lines.push(`  backup: ${o.backup}`);
+    if (outcome.backup) lines.push(`  backup: ${outcome.backup}`);
   }
   return lines.join("\n");
 }

@@ -134,10 +134,15 @@ export function laterContradiction(
   const mine = choiceOf(r);
   if (mine.chose.length === 0) return undefined;
   return all
-    .filter((o) => o.id !== r.id && o.meta.type === r.meta.type && o.meta.last_seen > r.meta.last_seen)
-    .filter((o) => r.meta.type !== "decision" || o.meta.app_ids.some((a) => r.meta.app_ids.includes(a)))
-    .find((o) => {
-      const theirs = choiceOf(o);
+    .filter(
+      (other) =>
+        other.id !== r.id && other.meta.type === r.meta.type && other.meta.last_seen > r.meta.last_seen,
+    )
+    .filter(
+      (other) => r.meta.type !== "decision" || other.meta.app_ids.some((a) => r.meta.app_ids.includes(a)),
+    )
+    .find((other) => {
+      const theirs = choiceOf(other);
       if (overlaps(theirs.ruled, mine.chose)) return true;
       return (
         overlaps(theirs.purpose, mine.purpose) &&

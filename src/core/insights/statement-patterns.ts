@@ -158,8 +158,10 @@ export function matchPreference(sentence: string): Statement | null {
   if (m) return rule("never", m[1]!, m[2], 0.7);
   m = s.match(/\bI (?:don'?t|do not) (?:like|want) (?:you to )?(?:use |using |add |adding )?(.+)$/i);
   if (m) {
-    const o = object(m[1]);
-    return o ? { canonical: `avoid ${o}`, fields: { polarity: "avoid", object: o }, confidence: 0.6 } : null;
+    const thing = object(m[1]);
+    return thing
+      ? { canonical: `avoid ${thing}`, fields: { polarity: "avoid", object: thing }, confidence: 0.6 }
+      : null;
   }
   m = s.match(/\b(?:stick to|stick with|keep using) (.+)$/i);
   if (m) return prefer(m[1], undefined, 0.6);
@@ -191,9 +193,9 @@ const WHERE =
 function rule(polarity: "always" | "never", verb: string, rawObj: string | undefined, confidence: number) {
   const full = object(rawObj);
   if (!full) return null;
-  const o = full.replace(WHERE, "") || full;
+  const thing = full.replace(WHERE, "") || full;
   const v = verb.toLowerCase();
-  return { canonical: `${polarity} ${v} ${o}`, fields: { polarity, verb: v, object: o }, confidence };
+  return { canonical: `${polarity} ${v} ${thing}`, fields: { polarity, verb: v, object: thing }, confidence };
 }
 
 export function matchDecision(sentence: string): Statement | null {
@@ -320,9 +322,9 @@ export function matchAssistantTodo(sentence: string): Statement | null {
 }
 
 function todo(raw: string | undefined, confidence: number): Statement | null {
-  const o = object(raw?.replace(/\s+yet\s*[.!]?\s*$/i, ""), 12);
-  if (!o || o.split(" ").length < 2) return null;
-  return { canonical: o, fields: { task: o }, confidence };
+  const thing = object(raw?.replace(/\s+yet\s*[.!]?\s*$/i, ""), 12);
+  if (!thing || thing.split(" ").length < 2) return null;
+  return { canonical: thing, fields: { task: thing }, confidence };
 }
 
 /** "Next steps:" style headings whose bullet items are unfinished work. */

@@ -75,7 +75,7 @@ function usageOf(span: readonly HistoryMessage[]): Record<string, number> | null
 /** The episodes of `history`, oldest first. */
 export function transcriptEpisodes(
   history: readonly HistoryMessage[],
-  o: TranscriptEpisodeOptions,
+  options: TranscriptEpisodeOptions,
 ): TranscriptEpisode[] {
   const starts: number[] = [];
   for (const [i, m] of history.entries()) if (isPersonMessage(m)) starts.push(i);
@@ -93,31 +93,31 @@ export function transcriptEpisodes(
     }
     const reply = a === -1 ? null : (history[a] as HistoryMessage);
     const stop = reply ? stopReason(reply) : null;
-    const session = first.sessionId ?? o.session;
+    const session = first.sessionId ?? options.session;
     const episode = buildEpisode({
       messages: history.slice(p, a === -1 ? q : a),
       reply: reply
         ? { content: reply.content, stop_reason: stop, model: reply.model, complete: true, error: null }
         : null,
-      userId: o.userId,
-      agentId: o.agentId,
-      project: o.project ?? first.cwd,
+      userId: options.userId,
+      agentId: options.agentId,
+      project: options.project ?? first.cwd,
       session,
       client: first.version ? `claude-cli/${first.version}` : null,
       source: "transcript",
-      startedAt: [first.firstAt, reply?.lastAt].find(validTime) ?? o.fallbackAt,
-      endedAt: [reply?.lastAt, first.lastAt, first.firstAt].find(validTime) ?? o.fallbackAt,
+      startedAt: [first.firstAt, reply?.lastAt].find(validTime) ?? options.fallbackAt,
+      endedAt: [reply?.lastAt, first.lastAt, first.firstAt].find(validTime) ?? options.fallbackAt,
       usage: usageOf(history.slice(p, q)),
     });
     const at = { offset: first.offset, line: first.line };
     if (!episode) continue;
     const ends = reply !== null && a === q - 1 && stop !== null && ENDING_STOP_REASONS.has(stop);
-    if (ends && (movedOn || o.settled || reply.lastLine < o.lastLine)) {
+    if (ends && (movedOn || options.settled || reply.lastLine < options.lastLine)) {
       out.push({ status: "complete", episode, ...at });
     } else if (movedOn) {
       out.push({ status: "incomplete", episode: abandonEpisode(episode, MOVED_ON_REASON), ...at });
-    } else if (o.idle) {
-      const done = ends ? episode : abandonEpisode(episode, idleReason(o.idleMs));
+    } else if (options.idle) {
+      const done = ends ? episode : abandonEpisode(episode, idleReason(options.idleMs));
       out.push({ status: done.complete ? "complete" : "incomplete", episode: done, ...at });
     } else {
       out.push({ status: "in-progress", episode, ...at });

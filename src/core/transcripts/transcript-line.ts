@@ -78,18 +78,23 @@ function messageOf(type: "user" | "assistant", raw: unknown): TranscriptMessage 
   };
 }
 
-function entryOf(o: Record<string, unknown>, type: string, line: number, offset: number): TranscriptEntry {
+function entryOf(
+  record: Record<string, unknown>,
+  type: string,
+  line: number,
+  offset: number,
+): TranscriptEntry {
   return {
     type,
-    uuid: str(o.uuid),
-    parentUuid: str(o.parentUuid),
-    logicalParentUuid: str(o.logicalParentUuid),
-    isSidechain: o.isSidechain === true,
-    harness: o.isMeta === true || o.isCompactSummary === true || o.isApiErrorMessage === true,
-    sessionId: str(o.sessionId),
-    cwd: str(o.cwd),
-    version: str(o.version),
-    timestamp: str(o.timestamp),
+    uuid: str(record.uuid),
+    parentUuid: str(record.parentUuid),
+    logicalParentUuid: str(record.logicalParentUuid),
+    isSidechain: record.isSidechain === true,
+    harness: record.isMeta === true || record.isCompactSummary === true || record.isApiErrorMessage === true,
+    sessionId: str(record.sessionId),
+    cwd: str(record.cwd),
+    version: str(record.version),
+    timestamp: str(record.timestamp),
     message: null,
     line,
     offset,

@@ -65,15 +65,15 @@ export function expandSessions<R extends { pk: number; memory: string }>(
   const found = new Map<number, { row: R; neighbours: Neighbours }>();
   const reach = NEIGHBOURS_PER_SIDE;
   const earlier = Array.from({ length: reach }, (_, k) => -(k + 1));
-  const later = earlier.map((o) => -o);
+  const later = earlier.map((offset) => -offset);
   for (const hit of hits) {
     const [session, at] = windowOf(hit);
     for (let j = Math.max(0, at - reach); j <= Math.min(session.length - 1, at + reach); j++) {
       const row = session[j];
       if (!row || found.has(row.pk)) continue;
       const texts = (offsets: number[]) =>
-        offsets.flatMap((o) => {
-          const near = session[j + o];
+        offsets.flatMap((offset) => {
+          const near = session[j + offset];
           return near ? [near.memory] : [];
         });
       found.set(row.pk, { row, neighbours: { before: texts(earlier), after: texts(later) } });
