@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, expect, it } from "vitest";
-import { type ProxyHandle, startProxy } from "../../../src/capture/proxy-server.js";
+import { type ProxyHandle, startProxy } from "../../../src/capture/proxy/proxy-server.js";
 import { validateConfig } from "../../../src/core/config.js";
 import { createLogger } from "../../../src/core/logger.js";
 import { PgMemoryStore } from "../../../src/store/postgres/pg-store.js";
