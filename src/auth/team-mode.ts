@@ -11,10 +11,3 @@ export function teamMode(config: Pick<Config, "authMode" | "backend">, bindHost 
   const shared = (config.backend as string) === "postgres";
   return shared && !isLoopbackHost(bindHost) && !/^127\.|^::1$|^\[::1\]$/.test(bindHost);
 }
-
-/** The token of an `Authorization: Bearer <token>` header value, if any. */
-export function bearerToken(header: string | string[] | undefined): string | null {
-  if (typeof header !== "string") return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1] ?? null;
-}

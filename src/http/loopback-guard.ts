@@ -40,10 +40,14 @@ export function secretsEqual(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/** The token of an `Authorization: Bearer <token>` header value; null for anything else. */
+export function bearerToken(header: string | string[] | undefined): string | null {
+  if (typeof header !== "string") return null;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+}
+
 /** Constant-time check of an `Authorization: Bearer <token>` header value. */
 export function hasBearerToken(header: string | string[] | undefined, token: string): boolean {
-  if (typeof header !== "string") return false;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) return false;
-  return secretsEqual(match[1], token);
+  const presented = bearerToken(header);
+  return presented !== null && secretsEqual(presented, token);
 }

@@ -4,12 +4,11 @@ import type { AddressInfo } from "node:net";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import { bearerToken } from "../auth/team-mode.js";
 import { identify } from "../auth/tokens.js";
 import type { Identity } from "../core/access.js";
 import type { Logger } from "../core/logger.js";
 import { tokenFingerprint } from "../core/token-mask.js";
-import { hasBearerToken, isAllowedOrigin, isLoopbackHost } from "../http/loopback-guard.js";
+import { bearerToken, hasBearerToken, isAllowedOrigin, isLoopbackHost } from "../http/loopback-guard.js";
 import type { SecurityEvents } from "../http/security-events.js";
 
 export const MCP_PATH = "/mcp";
@@ -182,7 +181,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
     const session = sessionId ? sessions.get(sessionId) : undefined;
     const authn = authenticateMcpRequest(auth, req.headers.authorization, session);
     if (!authn.ok) {
-      const presented = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
+      const presented = bearerToken(req.headers.authorization);
       if (authn.status === 403) refused("other_session_token");
       else if (presented) refused("wrong_token", { presented: tokenFingerprint(presented) });
       else refused(req.headers.authorization ? "unsupported_authorization" : "missing_token");

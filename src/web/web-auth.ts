@@ -3,7 +3,13 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { Identity } from "../core/access.js";
 import { tokenFingerprint } from "../core/token-mask.js";
-import { hasBearerToken, isAllowedOrigin, isLoopbackHost, secretsEqual } from "../http/loopback-guard.js";
+import {
+  bearerToken,
+  hasBearerToken,
+  isAllowedOrigin,
+  isLoopbackHost,
+  secretsEqual,
+} from "../http/loopback-guard.js";
 import type { SecurityEvents } from "../http/security-events.js";
 
 /**
@@ -216,7 +222,7 @@ function teamCookieIdentity(c: Context, secret: string, door: TeamDoor): Identit
 
 /** Who a team-mode request is: its bearer token, else its session cookie; null when neither is valid now. */
 export function teamIdentity(c: Context, secret: string, door: TeamDoor): Identity | null {
-  const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const presented = bearerToken(c.req.header("authorization"));
   if (presented) return door.identify(presented);
   return teamCookieIdentity(c, secret, door);
 }
