@@ -115,6 +115,53 @@ function integrity(file: string): string {
   }
 }
 
+/**
+ * Sends 8 turns while the disk is full and stops the proxy; frees the space and starts again until each
+ * turn is either stored or was logged as dropped. Returns what the first run logged and the figures.
+ */
+async function fullThenStopped(runEnv: Record<string, string>, firstTurn: number) {
+  const sent = 8;
+  const before = storedMemories();
+  const first = await spawnStart(dir, runEnv, dir);
+  fill();
+  try {
+    for (let i = firstTurn; i < firstTurn + sent; i++) expect(await turn(first, i)).toContain("Stub reply");
+    // (proxy-status.json, where `status` reads the counters, cannot be rewritten on a full disk: the log says it.)
+    await until(() => first.stderr().includes("could not"), "capture to notice the full disk");
+  } finally {
+    first.child.kill("SIGTERM");
+  }
+  expect(await first.exited).toBe(0);
+  const stderr = first.stderr();
+  const lines = stderr.split("\n").filter((l) => l.includes('"msg":"dropped a captured turn"'));
+  const dropped = lines.length;
+  // Each dropped turn is one line, and the counter counts them (its value is on each line).
+  expect(lines.map((l) => JSON.parse(l).dropped)).toEqual(lines.map((_, i) => i + 1));
+  // No conversation text in the log lines about it.
+  expect(stderr).not.toContain("deploy went fine");
+
+  rmSync(FILLER());
+  const second = await spawnStart(dir, runEnv, dir);
+  try {
+    await until(
+      () => storedMemories() - before + dropped === sent,
+      () => `stored ${storedMemories() - before} + dropped ${dropped} = ${sent}:\n${stderr}`,
+      60_000,
+    );
+  } finally {
+    second.child.kill("SIGTERM");
+  }
+  expect(await second.exited).toBe(0);
+  const stored = storedMemories() - before;
+  console.log(
+    `disk-full: ${sent} turns sent while full and stopped: ${stored} stored after the restart, ${dropped} dropped (logged)`,
+  );
+  expect(stored + dropped).toBe(sent);
+  expect(integrity(join(dir, "memories.db"))).toBe("ok");
+  expect(integrity(join(dir, "outbox.db"))).toBe("ok");
+  return { stderr, dropped, stored, sent };
+}
+
 describe.skipIf(!canMount)("full disk (2 MB tmpfs)", () => {
   it("forwards every turn while full, stores them all once space returns, and stays whole", async () => {
     const proxy = await spawnStart(dir, env, dir);
@@ -163,89 +210,17 @@ describe.skipIf(!canMount)("full disk (2 MB tmpfs)", () => {
   }, 120_000);
 
   it("stopping while still full: the reserve keeps every turn on disk, and the next start stores them", async () => {
-    const before = storedMemories();
     await until(() => existsSync(join(dir, "disk-reserve")), "the reserve in place");
-    const first = await spawnStart(dir, env, dir);
-    fill();
-    const sent = 8;
-    try {
-      for (let i = 100; i < 100 + sent; i++) expect(await turn(first, i)).toContain("Stub reply");
-      // (proxy-status.json, where `status` reads the counters, cannot be rewritten on a full disk: the log says it.)
-      await until(() => first.stderr().includes("could not"), "capture to notice the full disk");
-    } finally {
-      first.child.kill("SIGTERM");
-    }
-    expect(await first.exited).toBe(0);
-    const stderr = first.stderr();
-    const lines = stderr.split("\n").filter((l) => l.includes('"msg":"dropped a captured turn"'));
-    const dropped = lines.length;
-    // Each dropped turn is one line, and the counter counts them (its value is on each line).
-    expect(lines.map((l) => JSON.parse(l).dropped)).toEqual(lines.map((_, i) => i + 1));
-    expect(dropped).toBe(0);
-    expect(stderr).toContain("gave up the disk reserve");
-    // No conversation text in the log lines about it.
-    expect(stderr).not.toContain("deploy went fine");
-
-    rmSync(FILLER());
-    const second = await spawnStart(dir, env, dir);
-    try {
-      await until(
-        () => storedMemories() - before + dropped === sent,
-        () => `stored ${storedMemories() - before} + dropped ${dropped} = ${sent}:\n${stderr}`,
-        60_000,
-      );
-    } finally {
-      second.child.kill("SIGTERM");
-    }
-    expect(await second.exited).toBe(0);
-    console.log(
-      `disk-full: ${sent} turns sent while full and stopped: ${storedMemories() - before} stored after the restart, ${dropped} dropped (logged)`,
-    );
-    expect(storedMemories() - before + dropped).toBe(sent);
-    expect(integrity(join(dir, "memories.db"))).toBe("ok");
-    expect(integrity(join(dir, "outbox.db"))).toBe("ok");
+    const r = await fullThenStopped(env, 100);
+    expect(r.stderr).toContain("gave up the disk reserve");
+    expect(r.dropped).toBe(0);
+    expect(r.stored).toBe(r.sent);
   }, 120_000);
 
   it("without a reserve (DISK_RESERVE_KB=0), stopping while full: every turn is kept or logged and counted as dropped", async () => {
     rmSync(join(dir, "disk-reserve"), { force: true });
-    const before = storedMemories();
-    const first = await spawnStart(dir, { ...env, DISK_RESERVE_KB: "0" }, dir);
-    fill();
-    const sent = 8;
-    try {
-      for (let i = 200; i < 200 + sent; i++) expect(await turn(first, i)).toContain("Stub reply");
-      // (proxy-status.json, where `status` reads the counters, cannot be rewritten on a full disk: the log says it.)
-      await until(() => first.stderr().includes("could not"), "capture to notice the full disk");
-    } finally {
-      first.child.kill("SIGTERM");
-    }
-    expect(await first.exited).toBe(0);
-    const stderr = first.stderr();
-    const lines = stderr.split("\n").filter((l) => l.includes('"msg":"dropped a captured turn"'));
-    const dropped = lines.length;
-    // Each dropped turn is one line, and the counter counts them (its value is on each line).
-    expect(lines.map((l) => JSON.parse(l).dropped)).toEqual(lines.map((_, i) => i + 1));
-    expect(dropped).toBeGreaterThan(0);
-    // No conversation text in the log lines about it.
-    expect(stderr).not.toContain("deploy went fine");
-
-    rmSync(FILLER());
-    const second = await spawnStart(dir, { ...env, DISK_RESERVE_KB: "0" }, dir);
-    try {
-      await until(
-        () => storedMemories() - before + dropped === sent,
-        () => `stored ${storedMemories() - before} + dropped ${dropped} = ${sent}:\n${stderr}`,
-        60_000,
-      );
-    } finally {
-      second.child.kill("SIGTERM");
-    }
-    expect(await second.exited).toBe(0);
-    console.log(
-      `disk-full: ${sent} turns sent while full and stopped: ${storedMemories() - before} stored after the restart, ${dropped} dropped (logged)`,
-    );
-    expect(storedMemories() - before + dropped).toBe(sent);
-    expect(integrity(join(dir, "memories.db"))).toBe("ok");
-    expect(integrity(join(dir, "outbox.db"))).toBe("ok");
+    const r = await fullThenStopped({ ...env, DISK_RESERVE_KB: "0" }, 200);
+    expect(r.stderr).not.toContain("gave up the disk reserve");
+    expect(r.dropped).toBeGreaterThan(0);
   }, 120_000);
 });
