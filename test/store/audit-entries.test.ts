@@ -16,6 +16,9 @@ import { cliPath, tempDataDir } from "../support/cli.js";
 
 const SECRET = "the vault combination is periwinkle-otter";
 
+/** The part of a tool result these tests read (add_memory's answer). */
+type AddedShape = { memory: { id: string } };
+
 function auditLines(dir: string): AuditRecord[] {
   return readFileSync(join(dir, AUDIT_FILE), "utf8")
     .trim()
@@ -38,11 +41,11 @@ describe("audit lines per entry point", () => {
     const call = async (name: string, args: Record<string, unknown>) => {
       const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
       expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
-      return r.structuredContent as Record<string, any>;
+      return r.structuredContent as AddedShape;
     };
     try {
       const added = await call("add_memory", { text: SECRET, user_id: "ann" });
-      const id = added.memory.id as string;
+      const id = added.memory.id;
       await call("add_memory", { text: "ann waters the ferns on fridays", user_id: "ann" });
       await call("search_memories", { query: "periwinkle otter", user_id: "ann" });
       await call("list_memories", { user_id: "ann" });
@@ -74,12 +77,9 @@ describe("audit lines per entry point", () => {
     const client = new Client({ name: "audit-test", version: "1.0.0" });
     await client.connect(transport);
     const call = async (name: string, args: Record<string, unknown>) =>
-      ((await client.callTool({ name, arguments: args })) as CallToolResult).structuredContent as Record<
-        string,
-        any
-      >;
+      ((await client.callTool({ name, arguments: args })) as CallToolResult).structuredContent as AddedShape;
     try {
-      const id = (await call("add_memory", { text: SECRET, user_id: "bob" })).memory.id as string;
+      const id = (await call("add_memory", { text: SECRET, user_id: "bob" })).memory.id;
       await call("add_memory", { text: "bob waters the ferns on fridays", user_id: "bob" });
       await call("search_memories", { query: "periwinkle otter", user_id: "bob" });
       await call("list_memories", { user_id: "bob" });
