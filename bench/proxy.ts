@@ -34,6 +34,12 @@ import {
   wrk,
 } from "./proxy/clients.js";
 import {
+  type InjectionResult,
+  injectionEnv,
+  measureInjection,
+  seedInjectionStores,
+} from "./proxy/injection.js";
+import {
   type Child,
   mitmdumpVersion,
   type NodeChild,
@@ -52,6 +58,7 @@ const TARGETS = {
   requests: 10_000,
   saturatedEventP99Ms: 2,
   capturePerSec: 1000,
+  injectAddedP50Ms: 5,
 };
 
 const { values } = parseArgs({ options: { json: { type: "string" }, quick: { type: "boolean" } } });
@@ -65,6 +72,9 @@ const N = {
   seconds: quick ? 3 : 5,
   /** The flood that saturates capture: wrk, unique requests, 16 connections. */
   floodSeconds: quick ? 6 : 12,
+  /** Memories in the store the injection phase searches, and its requests per side. */
+  injectMemories: quick ? 10_000 : 100_000,
+  injectRequests: quick ? 100 : 400,
 };
 const here = dirname(fileURLToPath(import.meta.url));
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
@@ -216,6 +226,23 @@ async function main(): Promise<void> {
     process.stderr.write("measuring capture throughput (a flood of unique exchanges)...\n");
     const capture = await captureThroughput(fresh, dir, freshUrl, useWrk);
 
+    // Proxy-side recall (MEMORY_INJECT=on): added latency on a store of N.injectMemories.
+    process.stderr.write(`measuring injection at ${fmt(N.injectMemories)} memories...\n`);
+    const seeded = await seedInjectionStores(dir, N.injectMemories);
+    const proxyOn = (dataDir: string, on: boolean) =>
+      spawnNode(join(here, "proxy", "proxy-child.js"), [
+        dataDir,
+        upstreamUrl,
+        id.caFile,
+        "localhost",
+        JSON.stringify(injectionEnv(on)),
+      ]);
+    const injectOff = await proxyOn(seeded.off, false);
+    children.push(injectOff);
+    const injectOn = await proxyOn(seeded.on, true);
+    children.push(injectOn);
+    const injection = await measureInjection(injectOff, injectOn, N.injectMemories, N.injectRequests);
+
     // Direct numbers for the forward rows: the same direct route (undici) measured with the load generator.
     const directUndici = useWrk
       ? {
@@ -226,6 +253,7 @@ async function main(): Promise<void> {
 
     report(results, directUndici, oursRss, allRunRss, mitmRss, requestsHandled, mitmVersion, useWrk);
     reportCapture(saturated, capture, afterRss, requestsHandled);
+    reportInjection(injection);
     if (values.json) {
       writeFileSync(
         values.json,
@@ -246,6 +274,7 @@ async function main(): Promise<void> {
             stored_in_rss_phase: afterRss.stats.turnsStored,
             sse_while_capture_saturated: saturated,
             capture_throughput: capture,
+            injection,
             targets: TARGETS,
           },
           null,
@@ -360,6 +389,37 @@ async function captureThroughput(
     stored,
     capture_failures: end.stats.captureFailures - start.stats.captureFailures,
   };
+}
+
+function reportInjection(r: InjectionResult): void {
+  const ok = r.added_p50_ms < TARGETS.injectAddedP50Ms;
+  process.stdout.write(
+    `\nproxy-side recall (MEMORY_INJECT=on) at ${fmt(r.memories)} memories, reverse mode, ${fmt(r.requests)} new person turns a side, alternating:\n` +
+      `${formatTable(
+        ["", "inject off", "inject on", "added", "goal", "met"],
+        [
+          [
+            "reply first byte p50 (ms)",
+            fmt(r.off_ttfb_p50_ms, 3),
+            fmt(r.on_ttfb_p50_ms, 3),
+            fmt(r.added_p50_ms, 3),
+            `< ${TARGETS.injectAddedP50Ms}`,
+            ok ? "yes" : "NO",
+          ],
+          [
+            "reply first byte p99 (ms)",
+            fmt(r.off_ttfb_p99_ms, 3),
+            fmt(r.on_ttfb_p99_ms, 3),
+            fmt(r.added_p99_ms, 3),
+            "",
+            "",
+          ],
+        ],
+      )}\n` +
+      `  ${fmt(r.with_notes)} of ${fmt(r.requests)} requests got memories added (x-memory-injected > 0)` +
+      (r.without_header > 0 ? `; ${fmt(r.without_header)} had no x-memory-injected header` : "") +
+      "\n",
+  );
 }
 
 function reportCapture(

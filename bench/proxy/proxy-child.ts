@@ -1,7 +1,7 @@
 /**
  * Child process: the capture proxy exactly as `start` runs it (real SQLite
  * store and outbox in a temp data dir), so that the bench can read its RSS.
- * Args: <dataDir> <upstreamUrl> <upstreamCaFile> <interceptHost>
+ * Args: <dataDir> <upstreamUrl> <upstreamCaFile> <interceptHost> [extra config as JSON]
  * Prints `{"port":N,"caPath":...}`; a `stats` line on stdin is answered with
  * `{"stats":...}` (the counters as `status` reads them, capture's backlog,
  * this process's RSS); on SIGTERM closes and prints its stats.
@@ -12,11 +12,12 @@ import { validateConfig } from "../../src/core/config.js";
 import { createLogger } from "../../src/core/logger.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 
-const [dataDir, upstreamUrl, caFile, interceptHost] = process.argv.slice(2) as [
+const [dataDir, upstreamUrl, caFile, interceptHost, extra] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
+  string | undefined,
 ];
 const config = validateConfig(
   {
@@ -26,6 +27,7 @@ const config = validateConfig(
     UPSTREAM_CA_FILE: caFile,
     INTERCEPT_HOSTS: interceptHost,
     LOG_LEVEL: "warn",
+    ...(JSON.parse(extra ?? "{}") as Record<string, string>),
   },
   dataDir,
 );
