@@ -5,6 +5,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -226,10 +227,11 @@ export class AuditLog {
       // A rotated file's name is when it was rotated: its newest line is no newer.
       if (m && parseStamp(m[1]!) < cutoff) unlinkSync(file);
     }
-    const lines = readLines(this.path);
-    const first = lines.length ? parseLine(lines[0]!) : null;
+    // Every command opens the log: only its first line is read unless that one is past the retention.
+    const head = firstLine(this.path);
+    const first = head === null ? null : parseLine(head);
     if (!first || Date.parse(first.ts) >= cutoff) return;
-    const kept = lines.filter((l) => {
+    const kept = readLines(this.path).filter((l) => {
       const r = parseLine(l);
       return r !== null && Date.parse(r.ts) >= cutoff;
     });
@@ -246,6 +248,40 @@ function readLines(file: string): string[] {
     throw e;
   }
   return text.split("\n").filter((l) => l.length > 0);
+}
+
+/** The first non-empty line of a file, read in small pieces (not the whole file); null when there is none. */
+function firstLine(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+  try {
+    const pieces: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(4096);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      let piece = buf.subarray(0, n);
+      // Newlines before the line starts are skipped; a line is whole once a newline follows it.
+      if (pieces.length === 0) {
+        let start = 0;
+        while (start < piece.length && piece[start] === 10) start++;
+        piece = piece.subarray(start);
+      }
+      const end = piece.indexOf(10);
+      if (end >= 0 || n === 0) {
+        pieces.push(end >= 0 ? piece.subarray(0, end) : piece);
+        const line = Buffer.concat(pieces).toString("utf8");
+        return line.length > 0 ? line : null;
+      }
+      if (piece.length > 0) pieces.push(piece);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseLine(line: string): AuditRecord | null {

@@ -144,6 +144,22 @@ describe("audit of memory access", () => {
     later.close();
   });
 
+  it("opening judges the retention by the first line, however long and after blank lines", () => {
+    const now = new Date("2026-06-01T00:00:00Z");
+    const old = (ts: string, pad: number) =>
+      JSON.stringify({ ts, entry: "cli", op: "list", count: 1, ok: true, project: "é".repeat(pad) });
+    // A first line longer than one read (4 KiB), with a multi-byte character across the boundary.
+    const head = old("2026-01-01T00:00:00.000Z", 5000);
+    const recent = old("2026-05-31T00:00:00.000Z", 0);
+    writeFileSync(join(dir(), AUDIT_FILE), `\n\n${head}\n${recent}\n`);
+    new AuditLog(dir(), { now: () => now, retentionDays: 10 }).close();
+    expect(lines(dir())).toEqual([JSON.parse(recent)]);
+    // A recent first line: the file is left as it is.
+    writeFileSync(join(dir(), AUDIT_FILE), `${recent}\n${head}\n`);
+    new AuditLog(dir(), { now: () => now, retentionDays: 10 }).close();
+    expect(readFileSync(join(dir(), AUDIT_FILE), "utf8")).toBe(`${recent}\n${head}\n`);
+  });
+
   it("a log that cannot be written never fails the operation and is reported once", async () => {
     mkdirSync(join(dir(), AUDIT_FILE)); // a directory where the file should be: every open fails
     const failures: Error[] = [];
