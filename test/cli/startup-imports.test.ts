@@ -1,17 +1,21 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, repoRoot, runCli, tempDataDir } from "../support/cli.js";
 
 /**
  * A light command must not pay for what it does not use: the modules each
  * command line loads, recorded by loader hooks (test/support/import-trace.mjs),
- * must not include the heavy ones. Start-up time itself is measured by
- * `npm run bench:startup`, never here.
+ * must not include the heavy ones. The executable is bundled
+ * (scripts/bundle-cli.mjs): a loaded chunk stands for the modules in it, as
+ * dist/cli/chunks/modules.json lists them (`src/…` and `node_modules/…`
+ * paths). Start-up time itself is measured by `npm run bench:startup`, never here.
  */
 const TRACER = join(repoRoot, "test", "support", "import-trace.mjs");
+const CLI_DIR = join(repoRoot, "dist", "cli");
 
 /** Packages and folders a command that only reads memories or prints help never needs. */
 const HEAVY = [
@@ -22,12 +26,35 @@ const HEAVY = [
   /node_modules\/zod\//,
   /node_modules\/reflect-metadata\//,
   /node_modules\/eventsource-parser\//,
-  /\/dist\/mcp\//,
-  /\/dist\/insights\//,
-  /\/dist\/capture\/(proxy\/(proxy-server|forward|upstream)|tls\/(ca|x509|leaf-certs)|pipeline\/capture-pipeline)\.js$/,
+  /\/(dist|src)\/mcp\//,
+  /\/(dist|src)\/insights\//,
+  /\/(dist|src)\/capture\/(proxy\/(proxy-server|forward|upstream)|tls\/(ca|x509|leaf-certs)|pipeline\/capture-pipeline)\.[jt]s$/,
 ];
 /** The store: not needed to print the version or the help. */
-const STORE = [/node_modules\/better-sqlite3\//, /\/dist\/store\/sqlite\//];
+const STORE = [/node_modules\/better-sqlite3\//, /\/(dist|src)\/store\/sqlite\//];
+
+/** Chunk file (relative to dist/cli/) → the modules bundled into it; empty when dist/cli is not bundled. */
+function chunkModules(): Map<string, string[]> {
+  try {
+    const list = JSON.parse(readFileSync(join(CLI_DIR, "chunks", "modules.json"), "utf8")) as Record<
+      string,
+      string[]
+    >;
+    return new Map(Object.entries(list));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+    throw e;
+  }
+}
+const CHUNKS = chunkModules();
+
+/** A loaded URL, or for a chunk of the bundle the absolute paths of the modules in it. */
+function expand(url: string): string[] {
+  if (!url.startsWith("file:")) return [url];
+  const file = relative(CLI_DIR, fileURLToPath(url));
+  const inputs = CHUNKS.get(file);
+  return inputs ? inputs.map((m) => join(repoRoot, m)) : [url];
+}
 
 function loadedModules(args: string[], dataDir: string, input = ""): string[] {
   const trace = join(mkdtempSync(join(tmpdir(), "mmm-trace-")), "modules.txt");
@@ -44,7 +71,7 @@ function loadedModules(args: string[], dataDir: string, input = ""): string[] {
     encoding: "utf8",
   });
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
-  return readFileSync(trace, "utf8").split("\n").filter(Boolean);
+  return readFileSync(trace, "utf8").split("\n").filter(Boolean).flatMap(expand);
 }
 
 const matching = (modules: string[], patterns: RegExp[]) =>
@@ -98,7 +125,7 @@ describe("start-up: each command loads only what it uses", () => {
       const modules = loadedModules(["hook", event], dir, input(event));
       expect(matching(modules, STORE).length, event).toBeGreaterThan(0);
       expect(
-        matching(modules, [...HEAVY, /node_modules\/commander\//, /\/dist\/cli\/commands\//]),
+        matching(modules, [...HEAVY, /node_modules\/commander\//, /\/(dist|src)\/cli\/commands\//]),
         event,
       ).toEqual([]);
     }

@@ -13,7 +13,8 @@ function newest(dir: string): number {
 }
 
 /**
- * Tests that spawn the CLI run the built `dist/`. `npm test` builds first;
+ * Tests that spawn the CLI run the built `dist/` (tsc's output, then the
+ * bundled executable: scripts/bundle-cli.mjs). `npm test` builds first;
  * when vitest is run on its own, rebuild if any source is newer than dist.
  */
 export default function setup(): void {
@@ -32,5 +33,6 @@ export default function setup(): void {
       // tsc still emits on type errors; `npm test` type-checks separately and fails there.
       process.stderr.write("global-setup: tsc reported errors; running tests on what it emitted\n");
     }
+    execFileSync(process.execPath, ["scripts/bundle-cli.mjs"], { cwd: root, stdio: "inherit" });
   }
 }
