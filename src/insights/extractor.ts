@@ -24,8 +24,12 @@ export interface ExtractionCounts {
 const LOOKBACK = 6;
 /** Turns read per scan; a larger backlog is worked off by the following calls. */
 const MAX_SCAN = 100_000;
-/** The state is saved at least this often during a long first run. */
-const SAVE_EVERY = 200;
+/**
+ * During a long run the state is saved this often (ms), so a crash keeps most of the progress.
+ * By time, not by turns: each save reads and rewrites the whole state file (every turn id of the
+ * last day), so a save per few hundred turns made a large run quadratic.
+ */
+const SAVE_EVERY_MS = 2000;
 
 export interface ExtractorDeps {
   store: MemoryStore;
@@ -76,6 +80,7 @@ export function createExtractor(deps: ExtractorDeps) {
     const records: DerivedRecord[] = await readDerived(store, userId);
     const bySession = new Map<string, TurnRecord[]>();
     let processed = new Map<string, string>();
+    let savedAt = Date.now();
 
     for (const turn of turns) {
       const session = turn.run_id ?? `turn:${turn.id}`;
@@ -95,10 +100,11 @@ export function createExtractor(deps: ExtractorDeps) {
         }
         counts.processed++;
         processed.set(turn.id, turn.created_at);
-        if (processed.size >= SAVE_EVERY) {
+        if (processed.size > 0 && Date.now() - savedAt >= SAVE_EVERY_MS) {
           current = advance(current, processed);
           state.set(userId, current);
           processed = new Map();
+          savedAt = Date.now();
         }
       }
       bySession.set(session, [...previous.slice(-LOOKBACK), turn]);

@@ -37,6 +37,14 @@ interface Held {
   journalId: number | null;
 }
 
+/** An exchange decoded and read: nothing to store (noise, undecodable), or an update for the tracker. */
+type Read = { kind: "skip"; journalId: number | null } | { kind: "update"; item: Held };
+
+/** Journaled exchanges read and recorded per outbox transaction. */
+export const JOURNAL_BATCH = 100;
+
+const NOTHING_QUEUED: TrackResult = { queued: [], duplicates: 0 };
+
 export interface CapturePipelineOptions {
   outbox: Outbox;
   tracker: EpisodeTracker;
@@ -99,26 +107,36 @@ export class CapturePipeline {
     this.schedule(reduceHeaders(raw), null);
   }
 
-  /** Processes what a previous run journaled and did not process (crash, kill -9), oldest first. */
+  /**
+   * Processes what is journaled and not processed yet (new exchanges, or what a previous run left:
+   * crash, kill -9), oldest first, `JOURNAL_BATCH` rows at a time: each row is decoded and read on
+   * its own, then the whole batch is recorded in one outbox transaction (the rows leave the
+   * journal in it). A batch that cannot be written that way is recorded row by row.
+   */
   async replayJournal(): Promise<number> {
     let after = 0;
     let replayed = 0;
     for (;;) {
       if (this.stopping) return replayed;
-      const rows = this.opts.outbox.journaledExchanges(50, after);
+      const rows = this.opts.outbox.journaledExchanges(JOURNAL_BATCH, after);
       if (rows.length === 0) return replayed;
       // Between batches of a backlog, let timers and messages (counters, a stop) run.
       if (replayed > 0) await new Promise((r) => setImmediate(r));
+      const batch: Read[] = [];
       for (const row of rows) {
         // Stopping: what is left stays journaled for the next start.
-        if (this.stopping) return replayed;
+        if (this.stopping) break;
         after = row.id;
         replayed++;
-        await this.process(fromJournal(row), row.id).catch((e: unknown) => {
+        try {
+          batch.push(await this.read(fromJournal(row), row.id));
+        } catch (e) {
+          // It stays journaled: the next start reads it again.
           this.opts.count("captureFailures");
           this.opts.logger.error("capture failed", { error: e instanceof Error ? e.name : "error" });
-        });
+        }
       }
+      this.recordMany(batch);
     }
   }
 
@@ -231,6 +249,13 @@ export class CapturePipeline {
   }
 
   private async process(raw: RawExchange, journalId: number | null): Promise<void> {
+    const r = await this.read(raw, journalId);
+    if (r.kind === "skip") this.forget(journalId);
+    else this.track(r.item);
+  }
+
+  /** Decodes an exchange and reads the episode it holds (pure apart from counting and logging). */
+  private async read(raw: RawExchange, journalId: number | null): Promise<Read> {
     const [reqBody, resBody] = await Promise.all([
       decodeBody(raw.requestBody.bytes(), raw.requestHeaders["content-encoding"]),
       decodeBody(raw.responseBody.bytes(), raw.responseHeaders["content-encoding"]),
@@ -240,8 +265,7 @@ export class CapturePipeline {
       this.opts.logger.warn("could not decode a captured body", {
         reason: !reqBody.ok ? reqBody.reason : !resBody.ok ? resBody.reason : "",
       });
-      this.forget(journalId);
-      return;
+      return { kind: "skip", journalId };
     }
     const exchange: CapturedExchange = {
       method: raw.method,
@@ -261,10 +285,47 @@ export class CapturePipeline {
     if (result.kind === "skip") {
       this.opts.count("skippedNoise");
       this.opts.logger.debug("exchange not stored", { reason: result.reason, status: raw.status });
-      this.forget(journalId);
-      return;
+      return { kind: "skip", journalId };
     }
-    this.track({ update: result, journalId });
+    return { kind: "update", item: { update: result, journalId } };
+  }
+
+  /**
+   * Records a batch of read exchanges in one outbox transaction: the skipped ones leave the
+   * journal, the others go through the tracker in order. When that transaction cannot be
+   * written (or updates are already held), each is recorded on its own as `process` does, so a
+   * full disk holds exactly the updates it would have held one by one.
+   */
+  private recordMany(batch: Read[]): void {
+    if (batch.length === 0) return;
+    this.writeHeld();
+    if (this.held.length === 0) {
+      let results: TrackResult[] | null = null;
+      try {
+        const now = Date.now();
+        results = this.opts.outbox.transaction(() =>
+          batch.map((r) => {
+            if (r.kind === "skip") {
+              if (r.journalId !== null) this.opts.outbox.forgetExchange(r.journalId);
+              return NOTHING_QUEUED;
+            }
+            return this.opts.tracker.apply(r.item.update, now, r.item.journalId);
+          }),
+        );
+      } catch (e) {
+        this.opts.logger.debug("could not record a batch of exchanges at once; recording each", {
+          code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
+        });
+      }
+      if (results) {
+        for (const r of results) if (r !== NOTHING_QUEUED) this.account(r);
+        return;
+      }
+    }
+    for (const r of batch) {
+      if (r.kind === "skip") this.forget(r.journalId);
+      else this.track(r.item);
+    }
   }
 
   private account(result: TrackResult, fromSweep = false): void {

@@ -41,40 +41,43 @@ export class EpisodeTracker {
    * the update and retries.
    */
   observe(update: EpisodeUpdate, now = Date.now(), journalId: number | null = null): TrackResult {
-    return this.outbox.transaction(() => {
-      // The exchange leaves the journal in the same transaction that records what it meant.
-      if (journalId !== null) this.outbox.forgetExchange(journalId);
-      const out: TrackResult = { queued: [], duplicates: 0 };
-      const queue = (ep: Episode) => {
-        out.queued.push(ep);
-        if (!this.outbox.enqueue(ep, now)) out.duplicates++;
+    return this.outbox.transaction(() => this.apply(update, now, journalId));
+  }
+
+  /** `observe` without its own transaction: for a caller that records many in one (`Outbox.transaction`). */
+  apply(update: EpisodeUpdate, now: number, journalId: number | null): TrackResult {
+    // The exchange leaves the journal in the same transaction that records what it meant.
+    if (journalId !== null) this.outbox.forgetExchange(journalId);
+    const out: TrackResult = { queued: [], duplicates: 0 };
+    const queue = (ep: Episode) => {
+      out.queued.push(ep);
+      if (!this.outbox.enqueue(ep, now)) out.duplicates++;
+    };
+    const pending = this.outbox.pendingEpisode(update.conversation);
+    let episode = update.episode;
+    if (pending && pending.identity === update.identity) {
+      // The same episode, one request further: its usage adds up, its start stays.
+      episode = {
+        ...episode,
+        usage: addUsage(pending.episode.usage, episode.usage),
+        started_at: pending.episode.started_at,
+        requests: Math.max(episode.requests, pending.episode.requests + 1),
       };
-      const pending = this.outbox.pendingEpisode(update.conversation);
-      let episode = update.episode;
-      if (pending && pending.identity === update.identity) {
-        // The same episode, one request further: its usage adds up, its start stays.
-        episode = {
-          ...episode,
-          usage: addUsage(pending.episode.usage, episode.usage),
-          started_at: pending.episode.started_at,
-          requests: Math.max(episode.requests, pending.episode.requests + 1),
-        };
-      } else if (pending) {
-        queue(abandonEpisode(pending.episode, MOVED_ON_REASON));
-      }
-      if (update.ends) {
-        if (pending) this.outbox.deletePendingEpisode(update.conversation);
-        queue(episode);
-      } else {
-        this.outbox.savePendingEpisode({
-          conversation: update.conversation,
-          identity: update.identity,
-          episode,
-          updatedAt: now,
-        });
-      }
-      return out;
-    });
+    } else if (pending) {
+      queue(abandonEpisode(pending.episode, MOVED_ON_REASON));
+    }
+    if (update.ends) {
+      if (pending) this.outbox.deletePendingEpisode(update.conversation);
+      queue(episode);
+    } else {
+      this.outbox.savePendingEpisode({
+        conversation: update.conversation,
+        identity: update.identity,
+        episode,
+        updatedAt: now,
+      });
+    }
+    return out;
   }
 
   /** Queues, as incomplete, every episode in progress with no request for `idleMs`. */

@@ -2,18 +2,25 @@ import { isConversationTurn, turnToMemory } from "../../core/capture/index.js";
 import { type Episode, episodeToMemory } from "../../core/episodes/index.js";
 import { isMemoryError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { AddInput, AddResult } from "../../core/types.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { Count } from "../capture-stats.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
 
 /**
- * Moves turns from the outbox into the memory store, one at a time, oldest
- * first. A failed add is retried with exponential backoff (and the worker
- * pauses, so an outage is not hammered); input the store rejects for good
- * (INVALID_INPUT) is marked failed and kept for inspection. Replaying a row
- * whose add succeeded just before a crash is harmless: the store does not
- * store the same text for the same user twice.
+ * Moves turns from the outbox into the memory store, oldest first, up to
+ * `DELIVERY_BATCH` rows per store call (`addMany`: one transaction in SQLite
+ * and PostgreSQL) and one outbox transaction marking them done. A failed add
+ * is retried with exponential backoff (and the worker pauses, so an outage is
+ * not hammered); input the store rejects for good (INVALID_INPUT) is marked
+ * failed and kept for inspection (a batch holding it is then stored row by
+ * row, so only that row fails). Replaying a row whose add succeeded just
+ * before a crash is harmless: the store does not store the same text for the
+ * same user twice.
  */
+
+/** Outbox rows stored per store call and marked done per outbox transaction. */
+export const DELIVERY_BATCH = 100;
 
 export interface BackoffPolicy {
   baseMs: number;
@@ -38,6 +45,10 @@ export interface OutboxWorkerOptions {
   backoff?: BackoffPolicy | undefined;
 }
 
+function toInput(payload: OutboxRow["payload"]): AddInput {
+  return isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
+}
+
 function errorCode(e: unknown): string {
   if (isMemoryError(e)) return e.code;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -56,8 +67,16 @@ export class OutboxWorker {
   private readonly backoff: BackoffPolicy;
   private deliveredSinceScrub = false;
 
+  /**
+   * Whether rows go to the store in batches. Not with Mem0: its `addMany` is one add after
+   * another with no transaction, so a failure part-way would leave earlier rows stored but not
+   * marked done (their replay would then rest on Mem0's own deduplication).
+   */
+  private readonly batched: boolean;
+
   constructor(private readonly opts: OutboxWorkerOptions) {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.batched = opts.store.backend !== "mem0";
   }
 
   /** Wakes the worker (new rows, or start-up replay). */
@@ -123,11 +142,9 @@ export class OutboxWorker {
       do {
         this.again = false;
         while (!this.stopped && Date.now() >= this.pausedUntil) {
-          const rows = this.opts.outbox.due(Date.now(), 16);
+          const rows = this.opts.outbox.due(Date.now(), this.batched ? DELIVERY_BATCH : 16);
           if (rows.length === 0) break;
-          for (const row of rows) {
-            if (this.stopped || !(await this.process(row))) break;
-          }
+          await this.deliver(rows);
           // A synchronous store resolves every await at once: let timers and messages (the
           // counters, a stop) run between batches of a backlog.
           await new Promise((r) => setImmediate(r));
@@ -147,9 +164,132 @@ export class OutboxWorker {
     }
   }
 
+  /** Stores rows one at a time, in order, until one asks for a pause. */
+  private async processEach(rows: OutboxRow[]): Promise<boolean> {
+    for (const row of rows) {
+      if (this.stopped || !(await this.process(row))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Stores a batch: the look-ups first (nothing written), then one `addMany` (one store
+   * transaction: all of it is written or none), then the incomplete versions the complete
+   * episodes replace, then one outbox transaction marking every row done. A batch the store
+   * rejects is stored row by row (only the rejected row is marked failed); an outage pauses the
+   * worker as for one row. false when the worker should pause.
+   */
+  private async deliver(rows: OutboxRow[]): Promise<boolean> {
+    if (!this.batched || rows.length === 1) return this.processEach(rows);
+    const plan: { row: OutboxRow; known: string | null; input: AddInput | null }[] = [];
+    try {
+      for (const row of rows) {
+        const p = row.payload;
+        const known = isConversationTurn(p) ? null : await this.storedWithKey(p);
+        plan.push({ row, known, input: known ? null : toInput(p) });
+      }
+    } catch (e) {
+      return this.failed(rows[0] as OutboxRow, e);
+    }
+    const adding = plan.filter((x) => x.input !== null);
+    let results: AddResult[];
+    try {
+      results =
+        adding.length > 0 ? await this.opts.store.addMany(adding.map((x) => x.input as AddInput)) : [];
+    } catch (e) {
+      // Nothing of the batch was written. A row the store refuses fails alone; an outage pauses.
+      if (isMemoryError(e) && e.code === "INVALID_INPUT") return this.processEach(rows);
+      return this.failed(rows[0] as OutboxRow, e);
+    }
+    const outcome = new Map<OutboxRow, AddResult>();
+    for (const [i, x] of adding.entries()) outcome.set(x.row, results[i] as AddResult);
+    const done: { id: number; memoryId: string | null }[] = [];
+    let retry: { row: OutboxRow; error: unknown } | null = null;
+    for (const { row, known } of plan) {
+      const result = outcome.get(row);
+      if (!result) {
+        done.push({ id: row.id, memoryId: known });
+        continue;
+      }
+      const p = row.payload;
+      if (!isConversationTurn(p) && p.complete) {
+        try {
+          await this.replaceIncomplete(p);
+        } catch (e) {
+          // Stored, its older version not yet removed: the row is tried again (its add is then a duplicate).
+          retry ??= { row, error: e };
+          outcome.delete(row);
+          continue;
+        }
+      }
+      done.push({ id: row.id, memoryId: result.memory?.id ?? result.event_id ?? null });
+    }
+    try {
+      this.opts.outbox.markManyDone(done);
+    } catch (e) {
+      return this.failed(rows[0] as OutboxRow, e);
+    }
+    this.deliveredSinceScrub = true;
+    for (const { row, known } of plan) {
+      if (known) this.opts.count("duplicates");
+      const result = outcome.get(row);
+      if (result) this.counted(row.payload, result);
+    }
+    return retry ? this.failed(retry.row, retry.error) : true;
+  }
+
+  /** Counts a row the store took; one info line per stored episode (counts and project, never content). */
+  private counted(payload: OutboxRow["payload"], result: AddResult): void {
+    if (result.status === "duplicate") {
+      this.opts.count("duplicates");
+      return;
+    }
+    this.opts.count("turnsStored");
+    if (!isConversationTurn(payload)) {
+      this.opts.logger.info("episode stored", {
+        project: payload.app_id,
+        requests: payload.requests,
+        complete: payload.complete,
+        tools: payload.tools.length,
+      });
+    }
+    this.countForReflection();
+  }
+
+  /**
+   * A row that could not be stored: input the store rejects for good is marked failed (true:
+   * carry on); anything else is retried with backoff and the worker pauses (false).
+   */
+  private failed(row: OutboxRow, e: unknown): boolean {
+    const attempts = row.attempts + 1;
+    const code = errorCode(e);
+    if (isMemoryError(e) && e.code === "INVALID_INPUT") {
+      this.opts.count("captureFailures");
+      this.opts.outbox.markFailed(row.id, attempts, code);
+      this.opts.logger.error("the store rejected a captured turn; kept in the outbox as failed", {
+        code,
+        outboxId: row.id,
+      });
+      return true;
+    }
+    const delay = jitteredBackoffDelay(attempts, this.backoff);
+    this.pausedUntil = Date.now() + delay;
+    try {
+      this.opts.outbox.markRetry(row.id, attempts, this.pausedUntil, code);
+    } catch {
+      // The row stays due; the pause still applies.
+    }
+    this.opts.logger.warn("storing a captured turn failed; will retry", {
+      code,
+      attempts,
+      retryInMs: delay,
+      outboxId: row.id,
+    });
+    return false;
+  }
+
   /** Stores one row. false when the worker should pause (the store is failing). */
   private async process(row: OutboxRow): Promise<boolean> {
-    const attempts = row.attempts + 1;
     try {
       const payload = row.payload;
       const known = isConversationTurn(payload) ? null : await this.storedWithKey(payload);
@@ -159,51 +299,14 @@ export class OutboxWorker {
         this.opts.count("duplicates");
         return true;
       }
-      const input = isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
-      const result = await this.opts.store.add(input);
+      const result = await this.opts.store.add(toInput(payload));
       if (!isConversationTurn(payload) && payload.complete) await this.replaceIncomplete(payload);
       this.opts.outbox.markDone(row.id, result.memory?.id ?? result.event_id ?? null);
       this.deliveredSinceScrub = true;
-      if (result.status === "duplicate") this.opts.count("duplicates");
-      else {
-        this.opts.count("turnsStored");
-        // One line per stored episode: counts and project, never content.
-        if (!isConversationTurn(payload)) {
-          this.opts.logger.info("episode stored", {
-            project: payload.app_id,
-            requests: payload.requests,
-            complete: payload.complete,
-            tools: payload.tools.length,
-          });
-        }
-        this.countForReflection();
-      }
+      this.counted(payload, result);
       return true;
     } catch (e) {
-      const code = errorCode(e);
-      if (isMemoryError(e) && e.code === "INVALID_INPUT") {
-        this.opts.count("captureFailures");
-        this.opts.outbox.markFailed(row.id, attempts, code);
-        this.opts.logger.error("the store rejected a captured turn; kept in the outbox as failed", {
-          code,
-          outboxId: row.id,
-        });
-        return true;
-      }
-      const delay = jitteredBackoffDelay(attempts, this.backoff);
-      this.pausedUntil = Date.now() + delay;
-      try {
-        this.opts.outbox.markRetry(row.id, attempts, this.pausedUntil, code);
-      } catch {
-        // The row stays due; the pause still applies.
-      }
-      this.opts.logger.warn("storing a captured turn failed; will retry", {
-        code,
-        attempts,
-        retryInMs: delay,
-        outboxId: row.id,
-      });
-      return false;
+      return this.failed(row, e);
     }
   }
 

@@ -137,6 +137,9 @@ export class Outbox {
   private readonly fail: Database.Statement;
   private readonly addCounter: Database.Statement;
   private pendingStatements: PendingStatements | null = null;
+  /** The journal's read side, prepared on first use (an outbox from before the journal has no such table). */
+  private selectJournal: Database.Statement | null = null;
+  private deleteJournal: Database.Statement | null = null;
 
   private constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -275,9 +278,15 @@ export class Outbox {
 
   /** Exchanges not read yet, oldest first. */
   journaledExchanges(limit = 100, afterId = 0): JournaledExchange[] {
-    const rows = this.db
-      .prepare("SELECT id, meta, request, response FROM exchanges WHERE id > ? ORDER BY id LIMIT ?")
-      .all(afterId, limit) as { id: number; meta: string; request: Buffer; response: Buffer }[];
+    this.selectJournal ??= this.db.prepare(
+      "SELECT id, meta, request, response FROM exchanges WHERE id > ? ORDER BY id LIMIT ?",
+    );
+    const rows = this.selectJournal.all(afterId, limit) as {
+      id: number;
+      meta: string;
+      request: Buffer;
+      response: Buffer;
+    }[];
     return rows.map((r) => ({
       id: r.id,
       meta: JSON.parse(r.meta) as JournalMeta,
@@ -287,7 +296,8 @@ export class Outbox {
   }
 
   forgetExchange(id: number): void {
-    this.db.prepare("DELETE FROM exchanges WHERE id = ?").run(id);
+    this.deleteJournal ??= this.db.prepare("DELETE FROM exchanges WHERE id = ?");
+    this.deleteJournal.run(id);
   }
 
   /**
@@ -375,6 +385,19 @@ export class Outbox {
 
   markDone(id: number, memoryId: string | null, now = Date.now()): void {
     this.write(() => this.done.run(memoryId, now, id));
+  }
+
+  /**
+   * Marks rows done in one transaction (all or none). Only writes, so on a full disk it is
+   * tried once more after the WAL and the reserve gave their space back.
+   */
+  markManyDone(rows: readonly { id: number; memoryId: string | null }[], now = Date.now()): void {
+    if (rows.length === 0) return;
+    this.write(() =>
+      this.db.transaction(() => {
+        for (const r of rows) this.done.run(r.memoryId, now, r.id);
+      })(),
+    );
   }
 
   markRetry(id: number, attempts: number, nextAttemptAt: number, errorCode: string): void {

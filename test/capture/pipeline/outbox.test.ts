@@ -6,8 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { counterSet } from "../../../src/capture/capture-stats.js";
 import { CapturePipeline } from "../../../src/capture/pipeline/capture-pipeline.js";
 import { EpisodeTracker } from "../../../src/capture/pipeline/episode-tracker.js";
+import { journalMeta } from "../../../src/capture/pipeline/exchange-journal.js";
 import { Outbox } from "../../../src/capture/pipeline/outbox.js";
-import { jitteredBackoffDelay, OutboxWorker } from "../../../src/capture/pipeline/outbox-worker.js";
+import {
+  DELIVERY_BATCH,
+  jitteredBackoffDelay,
+  OutboxWorker,
+} from "../../../src/capture/pipeline/outbox-worker.js";
 import { BodyTee } from "../../../src/capture/proxy/body-tee.js";
 import type { RawExchange } from "../../../src/capture/proxy/forward.js";
 import type { ConversationTurn } from "../../../src/core/capture/index.js";
@@ -50,20 +55,22 @@ function turn(n: number, extra: Partial<ConversationTurn> = {}): ConversationTur
   };
 }
 
-/** The real store, with failures injected in front of it. */
+/** The real store, with failures injected in front of it: each add or addMany is one call of the plan. */
 function flaky(
   real: MemoryStore,
-  plan: (call: number, input: AddInput) => "fail" | "add-then-fail" | "ok",
+  plan: (call: number, inputs: AddInput[]) => "fail" | "add-then-fail" | "ok",
 ): MemoryStore & { calls: number } {
   const wrapper = Object.create(real) as MemoryStore & { calls: number };
   wrapper.calls = 0;
-  wrapper.add = async (input) => {
-    const step = plan(wrapper.calls++, input);
-    if (step === "fail") throw new MemoryError("STORE_UNAVAILABLE", "store is down");
-    const r = await real.add(input);
-    if (step === "add-then-fail") throw new MemoryError("STORE_UNAVAILABLE", "crashed after writing");
+  const step = async <T>(inputs: AddInput[], write: () => Promise<T>): Promise<T> => {
+    const s = plan(wrapper.calls++, inputs);
+    if (s === "fail") throw new MemoryError("STORE_UNAVAILABLE", "store is down");
+    const r = await write();
+    if (s === "add-then-fail") throw new MemoryError("STORE_UNAVAILABLE", "crashed after writing");
     return r;
   };
+  wrapper.add = (input) => step([input], () => real.add(input));
+  wrapper.addMany = (inputs) => step(inputs, () => real.addMany(inputs));
   return wrapper;
 }
 
@@ -103,7 +110,8 @@ describe("outbox and worker", () => {
       "User: question 1\nAssistant: answer 1",
       "User: question 2\nAssistant: answer 2",
     ]);
-    expect(s.calls).toBe(5);
+    // Both rows go to the store in one call: three refused, the fourth stores both.
+    expect(s.calls).toBe(4);
     expect(counters).toMatchObject({ turnsStored: 2, captureFailures: 0 });
     worker.stop();
     outbox.close();
@@ -155,10 +163,16 @@ describe("outbox and worker", () => {
 
   it("marks input the store rejects as failed and carries on; calls the reflection hook every N stored", async () => {
     const outbox = Outbox.open(join(dir, "outbox.db"));
+    // As the store's own checks do: one bad item refuses the whole addMany, before anything is written.
+    const refuses = (input: AddInput) => input.memory.includes("question 3");
     const rejecting = Object.create(store) as MemoryStore;
     rejecting.add = async (input) => {
-      if (input.memory.includes("question 3")) throw new InvalidInputError("memory: too long");
+      if (refuses(input)) throw new InvalidInputError("memory: too long");
       return store.add(input);
+    };
+    rejecting.addMany = async (inputs) => {
+      if (inputs.some(refuses)) throw new InvalidInputError("memory: too long");
+      return store.addMany(inputs);
     };
     const calls: number[] = [];
     const { counters, count } = counterSet();
@@ -205,6 +219,35 @@ describe("outbox and worker", () => {
     worker.notify();
     await worker.drain(10_000);
     expect(await memories()).toEqual(["User: question 7\nAssistant: answer 7"]);
+    worker.stop();
+    outbox.close();
+  });
+
+  it("stores a backlog in batches (one addMany per batch) and each row once", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const batches: number[] = [];
+    const counting = Object.create(store) as MemoryStore;
+    counting.addMany = async (inputs) => {
+      batches.push(inputs.length);
+      return store.addMany(inputs);
+    };
+    const { counters, count } = counterSet();
+    const worker = new OutboxWorker({
+      outbox,
+      store: counting,
+      logger: silentLogger,
+      count,
+      reflectionEvery: 5,
+    });
+    const n = 2 * DELIVERY_BATCH + 50;
+    for (let i = 0; i < n; i++) outbox.enqueue(turn(i));
+    outbox.enqueue(turn(3, { key: "key-3-again" })); // the same text under another key: a duplicate
+    worker.notify();
+    await worker.drain(10_000);
+    expect(batches).toEqual([DELIVERY_BATCH, DELIVERY_BATCH, 51]);
+    expect(outbox.counts()).toEqual({ pending: 0, done: n + 1, failed: 0 });
+    expect(counters).toMatchObject({ turnsStored: n, duplicates: 1 });
+    expect((await store.stats("u1")).memories).toBe(n);
     worker.stop();
     outbox.close();
   });
@@ -291,6 +334,58 @@ describe("capture pipeline", () => {
       "User: second while full\nAssistant: re: second while full",
     ]);
     expect(counters).toMatchObject({ turnsQueued: 3, turnsStored: 3 });
+    pipeline.stop();
+    worker.stop();
+    outbox.close();
+  });
+
+  it("reads a journal backlog in batches; a batch the outbox refuses is recorded one by one, holding only from the refused one on", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const noise = exchange("not a turn");
+    noise.path = "/v1/models";
+    const texts = ["one", "two", "three (refused)", "four", "five"];
+    for (const raw of [exchange("one"), exchange("two"), noise, ...texts.slice(2).map(exchange)])
+      outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+    const realEnqueue = outbox.enqueue.bind(outbox);
+    let full = true;
+    outbox.enqueue = (t) => {
+      if (full && JSON.stringify(t).includes("refused"))
+        throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+      return realEnqueue(t);
+    };
+    const { counters, count } = counterSet();
+    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 5 });
+    const pipeline = new CapturePipeline({
+      outbox,
+      tracker: new EpisodeTracker(outbox),
+      worker,
+      logger: silentLogger,
+      count,
+      extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
+    });
+    expect(await pipeline.replayJournal()).toBe(6);
+    // The batch's transaction failed as a whole; row by row, the first two and the noise are
+    // recorded, the refused one and the two after it (order is kept) are held and stay journaled.
+    expect(pipeline.heldCount()).toBe(3);
+    expect(outbox.journalDepth()).toBe(3);
+    expect(outbox.counts().pending + outbox.counts().done).toBe(2);
+
+    full = false;
+    await pipeline.settle(10_000);
+    await worker.drain(10_000);
+    expect(pipeline.heldCount()).toBe(0);
+    expect(outbox.journalDepth()).toBe(0);
+    expect(await memories()).toEqual(texts.map((t) => `User: ${t}\nAssistant: re: ${t}`).sort());
+    expect(counters).toMatchObject({ turnsQueued: 5, turnsStored: 5, skippedNoise: 1 });
+    // A second backlog, nothing refused: one transaction per batch, everything recorded.
+    for (let i = 0; i < 120; i++) {
+      const raw = exchange(`backlog ${i}`);
+      outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+    }
+    expect(await pipeline.replayJournal()).toBe(120);
+    expect(outbox.journalDepth()).toBe(0);
+    await worker.drain(10_000);
+    expect(counters).toMatchObject({ turnsQueued: 125, turnsStored: 125 });
     pipeline.stop();
     worker.stop();
     outbox.close();
