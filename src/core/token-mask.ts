@@ -4,11 +4,13 @@
  * tokens apart or to match one against `sha256sum` of the token file, not
  * enough to use it.
  */
-import { createHash } from "node:crypto";
+/** node:crypto, loaded on first use: a command that never hashes (`list`, `--help`) does not pay for it. */
+let cryptoModule: typeof import("node:crypto") | undefined;
+const nodeCrypto = () => (cryptoModule ??= process.getBuiltinModule("node:crypto"));
 
 /** `[token sha256:xxxxxxxx]`: the first 8 hex digits of the token's SHA-256. */
 export function tokenFingerprint(token: string): string {
-  return `[token sha256:${createHash("sha256").update(token).digest("hex").slice(0, 8)}]`;
+  return `[token sha256:${nodeCrypto().createHash("sha256").update(token).digest("hex").slice(0, 8)}]`;
 }
 
 /** A `/t/<token>` path segment (the proxy's base-URL form) and URL user:password credentials. */

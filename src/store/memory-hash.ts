@@ -1,4 +1,6 @@
-import { createHash } from "node:crypto";
+/** node:crypto, loaded on first use: a command that never hashes (`list`, `--help`) does not pay for it. */
+let cryptoModule: typeof import("node:crypto") | undefined;
+const nodeCrypto = () => (cryptoModule ??= process.getBuiltinModule("node:crypto"));
 
 /** The text two memories must share to count as the same: lowercased, whitespace collapsed, trimmed. */
 export function normaliseMemoryText(text: string): string {
@@ -7,5 +9,5 @@ export function normaliseMemoryText(text: string): string {
 
 /** md5 (hex) of the normalised text, as Mem0 does; exact duplicates share it. */
 export function memoryHash(text: string): string {
-  return createHash("md5").update(normaliseMemoryText(text), "utf8").digest("hex");
+  return nodeCrypto().createHash("md5").update(normaliseMemoryText(text), "utf8").digest("hex");
 }

@@ -1,4 +1,6 @@
-import { randomFillSync } from "node:crypto";
+/** node:crypto, loaded on first use: a command that never hashes (`list`, `--help`) does not pay for it. */
+let cryptoModule: typeof import("node:crypto") | undefined;
+const nodeCrypto = () => (cryptoModule ??= process.getBuiltinModule("node:crypto"));
 
 /**
  * UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit
@@ -13,7 +15,7 @@ let counter = 0;
 
 function randomBytes(count: number): Buffer {
   if (poolOffset + count > pool.length) {
-    randomFillSync(pool);
+    nodeCrypto().randomFillSync(pool);
     poolOffset = 0;
   }
   poolOffset += count;

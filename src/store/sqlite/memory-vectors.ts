@@ -15,8 +15,8 @@
  * The tables are created the first time a store opens with an embedder; a
  * store without one never touches them.
  */
+import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
-import { load as loadVecExtension } from "sqlite-vec";
 import type { DenseHit, DistanceStats } from "../../core/search/dense-fusion.js";
 import { textToEmbed } from "../../core/search/dense-fusion.js";
 import type { SqlFragment } from "./filters-sql.js";
@@ -80,7 +80,8 @@ export function signBits(vector: Float32Array): Buffer {
 /** Loads sqlite-vec into the connection; the reason when this platform has no build of it. */
 export function loadSqliteVec(db: Database.Database): true | string {
   try {
-    loadVecExtension(db);
+    // Required here, not imported: a store without embeddings (most commands) never resolves the package.
+    (createRequire(import.meta.url)("sqlite-vec") as typeof import("sqlite-vec")).load(db);
     return true;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
