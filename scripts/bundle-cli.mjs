@@ -5,9 +5,10 @@
 // splitting: every dynamic import() stays a chunk loaded only when that code path runs, so
 // `--version` loads no store and `list` no MCP SDK. The rest of dist/ stays tsc's output.
 //
-// Native and platform packages stay outside (resolved from node_modules at run time):
-// better-sqlite3 (a .node addon), sqlite-vec (finds its platform's extension next to itself), and
-// pg-native (pg's optional native driver, never installed).
+// better-sqlite3's JavaScript is bundled; its compiled addon is loaded from node_modules by path
+// (src/store/sqlite/sqlite-database.ts). Outside the bundle (resolved from node_modules at run
+// time): sqlite-vec (finds its platform's extension next to itself; required only with
+// embeddings) and pg-native (pg's optional native driver, never installed).
 //
 // dist/cli/chunks/modules.json lists the modules in each chunk: test/cli/startup-imports.test.ts
 // maps the chunks a command loads back to the modules it pays for.
@@ -49,7 +50,7 @@ const result = await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20.19",
-  external: ["better-sqlite3", "sqlite-vec", "pg-native"],
+  external: ["sqlite-vec", "pg-native"],
   // CommonJS packages (commander, undici, pg, …) call require() for Node's built-ins: give ESM one.
   banner: {
     js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../../store/sqlite/sqlite-database.js";
 
 /**
  * What proxy-side recall added to which person turn (`<dataDir>/injections.db`,
@@ -51,7 +52,7 @@ export class InjectionLedger {
 
   static open(path: string): InjectionLedger {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = new Database(path);
+    const db = openSqlite(path);
     db.pragma("busy_timeout = 2000");
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");

@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { ConversationTurn } from "../../core/capture/index.js";
 import type { Episode } from "../../core/episodes/index.js";
 import { isDiskFull, reclaimWal, WAL_SIZE_LIMIT } from "../../store/sqlite/open-database.js";
+import { openSqlite } from "../../store/sqlite/sqlite-database.js";
 
 /**
  * The durable outbox between capture and the memory store
@@ -191,7 +192,7 @@ export class Outbox {
     options: { readonly?: boolean; onDiskFull?: (() => boolean) | undefined } = {},
   ): Outbox {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = new Database(path, {
+    const db = openSqlite(path, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
     });

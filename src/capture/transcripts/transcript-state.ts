@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../../store/sqlite/sqlite-database.js";
 
 /**
  * Where the transcript reader stands (`<dataDir>/transcripts.db`, SQLite in
@@ -110,12 +111,12 @@ export class TranscriptState {
   /** Opens (creating in a 0700 folder, as a 0600 file) the state; `readonly` needs it to exist. */
   static open(path: string, options: { readonly?: boolean } = {}): TranscriptState {
     if (options.readonly) {
-      const db = new Database(path, { readonly: true, fileMustExist: true });
+      const db = openSqlite(path, { readonly: true, fileMustExist: true });
       return new TranscriptState(db);
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const existed = existsSync(path);
-    const db = new Database(path, { timeout: 5000 });
+    const db = openSqlite(path, { timeout: 5000 });
     if (!existed) chmodSync(path, 0o600);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");

@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { MemoryError } from "../../core/errors.js";
 import { uuidV7 } from "../uuid-v7.js";
 import { migrate, refuseNewerSchema, SCHEMA_VERSION, schemaVersion } from "./migrations.js";
+import { openSqlite } from "./sqlite-database.js";
 import { toStoreError } from "./sqlite-errors.js";
 
 /** Page cache per connection: random-key indexes (dedup hashes) stay in memory through bulk imports. */
@@ -73,7 +74,7 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(dbPath, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+    db = openSqlite(dbPath, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
     if (!existed) chmodSync(dbPath, 0o600);
     db.function("mem_uuid", { deterministic: false }, () => uuidV7());
     db.pragma(`cache_size = -${CACHE_KIB}`);
