@@ -17,7 +17,7 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
 const args = process.argv.slice(2);
 let code = 0;
 exitQuietlyOnBrokenPipe((c) => process.exit(c));
-const hookArgs = args.includes("hook") ? (await import("./hook/hook-main.js")).parseHookArgs(args) : null;
+const hookArgs = args.includes("hook") ? (await import("./hook/hook-args.js")).parseHookArgs(args) : null;
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${version}\n`);
 } else if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
@@ -25,9 +25,10 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   const { topLevelHelp } = await import("./top-help.js");
   process.stdout.write(topLevelHelp(process.stdout.isTTY ? process.stdout.columns : 80));
 } else if (hookArgs) {
-  // `hook <EventName>` (Claude Code's hooks) skips commander: it runs on every prompt.
-  const { hookMain } = await import("./hook/hook-main.js");
-  code = await hookMain(hookArgs, (text) => process.stdout.write(text));
+  // `hook <EventName>` (Claude Code's hooks) skips commander: it runs on every prompt. The running
+  // proxy answers it when it can (hook/hook-client.ts); otherwise it is answered in this process.
+  const { runHookCommand } = await import("./hook/hook-command.js");
+  code = await runHookCommand(hookArgs, version, (text) => process.stdout.write(text));
 } else {
   const { run } = await import("./program.js");
   code = await run(process.argv, version);

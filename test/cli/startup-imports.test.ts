@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { spawnStart } from "../capture/support/cli-process.js";
 import { cliPath, repoRoot, runCli, tempDataDir } from "../support/cli.js";
 
 /**
@@ -131,6 +132,35 @@ describe("start-up: each command loads only what it uses", () => {
     }
     // The trace sees commander when it is loaded: the pattern above can fail.
     expect(matching(loadedModules(["list"], dir), [/node_modules\/commander\//]).length).toBeGreaterThan(0);
+  });
+
+  it("with the proxy running, hook loads the socket client only: no configuration loader, no store", async () => {
+    const proxy = await spawnStart(dir, { UPSTREAM_URL: "http://127.0.0.1:9", LOG_LEVEL: "warn" });
+    try {
+      const input = JSON.stringify({ session_id: "s-fast", cwd: dir, prompt: "release train" });
+      const modules = loadedModules(["hook", "UserPromptSubmit"], dir, input);
+      expect(matching(modules, [/\/dist\/cli\/hook\/hook-client\.js$/]).length).toBeGreaterThan(0);
+      expect(
+        matching(modules, [
+          ...STORE,
+          ...HEAVY,
+          /node_modules\/commander\//,
+          /\/dist\/cli\/load-config\.js$/,
+          /\/dist\/core\//,
+          /\/dist\/cli\/hook\/(hook-main|run-hook)\.js$/,
+        ]),
+      ).toEqual([]);
+    } finally {
+      proxy.child.kill("SIGTERM");
+      await proxy.exited;
+    }
+    // Without it the same command line answers in-process, which the trace sees load the store.
+    const alone = loadedModules(
+      ["hook", "UserPromptSubmit"],
+      dir,
+      JSON.stringify({ prompt: "release train" }),
+    );
+    expect(matching(alone, STORE).length).toBeGreaterThan(0);
   });
 
   it("the heavy modules are there for the commands that use them", () => {

@@ -1,6 +1,6 @@
 /**
  * `hook <EventName>`: the command Claude Code's hooks run. main.ts runs it
- * without commander (see hook/hook-main.ts); this definition gives it its
+ * without commander (see hook/hook-command.ts); this definition gives it its
  * help and catches a command line main.ts did not take as a hook (an extra
  * argument, an unknown option), which then also prints nothing and exits 0.
  */

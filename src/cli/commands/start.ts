@@ -14,6 +14,7 @@ import type { MemoryStore } from "../../store/memory-store.js";
 import { startVectorIndexing } from "../../store/vector-indexing.js";
 import { explainBusyPort } from "../busy-port.js";
 import type { RegisterCommand } from "../context.js";
+import { type HookThread, startHookThread } from "../hook/hook-thread.js";
 import { reflectionHook } from "../reflection-hook.js";
 import { startWebPage, type WebPage } from "../web-page.js";
 
@@ -104,7 +105,7 @@ async function startWebPageOrWarn(
   }
 }
 
-function waitForSignal(proxy: ProxyHandle, logger: Logger): Promise<void> {
+function waitForSignal(proxy: ProxyHandle, hooks: Promise<HookThread>, logger: Logger): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -115,7 +116,12 @@ function waitForSignal(proxy: ProxyHandle, logger: Logger): Promise<void> {
       }
       stopping = true;
       logger.info("shutting down", { signal });
-      proxy.close().then(resolve, (e: unknown) => {
+      // The hook socket goes first: from then on hooks answer in-process.
+      const closed = hooks
+        .then((h) => h.stop())
+        .catch(() => {})
+        .then(() => proxy.close());
+      closed.then(resolve, (e: unknown) => {
         logger.error("shutdown failed", { error: e instanceof Error ? e.name : "error" });
         resolve();
       });
@@ -169,8 +175,15 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
       }).catch(async (e: unknown) => {
         throw await explainBusyPort(e, config);
       });
-      // Handlers first: whoever reads the line below may signal at once.
-      const stopped = waitForSignal(proxy, logger);
+      // Claude Code's hooks answered on <data dir>/recall.sock, on a thread of their own (docs/hooks.md).
+      const hooks = startHookThread({
+        entry: new URL("../hook/hook-worker.js", import.meta.url),
+        workerData: { dataDir: config.dataDir, version: program.version() ?? "", logLevel: config.logLevel },
+        logger,
+      });
+      // Handlers first: the proxy answers already, and whoever reads the line below may signal at once.
+      const stopped = waitForSignal(proxy, hooks, logger);
+      await hooks;
       ctx.out(
         `capture proxy listening on ${proxy.url} (store: ${store.backend}, upstream: ${displayUrl(config.proxy.upstreamUrl)})`,
       );

@@ -8,53 +8,8 @@
  */
 import type { MemoryStore } from "../../store/memory-store.js";
 import { loadConfig } from "../load-config.js";
+import { debugRequested, type HookArgs, readStdin } from "./hook-args.js";
 import { type HookEvent, isHookEvent, parseHookInput, runHook } from "./run-hook.js";
-
-/** Global options with a value, accepted before or after `hook <EventName>`. */
-const WITH_VALUE = new Set(["--data-dir", "--config", "--env-file"]);
-
-export interface HookArgs {
-  event: string;
-  dataDir?: string;
-  config?: string;
-  debug: boolean;
-}
-
-/** `[global options] hook <EventName> [global options]`; null when it is anything else (help, extra words). */
-export function parseHookArgs(args: readonly string[]): HookArgs | null {
-  const words: string[] = [];
-  const out: Omit<HookArgs, "event"> = { debug: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? "";
-    const [flag, inline] =
-      a.startsWith("--") && a.includes("=")
-        ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
-        : [a, undefined];
-    if (WITH_VALUE.has(flag)) {
-      const v = inline ?? args[++i];
-      if (v === undefined) return null;
-      if (flag === "--data-dir") out.dataDir = v;
-      else out.config = v;
-    } else if (a === "--debug") out.debug = true;
-    else if (a.startsWith("-")) return null;
-    else words.push(a);
-  }
-  if (words.length !== 2 || words[0] !== "hook") return null;
-  return { ...out, event: words[1] ?? "" };
-}
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (d: string) => {
-      text += d;
-      if (text.length > 5_000_000) reject(new Error("stdin is larger than 5 MB"));
-    });
-    process.stdin.on("end", () => resolve(text));
-    process.stdin.on("error", reject);
-  });
-}
 
 /** The configured store, its reads recorded in the audit log as coming from `hook`. */
 async function openHookStore(config: ReturnType<typeof loadConfig>["config"]): Promise<MemoryStore> {
@@ -83,10 +38,15 @@ async function openHookStore(config: ReturnType<typeof loadConfig>["config"]): P
 
 /**
  * Runs the hook and returns the exit code (always 0). `write` receives the
- * JSON for Claude Code, at most once.
+ * JSON for Claude Code, at most once. `stdin` is the event's JSON when the
+ * caller already read it (the fast path that asked the running proxy first).
  */
-export async function hookMain(args: HookArgs, write: (text: string) => void): Promise<number> {
-  let debug = args.debug || process.env.MEMORY_LOG_LEVEL === "debug";
+export async function hookMain(
+  args: HookArgs,
+  write: (text: string) => void,
+  stdin?: Promise<string>,
+): Promise<number> {
+  let debug = debugRequested(args);
   const fail = (e: unknown) => {
     if (debug) process.stderr.write(`hook ${args.event}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 0;
@@ -112,7 +72,7 @@ export async function hookMain(args: HookArgs, write: (text: string) => void): P
       );
     });
     const work = (async () => {
-      const input = parseHookInput(await readStdin(), event);
+      const input = parseHookInput(await (stdin ?? readStdin()), event);
       if (input instanceof Error) throw input;
       store = await openHookStore(config);
       return runHook(event, input, { config, store });

@@ -182,6 +182,15 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     });
   }
 
+  /**
+   * SQLite's `data_version`: changes whenever another connection commits to
+   * the database. A long-lived reader compares it to know whether what it
+   * cached (term statistics) may be stale.
+   */
+  dataVersion(): number {
+    return this.guard("dataVersion", () => this.db.pragma("data_version", { simple: true }) as number);
+  }
+
   /** The vector index's progress; null when no embedding model is configured (or sqlite-vec cannot load). */
   async vectorIndexStatus(): Promise<VectorIndexStatus | null> {
     return this.dense ? this.guard("vectorIndexStatus", () => this.dense!.status()) : null;
