@@ -1,6 +1,7 @@
-// `npm run build`, after tsc: bundles the executable (src/cli/main.ts) and the capture thread
-// (src/cli/capture-worker.ts) with esbuild into dist/cli/main.js, dist/cli/capture-worker.js and
-// the chunks they share in dist/cli/chunks/. Node then resolves, reads and compiles a few chunks
+// `npm run build`, after tsc: bundles the executable (src/cli/main.ts), the capture thread
+// (src/cli/capture-worker.ts) and the hook thread (src/cli/hook/hook-worker.ts) with esbuild into
+// dist/cli/main.js, dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js and the chunks they
+// share in dist/cli/chunks/. Node then resolves, reads and compiles a few chunks
 // per command instead of one file per module (~60 for `list`, ~220 for `mcp`). ESM with code
 // splitting: every dynamic import() stays a chunk loaded only when that code path runs, so
 // `--version` loads no store and `list` no MCP SDK. The rest of dist/ stays tsc's output.
@@ -38,12 +39,12 @@ if (!esbuild) process.exit(0);
 
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ["src/cli/main.ts", "src/cli/capture-worker.ts"],
+  entryPoints: ["src/cli/main.ts", "src/cli/capture-worker.ts", "src/cli/hook/hook-worker.ts"],
   outdir: "dist",
   outbase: "src",
   // Chunks sit one folder below dist/cli/, as src/cli/commands/*.ts sit below src/cli/: the
-  // `new URL("../capture-worker.js", import.meta.url)` in commands/start.ts resolves the same
-  // from either (test/capture/reverse-proxy.test.ts and others start the proxy through it).
+  // `new URL("../capture-worker.js", import.meta.url)` (and "../hook/hook-worker.js") in
+  // commands/start.ts resolves the same from either (test/capture/reverse-proxy.test.ts and others start the proxy through it).
   chunkNames: "cli/chunks/[name]-[hash]",
   bundle: true,
   splitting: true,

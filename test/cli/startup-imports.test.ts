@@ -139,15 +139,15 @@ describe("start-up: each command loads only what it uses", () => {
     try {
       const input = JSON.stringify({ session_id: "s-fast", cwd: dir, prompt: "release train" });
       const modules = loadedModules(["hook", "UserPromptSubmit"], dir, input);
-      expect(matching(modules, [/\/dist\/cli\/hook\/hook-client\.js$/]).length).toBeGreaterThan(0);
+      expect(matching(modules, [/\/(dist|src)\/cli\/hook\/hook-client\.[jt]s$/]).length).toBeGreaterThan(0);
       expect(
         matching(modules, [
           ...STORE,
           ...HEAVY,
           /node_modules\/commander\//,
-          /\/dist\/cli\/load-config\.js$/,
-          /\/dist\/core\//,
-          /\/dist\/cli\/hook\/(hook-main|run-hook)\.js$/,
+          /\/(dist|src)\/cli\/load-config\.[jt]s$/,
+          /\/(dist|src)\/core\//,
+          /\/(dist|src)\/cli\/hook\/(hook-main|run-hook|hook-server)\.[jt]s$/,
         ]),
       ).toEqual([]);
     } finally {
