@@ -41,10 +41,12 @@ const proxy = await startProxy({
   captureThread: {
     entry: new URL("../../src/cli/capture-worker.js", import.meta.url),
     workerData: { config },
+    journalEntry: new URL("../../src/cli/journal-thread.js", import.meta.url),
   },
 });
 process.stdout.write(`${JSON.stringify({ port: proxy.port, caPath: proxy.caPath })}\n`);
 let stdinBuf = "";
+let replies: Promise<void> = Promise.resolve();
 process.stdin.setEncoding("utf8").on("data", (d: string) => {
   stdinBuf += d;
   let nl = stdinBuf.indexOf("\n");
@@ -52,9 +54,11 @@ process.stdin.setEncoding("utf8").on("data", (d: string) => {
     const line = stdinBuf.slice(0, nl).trim();
     stdinBuf = stdinBuf.slice(nl + 1);
     if (line === "stats") {
-      process.stdout.write(
-        `${JSON.stringify({ stats: proxy.stats(), rssMb: process.memoryUsage.rss() / 2 ** 20 })}\n`,
-      );
+      // Answered in order: one line per request, with the capture figures read just now.
+      replies = replies.then(async () => {
+        const stats = await proxy.freshStats();
+        process.stdout.write(`${JSON.stringify({ stats, rssMb: process.memoryUsage.rss() / 2 ** 20 })}\n`);
+      });
     }
     nl = stdinBuf.indexOf("\n");
   }

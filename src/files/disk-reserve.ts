@@ -83,7 +83,7 @@ export function diskReserve(
     warn(msg: string, f?: Record<string, unknown>): void;
     info(msg: string, f?: Record<string, unknown>): void;
   },
-): { release: () => boolean; keep: () => ReserveState } {
+): { release: () => boolean; keep: () => ReserveState; noteReleased: () => void } {
   let released = false;
   return {
     release: () => {
@@ -97,6 +97,10 @@ export function diskReserve(
         },
       );
       return true;
+    },
+    /** Another thread gave the reserve up (and said so): `keep` says when it is back. */
+    noteReleased: () => {
+      released = true;
     },
     keep: () => {
       const state = ensureDiskReserve(dataDir, bytes);

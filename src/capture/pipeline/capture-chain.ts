@@ -4,6 +4,8 @@ import type { Logger } from "../../core/logger.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { Count, CounterName } from "../capture-stats.js";
 import type { RawExchange } from "../proxy/forward.js";
+import type { JournalThreadData } from "../proxy/journal-thread.js";
+import { JournalWriter } from "../proxy/journal-writer.js";
 import { CapturePipeline } from "./capture-pipeline.js";
 import type { FromCaptureThread, ToCaptureThread } from "./capture-worker-loop.js";
 import { EpisodeTracker } from "./episode-tracker.js";
@@ -19,13 +21,44 @@ import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
  * worker thread (`start`: forwarding never waits for capture).
  */
 export interface CaptureChain {
-  submit(raw: RawExchange): void;
+  /**
+   * Hands an exchange over, durably: at once (nothing returned), or once the
+   * returned promise resolves (the forwarder holds the reply's end until then).
+   */
+  submit(raw: RawExchange): Promise<void> | undefined;
   /** Exchanges handed over and not processed yet. */
   backlog(): number;
+  /** What `status` shows of capture, without a query on the forwarding thread (see `refresh`). */
+  figures(): CaptureFigures;
+  /** Brings `figures()` up to date. */
+  refresh(): Promise<void>;
+  /** Adds to the lifetime counters in the outbox. */
+  addCounters(deltas: Record<string, number>): void;
   /** Replays what a previous run left, then resolves (inline); the thread does it on its own. */
   start(): Promise<void>;
   /** Processes what is handed over and drains the outbox (bounded), then stops. */
   stop(): Promise<void>;
+  /** After `stop` and the last status write: lets go of the journal (the writer's thread ends). */
+  close(): Promise<void>;
+}
+
+export interface CaptureFigures {
+  /** Exchanges handed over and not processed yet. */
+  capturing: number;
+  outboxDepth: number;
+  episodesInProgress: number;
+}
+
+/** The figures read from the outbox itself (inline capture; a closed outbox reads as zero). */
+function outboxFigures(outbox: Outbox, capturing: number): CaptureFigures {
+  const f: CaptureFigures = { capturing, outboxDepth: 0, episodesInProgress: 0 };
+  try {
+    f.outboxDepth = outbox.counts().pending;
+    f.episodesInProgress = outbox.pendingEpisodeCount();
+  } catch {
+    // closed or unreadable: report what is held in memory
+  }
+  return f;
 }
 
 export interface CapturePartsOptions {
@@ -69,9 +102,16 @@ export function captureParts(opts: CapturePartsOptions): { pipeline: CapturePipe
 export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
   const { logger } = opts;
   const { pipeline, worker } = captureParts(opts);
+  const backlog = () => pipeline.inFlightCount() + pipeline.heldCount();
   return {
-    submit: (raw) => pipeline.submit(raw),
-    backlog: () => pipeline.inFlightCount() + pipeline.heldCount(),
+    submit: (raw) => {
+      pipeline.submit(raw);
+      return undefined;
+    },
+    backlog,
+    figures: () => outboxFigures(opts.outbox, backlog()),
+    refresh: async () => undefined,
+    addCounters: (deltas) => opts.outbox.addCounters(deltas),
     start: async () => {
       // Exchanges a previous run journaled but did not process (kill -9): before new traffic, in order.
       const replayed = await pipeline.replayJournal();
@@ -84,13 +124,18 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
       worker.stop();
       pipeline.stop();
     },
+    close: async () => undefined,
   };
 }
 
 /**
- * Capture on a worker thread. This side only journals (one synchronous
- * insert) and tells the thread; counters come back as deltas. When the
- * journal cannot be written (full disk), the exchange goes to the thread in
+ * Capture on a worker thread, and the journal written by another (the
+ * journal writer, journal-thread.ts): this side does no SQLite work at all.
+ * It copies each exchange to the writer, which commits whatever arrived
+ * together in one transaction and confirms; the forwarder releases the end
+ * of the reply then, and the capture thread is told there are new rows.
+ * Counters come back from the capture thread as deltas. When the journal
+ * cannot be written (full disk), the exchange goes to the capture thread in
  * memory, counted and logged, so it is still captured while the process lives.
  */
 export function threadCaptureChain(parts: {
@@ -98,6 +143,11 @@ export function threadCaptureChain(parts: {
   outbox: Outbox;
   count: Count;
   logger: Logger;
+  journal: JournalThreadData;
+  /** The journal writer's thread gave up the disk reserve. */
+  onReserveReleased?: (() => void) | undefined;
+  /** The journal writer's compiled script (src/cli/journal-thread.ts; see `JournalWriterOptions.entry`). */
+  journalEntry?: URL | undefined;
 }): CaptureChain {
   const { thread, outbox, count, logger } = parts;
   let stopped: (() => void) | null = null;
@@ -112,35 +162,55 @@ export function threadCaptureChain(parts: {
     count("captureFailures");
     logger.error("the capture thread failed; exchanges stay journaled for the next start", { error: e.name });
   });
+  // One notice per confirmed batch at most, and none while one is already on its way.
+  let noticeQueued = false;
+  const notify = () => {
+    if (noticeQueued) return;
+    noticeQueued = true;
+    queueMicrotask(() => {
+      noticeQueued = false;
+      send({ type: "journaled" });
+    });
+  };
+  const writer = new JournalWriter({
+    data: parts.journal,
+    fallback: outbox,
+    logger,
+    entry: parts.journalEntry,
+    onDurable: notify,
+    onReserveReleased: parts.onReserveReleased,
+    onUnwritten: (meta, req, res, code) => {
+      count("captureFailures");
+      logger.error("could not journal an exchange; capturing it from memory only", { code });
+      const request = new Uint8Array(req);
+      const response = new Uint8Array(res);
+      send({ type: "exchange", meta, request, response }, [request.buffer, response.buffer]);
+    },
+  });
+  const figures = (): CaptureFigures => {
+    const s = writer.snapshot();
+    return {
+      capturing: s.capturing + writer.inFlight(),
+      outboxDepth: s.outboxDepth,
+      episodesInProgress: s.episodesInProgress,
+    };
+  };
   return {
     submit: (input) => {
       const raw = reduceHeaders(input);
       try {
-        outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
-        send({ type: "journaled" });
-      } catch (e) {
-        count("captureFailures");
-        logger.error("could not journal an exchange; capturing it from memory only", {
-          code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
-        });
-        const request = new Uint8Array(raw.requestBody.bytes());
-        const response = new Uint8Array(raw.responseBody.bytes());
-        send({ type: "exchange", meta: journalMeta(raw), request, response }, [
-          request.buffer,
-          response.buffer,
-        ]);
+        return writer.journal(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
       } finally {
         raw.requestBody.release();
         raw.responseBody.release();
       }
     },
-    backlog: () => {
-      try {
-        return outbox.journalDepth();
-      } catch {
-        return 0;
-      }
+    backlog: () => figures().capturing,
+    figures,
+    refresh: async () => {
+      await writer.refresh();
     },
+    addCounters: (deltas) => writer.addCounters(deltas),
     start: async () => undefined,
     stop: async () => {
       await new Promise<void>((resolve) => {
@@ -153,5 +223,6 @@ export function threadCaptureChain(parts: {
       });
       await thread.terminate();
     },
+    close: () => writer.close(),
   };
 }

@@ -52,6 +52,13 @@ export interface JournalMeta {
   failure: string | null;
 }
 
+/** One exchange for `journalExchanges`: its meta already serialised (`JSON.stringify(JournalMeta)`). */
+export interface JournalItem {
+  meta: string;
+  request: Uint8Array;
+  response: Uint8Array;
+}
+
 /** An episode in progress, waiting for the reply that ends it. */
 export interface PendingEpisode {
   conversation: string;
@@ -100,6 +107,8 @@ CREATE TABLE IF NOT EXISTS exchanges (
   response BLOB NOT NULL,
   created_at INTEGER NOT NULL
 );
+-- COUNT(*) and MIN(created_at) (how far behind capture is) read this small index, not the bodies.
+CREATE INDEX IF NOT EXISTS exchanges_created ON exchanges (created_at);
 `;
 
 interface PendingStatements {
@@ -189,13 +198,19 @@ export class Outbox {
 
   static open(
     path: string,
-    options: { readonly?: boolean; onDiskFull?: (() => boolean) | undefined } = {},
+    options: {
+      readonly?: boolean;
+      onDiskFull?: (() => boolean) | undefined;
+      /** SQLite's busy timeout (default 2000 ms); 0 for a caller that waits for the lock itself. */
+      busyTimeoutMs?: number | undefined;
+    } = {},
   ): Outbox {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = openSqlite(path, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
     });
+    // Opening waits for the lock as usual (schema, pruning); `busyTimeoutMs` applies afterwards.
     db.pragma("busy_timeout = 2000");
     if (!options.readonly) {
       db.pragma("journal_mode = WAL");
@@ -212,6 +227,9 @@ export class Outbox {
       db.prepare("DELETE FROM outbox WHERE state = 'done' AND finished_at < ?").run(
         Date.now() - OUTBOX_KEEP_DONE_MS,
       );
+    }
+    if (options.busyTimeoutMs !== undefined) {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
     }
     const outbox = new Outbox(db);
     outbox.onDiskFull = options.onDiskFull;
@@ -267,14 +285,35 @@ export class Outbox {
     return (this.pending.idle.all(before, limit) as PendingRow[]).map(toPending);
   }
 
+  private journalInsert: Database.Statement | null = null;
+
+  private get journalStatement(): Database.Statement {
+    this.journalInsert ??= this.db.prepare(
+      "INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)",
+    );
+    return this.journalInsert;
+  }
+
   /** Keeps a finished exchange (bodies as they came, still encoded) until capture has read it. */
   journalExchange(meta: JournalMeta, request: Buffer, response: Buffer, now = Date.now()): number {
-    const r = this.write(() =>
-      this.db
-        .prepare("INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)")
-        .run(JSON.stringify(meta), request, response, now),
-    );
+    const r = this.write(() => this.journalStatement.run(JSON.stringify(meta), request, response, now));
     return Number(r.lastInsertRowid);
+  }
+
+  /**
+   * Journals several finished exchanges in one transaction (one commit for
+   * all: the journal writer's group commit). All are written or none; on a
+   * full disk the whole batch is tried once more after the WAL and the
+   * reserve gave their space back (the callback only inserts, so a retry
+   * cannot do anything twice).
+   */
+  journalExchanges(items: readonly JournalItem[], now = Date.now()): void {
+    const insert = this.journalStatement;
+    const tx = this.db.transaction(() => {
+      for (const it of items) insert.run(it.meta, it.request, it.response, now);
+    });
+    // BEGIN IMMEDIATE: a busy lock shows at the start, before anything was done.
+    this.write(() => tx.immediate());
   }
 
   /** Exchanges not read yet, oldest first. */

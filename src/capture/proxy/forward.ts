@@ -65,9 +65,11 @@ export interface ForwardOptions {
    * With `capture`: called once, synchronously, with the exchange as it
    * stands, before the client can see the end of the reply (before its last
    * byte when the length is known, before the final chunk otherwise), or when
-   * the exchange fails. The capture pipeline makes it durable here.
+   * the exchange fails. The capture pipeline makes it durable here: at once
+   * (nothing returned), or by the returned promise, and then the end of the
+   * reply is held back until it resolves (the rest flows meanwhile).
    */
-  onCaptured?: ((exchange: RawExchange) => void) | undefined;
+  onCaptured?: ((exchange: RawExchange) => Promise<void> | undefined) | undefined;
   onDone(result: { status: number | null; failure: string | null; exchange: RawExchange | null }): void;
   /**
    * The request body already read and changed (proxy-side recall): `forward`
@@ -145,6 +147,10 @@ export function forwardRequest(
   let done = false;
   let captured: RawExchange | null = null;
   let expectedBytes: number | null = null;
+  /** The end of the reply waits for the exchange to be durable: the held bytes, and whether end() is due. */
+  let gateOpen = true;
+  let held: Buffer[] | null = null;
+  let ended = false;
 
   const snapshot = (complete: boolean): RawExchange => ({
     method: req.method ?? "GET",
@@ -164,10 +170,29 @@ export function forwardRequest(
   const handOff = (complete: boolean): void => {
     if (!capture || captured) return;
     captured = snapshot(complete);
+    let durable: Promise<void> | undefined;
     try {
-      opts.onCaptured?.(captured);
+      durable = opts.onCaptured?.(captured);
     } catch {
       // Capture never breaks forwarding; the pipeline counts its own failures.
+    }
+    if (durable) {
+      gateOpen = false;
+      const open = () => {
+        gateOpen = true;
+        releaseEnd();
+      };
+      durable.then(open, open);
+    }
+  };
+  /** The exchange is durable: what was held back goes out, and the reply ends if the upstream's did. */
+  const releaseEnd = (): void => {
+    if (res.destroyed) return;
+    if (held) for (const chunk of held) res.write(chunk);
+    held = null;
+    if (upstreamEnded && !ended) {
+      ended = true;
+      res.end();
     }
   };
 
@@ -200,6 +225,13 @@ export function forwardRequest(
         responseBody.push(chunk);
         // The last byte of a response of known length ends it for the client: hand off first.
         if (expectedBytes !== null && responseBody.total >= expectedBytes) handOff(true);
+        if (!gateOpen) {
+          // All but the last byte go now; that one once the exchange is durable.
+          held ??= [];
+          if (chunk.length > 1) res.write(chunk.subarray(0, chunk.length - 1));
+          held.push(chunk.subarray(chunk.length - 1));
+          return;
+        }
       }
       if (!res.write(chunk) && !c.paused) {
         // The client is not keeping up: stop reading from the upstream until it drains.
@@ -210,6 +242,8 @@ export function forwardRequest(
     onResponseEnd() {
       upstreamEnded = true;
       handOff(failure === null);
+      if (!gateOpen) return; // releaseEnd() ends it
+      ended = true;
       res.end();
     },
     onResponseError(_c, err) {

@@ -51,7 +51,7 @@ export interface StartProxyOptions {
    * thread's compiled script, which opens its own store from `workerData`.
    * Without it capture runs inline, on `store` (tests, embedding).
    */
-  captureThread?: { entry: URL; workerData: unknown } | undefined;
+  captureThread?: { entry: URL; workerData: unknown; journalEntry?: URL | undefined } | undefined;
   /** Overrides `config.proxy.episodeIdleMs` (tests). */
   episodeIdleMs?: number | undefined;
   capBytes?: number | undefined;
@@ -68,7 +68,10 @@ export interface ProxyHandle {
   url: string;
   caPath: string;
   close(): Promise<void>;
+  /** The stats now; the database figures as of the last status write (with capture on its threads). */
   stats(): ProxyStats;
+  /** The stats with the database figures read first. */
+  freshStats(): Promise<ProxyStats>;
 }
 
 export const DEFAULT_TIMEOUTS: ForwardTimeouts = { connectMs: 15_000, idleMs: 10 * 60_000 };
@@ -131,11 +134,29 @@ function proxyGate(
 }
 
 /** The capture chain: on a worker thread (`start`) or inline on this one (tests, embedding). */
-function openCaptureChain(opts: StartProxyOptions, outbox: Outbox, count: Count): CaptureChain {
+function openCaptureChain(
+  opts: StartProxyOptions,
+  outbox: Outbox,
+  count: Count,
+  reserve: ReturnType<typeof diskReserve>,
+): CaptureChain {
   const { config, store, logger } = opts;
   if (opts.captureThread) {
     const thread = new Worker(opts.captureThread.entry, { workerData: opts.captureThread.workerData });
-    return threadCaptureChain({ thread, outbox, count, logger });
+    return threadCaptureChain({
+      thread,
+      outbox,
+      count,
+      logger,
+      journal: {
+        outboxPath: outboxPath(config.dataDir),
+        dataDir: config.dataDir,
+        diskReserveBytes: config.proxy.diskReserveBytes,
+        logLevel: config.logLevel,
+      },
+      onReserveReleased: reserve.noteReleased,
+      journalEntry: opts.captureThread.journalEntry,
+    });
   }
   return inlineCaptureChain({
     config,
@@ -204,7 +225,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const reserve = diskReserve(config.dataDir, config.proxy.diskReserveBytes, logger);
   reserve.keep();
   const outbox = Outbox.open(outboxPath(config.dataDir), { onDiskFull: reserve.release });
-  const capture = openCaptureChain(opts, outbox, count);
+  const capture = openCaptureChain(opts, outbox, count, reserve);
   const injection = openInjection(opts);
 
   const streams = new Set<ActiveStream>();
@@ -283,7 +304,6 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const reporter = startStatusReporter({
     dataDir: config.dataDir,
     counters,
-    outbox,
     capture,
     streams,
     startedAt,
@@ -299,6 +319,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     logger,
     statusIntervalMs: opts.statusIntervalMs,
   });
+  await reporter.ready;
 
   logger.info("capture proxy listening", {
     url,
@@ -312,9 +333,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     await drain.close(opts.shutdownGraceMs ?? 10_000);
     reporter.stop();
     await capture.stop();
-    reporter.write(false);
+    await reporter.write(false);
     security.close();
     logger.info("capture proxy stopped", statsLogFields(reporter.stats()));
+    await capture.close();
     outbox.close();
     injection?.ledger.close();
     await Promise.all([upstream.dispatcher.destroy(), passthroughAgent.destroy()]);
@@ -327,6 +349,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     url,
     caPath: ca.paths.cert,
     stats: reporter.stats,
+    freshStats: reporter.freshStats,
     close: () => {
       closing ??= shutdown();
       return closing;

@@ -65,8 +65,11 @@ export interface RouterDeps {
   /** The proxy's own port (absolute URIs that point at it are reverse traffic). */
   ownPort: () => number;
   health: () => Record<string, unknown>;
-  /** Called synchronously before the client sees the end of the reply (see `ForwardOptions.onCaptured`). */
-  onExchange(raw: RawExchange): void;
+  /**
+   * Called synchronously before the client sees the end of the reply (see
+   * `ForwardOptions.onCaptured`); a returned promise holds the reply's end until it resolves.
+   */
+  onExchange(raw: RawExchange): Promise<void> | undefined;
   /** Proxy-side recall (MEMORY_INJECT=on); absent: every byte forwarded as it came. */
   injector?: RequestInjector | undefined;
   /** Upstream failures are logged (status and host; never content). */

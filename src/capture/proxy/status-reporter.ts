@@ -7,7 +7,6 @@ import {
   zeroCounters,
 } from "../capture-stats.js";
 import type { CaptureChain } from "../pipeline/capture-chain.js";
-import type { Outbox } from "../pipeline/outbox.js";
 import type { ActiveStream } from "./forward.js";
 import { type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
 
@@ -16,7 +15,9 @@ import { type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
  * depth, episodes in progress, streams in flight), `<dataDir>/proxy-status.json`
  * every `statusIntervalMs` (each write also adds the counters' increase to the
  * outbox's lifetime totals), and a log line once a minute when the numbers
- * changed. Numbers and addresses only.
+ * changed. Numbers and addresses only. The database figures come from the
+ * capture chain (with capture on its threads, a query on the journal
+ * writer's thread, never on this one).
  */
 
 export const STATS_LOG_INTERVAL_MS = 60_000;
@@ -24,8 +25,7 @@ export const STATS_LOG_INTERVAL_MS = 60_000;
 export interface StatusReporterOptions {
   dataDir: string;
   counters: Readonly<Counters>;
-  outbox: Outbox;
-  capture: Pick<CaptureChain, "backlog">;
+  capture: Pick<CaptureChain, "figures" | "refresh" | "addCounters">;
   streams: ReadonlySet<ActiveStream>;
   startedAt: string;
   /** Where the proxy listens and what it forwards to: the fixed part of proxy-status.json. */
@@ -39,15 +39,19 @@ export interface StatusReporterOptions {
 
 export interface StatusReporter {
   stats(): ProxyStats;
-  /** Writes proxy-status.json now (`running: false` at shutdown) and flushes the lifetime totals. */
-  write(running: boolean): void;
+  /** The stats with the database figures brought up to date first. */
+  freshStats(): Promise<ProxyStats>;
+  /** Writes proxy-status.json (`running: false` at shutdown) with fresh figures and flushes the lifetime totals. */
+  write(running: boolean): Promise<void>;
   /** Stops the timers (the last write is the caller's, after capture stopped). */
   stop(): void;
+  /** Resolves once the first proxy-status.json is written. */
+  ready: Promise<void>;
 }
 
 /** Computes the stats on demand and starts the two timers (both unref'd: they never keep the process up). */
 export function startStatusReporter(opts: StatusReporterOptions): StatusReporter {
-  const { counters, outbox, capture, streams, startedAt, logger } = opts;
+  const { counters, capture, streams, startedAt, logger } = opts;
 
   const stats = (): ProxyStats => {
     let paused = 0;
@@ -56,30 +60,28 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
       if (s.paused()) paused++;
       bufferedBytes += s.buffered();
     }
-    let outboxDepth = 0;
-    let episodesInProgress = 0;
-    try {
-      outboxDepth += outbox.counts().pending;
-      episodesInProgress = outbox.pendingEpisodeCount();
-    } catch {
-      // closed or unreadable: report what is held in memory
-    }
+    const { capturing, outboxDepth, episodesInProgress } = capture.figures();
     return {
       ...counters,
       startedAt,
       outboxDepth,
       episodesInProgress,
-      capturing: capture.backlog(),
+      capturing,
       streams: { active: streams.size, paused, bufferedBytes },
     };
   };
+  const freshStats = async (): Promise<ProxyStats> => {
+    await capture.refresh();
+    return stats();
+  };
 
   let flushed = zeroCounters();
-  const write = (running: boolean): void => {
+  let writing: Promise<void> | null = null;
+  const write = async (running: boolean): Promise<void> => {
     if (running) opts.beforeWrite?.();
-    const s = stats();
+    const s = await freshStats();
     try {
-      outbox.addCounters(counterDelta(counters, flushed));
+      capture.addCounters(counterDelta(counters, flushed));
       flushed = { ...counters };
     } catch {
       // lifetime totals are best effort
@@ -101,8 +103,15 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
     }
   };
 
-  write(true);
-  const statusTimer = setInterval(() => write(true), opts.statusIntervalMs ?? 2000).unref();
+  // One periodic write at a time (a slow figure query skips a beat instead of piling up).
+  const periodic = () => {
+    writing ??= write(true).finally(() => {
+      writing = null;
+    });
+  };
+  periodic();
+  const ready = writing ?? Promise.resolve();
+  const statusTimer = setInterval(periodic, opts.statusIntervalMs ?? 2000).unref();
   let lastLogged = "";
   const logTimer = setInterval(() => {
     const fields = statsLogFields(stats());
@@ -113,7 +122,12 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
 
   return {
     stats,
-    write,
+    freshStats,
+    ready,
+    write: async (running) => {
+      await writing;
+      await write(running);
+    },
     stop: () => {
       clearInterval(statusTimer);
       clearInterval(logTimer);

@@ -1,0 +1,220 @@
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../../core/logger.js";
+import type { JournalMeta, Outbox } from "../pipeline/outbox.js";
+import type {
+  FromJournalThread,
+  JournalEntry,
+  JournalSnapshot,
+  JournalThreadData,
+  ToJournalThread,
+} from "./journal-thread.js";
+
+/**
+ * The forwarding thread's side of the journal writer (journal-thread.ts):
+ * `journal` copies an exchange's bytes into one buffer, posts it to the
+ * writer's thread and resolves once it is on disk (group commit there), so
+ * the forwarder can release the end of the reply then and never blocks on
+ * SQLite meanwhile. A batch the writer could not write comes back to
+ * `onUnwritten` (the caller captures it from memory). If the writer's thread
+ * dies, the exchanges it had not confirmed are journaled here, synchronously
+ * (`fallback`), and so is every later one: slower, never lost.
+ */
+
+interface Pending {
+  seq: number;
+  meta: JournalMeta;
+  body: Uint8Array;
+  requestBytes: number;
+  resolve: () => void;
+}
+
+export interface JournalWriterOptions {
+  data: JournalThreadData;
+  /** The proxy's own outbox connection: used only if the writer's thread is gone. */
+  fallback: Outbox;
+  logger: Logger;
+  /** Exchanges that could not be journaled: meta and bodies, to capture from memory. */
+  onUnwritten(meta: JournalMeta, request: Uint8Array, response: Uint8Array, code: string): void;
+  /** Called once per confirmed batch (the capture thread is told there are new rows). */
+  onDurable(): void;
+  /** The writer's thread gave up the disk reserve (a full disk). */
+  onReserveReleased?: (() => void) | undefined;
+  /** The thread's compiled script (default: dist/cli/journal-thread.js of an unbundled build). */
+  entry?: URL | undefined;
+}
+
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+const EMPTY: JournalSnapshot = { capturing: 0, oldestAt: null, outboxDepth: 0, episodesInProgress: 0 };
+
+export class JournalWriter {
+  private readonly thread: Worker;
+  private readonly pending: Pending[] = [];
+  private head = 0;
+  private seq = 0;
+  private alive = true;
+  private closing = false;
+  private last: JournalSnapshot = EMPTY;
+  private statsId = 0;
+  private readonly statsWaiting = new Map<number, (s: JournalSnapshot) => void>();
+  private closed: (() => void) | null = null;
+
+  constructor(private readonly opts: JournalWriterOptions) {
+    this.thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
+      workerData: opts.data,
+    });
+    this.thread.on("message", (msg: FromJournalThread) => this.onMessage(msg));
+    this.thread.on("error", (e) => {
+      opts.logger.error("the journal writer's thread failed; journaling on the forwarding thread", {
+        error: e.name,
+      });
+      this.takeOver();
+    });
+    this.thread.on("exit", () => {
+      if (!this.closing) this.takeOver();
+      this.closed?.();
+    });
+  }
+
+  /** How far behind capture is, as of the last `refresh` (never a query on this thread). */
+  snapshot(): JournalSnapshot {
+    return this.last;
+  }
+
+  /** Asks the writer's thread for a fresh snapshot (what it wrote so far is committed first). */
+  refresh(): Promise<JournalSnapshot> {
+    if (!this.alive) return Promise.resolve(this.fallbackSnapshot());
+    const id = ++this.statsId;
+    return new Promise((resolve) => {
+      this.statsWaiting.set(id, resolve);
+      this.send({ type: "stats", id });
+    });
+  }
+
+  addCounters(deltas: Record<string, number>): void {
+    if (this.alive) this.send({ type: "counters", deltas });
+    else this.opts.fallback.addCounters(deltas);
+  }
+
+  /** Journals one exchange; resolves once it is on disk, or was handed to `onUnwritten`. */
+  journal(meta: JournalMeta, request: Buffer, response: Buffer): Promise<void> {
+    // One exact-size copy: a chunk may be a view into a much larger buffer, which posting would copy whole.
+    const body = new Uint8Array(request.length + response.length);
+    body.set(request, 0);
+    body.set(response, request.length);
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      const p: Pending = { seq, meta, body, requestBytes: request.length, resolve };
+      if (!this.alive) return this.writeHere(p);
+      this.pending.push(p);
+      const entry: JournalEntry = { seq, meta, body, requestBytes: request.length };
+      this.send({ type: "journal", entry });
+    });
+  }
+
+  /** Exchanges posted and not confirmed yet. */
+  inFlight(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Writes what is queued, then ends the thread (bounded). */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (!this.alive) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.closed = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.send({ type: "close" });
+    });
+    // Whatever it did not confirm (a hung disk): journaled here, so it is not lost.
+    this.takeOver();
+    await this.thread.terminate();
+  }
+
+  private send(msg: ToJournalThread): void {
+    this.thread.postMessage(msg);
+  }
+
+  private onMessage(msg: FromJournalThread): void {
+    if (msg.type === "durable") {
+      let any = false;
+      while (this.head < this.pending.length && (this.pending[this.head] as Pending).seq <= msg.upTo) {
+        const p = this.pending[this.head] as Pending;
+        this.pending[this.head] = undefined as unknown as Pending;
+        this.head++;
+        any = true;
+        p.resolve();
+      }
+      this.compact();
+      if (any) this.opts.onDurable();
+    } else if (msg.type === "failed") {
+      for (const e of msg.entries) {
+        this.opts.onUnwritten(
+          e.meta,
+          e.body.subarray(0, e.requestBytes),
+          e.body.subarray(e.requestBytes),
+          msg.code,
+        );
+      }
+    } else if (msg.type === "stats") {
+      const snapshot = msg.snapshot ?? this.last;
+      this.last = snapshot;
+      this.statsWaiting.get(msg.id)?.(snapshot);
+      this.statsWaiting.delete(msg.id);
+    } else if (msg.type === "log") process.stderr.write(msg.line);
+    else if (msg.type === "reserveReleased") this.opts.onReserveReleased?.();
+    else if (msg.type === "closed") this.closed?.();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The writer's thread is gone: what it had not confirmed, and everything from now on, is journaled here. */
+  private takeOver(): void {
+    if (!this.alive && this.inFlight() === 0) return;
+    this.alive = false;
+    const left = this.pending.slice(this.head);
+    this.pending.length = 0;
+    this.head = 0;
+    for (const p of left) this.writeHere(p);
+    for (const [id, resolve] of this.statsWaiting) {
+      this.statsWaiting.delete(id);
+      resolve(this.fallbackSnapshot());
+    }
+  }
+
+  private writeHere(p: Pending): void {
+    const request = p.body.subarray(0, p.requestBytes);
+    const response = p.body.subarray(p.requestBytes);
+    try {
+      this.opts.fallback.journalExchange(p.meta, asBuffer(request), asBuffer(response));
+      this.opts.onDurable();
+    } catch (e) {
+      this.opts.onUnwritten(p.meta, request, response, (e as NodeJS.ErrnoException).code ?? "error");
+    }
+    p.resolve();
+  }
+
+  private fallbackSnapshot(): JournalSnapshot {
+    try {
+      const lag = this.opts.fallback.journalLag();
+      this.last = {
+        capturing: lag.depth,
+        oldestAt: lag.oldestAt,
+        outboxDepth: this.opts.fallback.counts().pending,
+        episodesInProgress: this.opts.fallback.pendingEpisodeCount(),
+      };
+    } catch {
+      // closed: the last known figures
+    }
+    return this.last;
+  }
+}
