@@ -1,7 +1,8 @@
 // `npm run build`, after tsc: bundles the executable (src/cli/main.ts), the capture thread
-// (src/cli/capture-worker.ts) and the hook thread (src/cli/hook/hook-worker.ts) with esbuild into
-// dist/cli/main.js, dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js and the chunks they
-// share in dist/cli/chunks/. Node then resolves, reads and compiles a few chunks
+// (src/cli/capture-worker.ts), the hook thread (src/cli/hook/hook-worker.ts) and the journal
+// writer's thread (src/cli/journal-thread.ts) with esbuild into dist/cli/main.js,
+// dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js, dist/cli/journal-thread.js and the
+// chunks they share in dist/cli/chunks/. Node then resolves, reads and compiles a few chunks
 // per command instead of one file per module (~60 for `list`, ~220 for `mcp`). ESM with code
 // splitting: every dynamic import() stays a chunk loaded only when that code path runs, so
 // `--version` loads no store and `list` no MCP SDK. The rest of dist/ stays tsc's output.
@@ -39,7 +40,12 @@ if (!esbuild) process.exit(0);
 
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ["src/cli/main.ts", "src/cli/capture-worker.ts", "src/cli/hook/hook-worker.ts"],
+  entryPoints: [
+    "src/cli/main.ts",
+    "src/cli/capture-worker.ts",
+    "src/cli/hook/hook-worker.ts",
+    "src/cli/journal-thread.ts",
+  ],
   outdir: "dist",
   outbase: "src",
   // Chunks sit one folder below dist/cli/, as src/cli/commands/*.ts sit below src/cli/: the
