@@ -38,8 +38,28 @@ export interface TermMatch {
   bm25: number;
 }
 
-/** How often each stem occurs in a text (only stems that can be query terms), and the text's length in tokens. */
-export type StemCounter = (text: string) => readonly [counts: ReadonlyMap<string, number>, length: number];
+/**
+ * How often each of the counter's stems occurs in one text: `pairs` holds
+ * (slot, count) pairs for the stems present (slots index `StemCounter.stems`),
+ * `length` is the text's length in tokens.
+ */
+export interface TextCounts {
+  readonly pairs: readonly number[];
+  readonly length: number;
+}
+
+/**
+ * Counts of a fixed set of stems (the terms it was made for) in texts,
+ * memoised per text: a memory is scored once as a hit and again as context
+ * of its neighbours.
+ */
+export interface StemCounter {
+  (text: string): TextCounts;
+  /** The distinct stems counted, by slot. */
+  readonly stems: readonly string[];
+  /** Slot of each stem. */
+  readonly slots: ReadonlyMap<string, number>;
+}
 
 /**
  * Texts' tokens and tokens' stems, shared by the counters of one search: a
@@ -55,36 +75,65 @@ export function textCache(): TextCache {
   return { tokens: new Map(), stems: new Map() };
 }
 
-/**
- * Counts for the terms of one query, memoised per text: a memory is scored
- * once as a hit and again as context of its neighbours.
- */
+/** The text's tokens, from the cache or tokenised once. */
+export function cachedTokens(cache: TextCache, text: string): string[] {
+  let tokens = cache.tokens.get(text);
+  if (!tokens) {
+    tokens = wordTokens(text);
+    cache.tokens.set(text, tokens);
+  }
+  return tokens;
+}
+
+const NO_PAIRS: readonly number[] = [];
+/** First characters below this code are looked up in a table. */
+const FIRST_CODES = 0x250;
+
+/** A counter of the stems of `terms` (see StemCounter). */
 export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = textCache()): StemCounter {
-  // Porter keeps first letters, so most words are skipped unstemmed.
-  const firstLetters = new Set(terms.map((t) => t.stem[0]));
-  const seen = new Map<string, readonly [Map<string, number>, number]>();
-  return (text) => {
+  const slots = new Map<string, number>();
+  for (const t of terms) if (!slots.has(t.stem)) slots.set(t.stem, slots.size);
+  // Porter keeps first letters, so most words are skipped unstemmed (by a table of
+  // first characters, no hashing); the others' slot (-1: none) is looked up once per counter.
+  const firstCodes = new Uint8Array(FIRST_CODES);
+  const otherFirsts = new Set<number>();
+  for (const t of terms) {
+    const code = t.stem.charCodeAt(0);
+    if (code < FIRST_CODES) firstCodes[code] = 1;
+    else otherFirsts.add(code);
+  }
+  const slotOf = new Map<string, number>();
+  const seen = new Map<string, TextCounts>();
+  const counter = (text: string): TextCounts => {
     const hit = seen.get(text);
     if (hit) return hit;
-    const counts = new Map<string, number>();
-    let tokens = cache.tokens.get(text);
-    if (!tokens) {
-      tokens = wordTokens(text);
-      cache.tokens.set(text, tokens);
-    }
+    const tokens = cachedTokens(cache, text);
+    let pairs: number[] | null = null;
     for (const token of tokens) {
-      if (!firstLetters.has(token[0])) continue;
-      let s = cache.stems.get(token);
-      if (s === undefined) {
-        s = stem(token);
-        cache.stems.set(token, s);
+      const code = token.charCodeAt(0);
+      if (code < FIRST_CODES ? firstCodes[code] === 0 : !otherFirsts.has(code)) continue;
+      let slot = slotOf.get(token);
+      if (slot === undefined) {
+        let s = cache.stems.get(token);
+        if (s === undefined) {
+          s = stem(token);
+          cache.stems.set(token, s);
+        }
+        slot = slots.get(s) ?? -1;
+        slotOf.set(token, slot);
       }
-      counts.set(s, (counts.get(s) ?? 0) + 1);
+      if (slot < 0) continue;
+      pairs ??= [];
+      let j = 0;
+      while (j < pairs.length && pairs[j] !== slot) j += 2;
+      if (j < pairs.length) pairs[j + 1] = (pairs[j + 1] ?? 0) + 1;
+      else pairs.push(slot, 1);
     }
-    const result = [counts, tokens.length] as const;
+    const result: TextCounts = { pairs: pairs ?? NO_PAIRS, length: tokens.length };
     seen.set(text, result);
     return result;
   };
+  return Object.assign(counter, { stems: [...slots.keys()], slots });
 }
 
 /**
@@ -92,6 +141,8 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
  * on their own (against `avgTokens`), weighted, summed, then saturated once.
  * A word counts towards coverage in proportion to the weight of the texts it
  * occurs in (capped at 1), so a word found only in a neighbour counts less.
+ * `count` must count the stems of `terms` (stemCounter(terms), or of a
+ * superset of them).
  */
 export function matchFields(
   terms: readonly WeightedTerm[],
@@ -99,15 +150,20 @@ export function matchFields(
   avgTokens: number,
   count: StemCounter = stemCounter(terms),
 ): TermMatch {
-  const weightedTf = new Map<string, number>();
-  const presence = new Map<string, number>();
+  const size = count.stems.length;
+  let weightedTf: Float64Array | null = null;
+  let presence: Float64Array | null = null;
   for (const field of fields) {
     if (field.weight <= 0) continue;
-    const [counts, length] = count(field.text);
+    const { pairs, length } = count(field.text);
+    if (pairs.length === 0) continue;
+    weightedTf ??= new Float64Array(size);
+    presence ??= new Float64Array(size);
     const lengthNorm = 1 - B + (B * length) / Math.max(avgTokens, 1);
-    for (const [s, n] of counts) {
-      weightedTf.set(s, (weightedTf.get(s) ?? 0) + (field.weight * n) / lengthNorm);
-      presence.set(s, (presence.get(s) ?? 0) + field.weight);
+    for (let j = 0; j < pairs.length; j += 2) {
+      const slot = pairs[j] ?? 0;
+      weightedTf[slot] = (weightedTf[slot] ?? 0) + (field.weight * (pairs[j + 1] ?? 0)) / lengthNorm;
+      presence[slot] = (presence[slot] ?? 0) + field.weight;
     }
   }
   let covered = 0;
@@ -115,9 +171,12 @@ export function matchFields(
   let bm25 = 0;
   for (const term of terms) {
     if (!term.expansion) total += term.idf;
-    const tf = weightedTf.get(term.stem) ?? 0;
+    if (!weightedTf || !presence) continue;
+    const slot = count.slots.get(term.stem);
+    if (slot === undefined) continue;
+    const tf = weightedTf[slot] ?? 0;
     if (tf === 0) continue;
-    if (!term.expansion) covered += term.idf * Math.min(1, presence.get(term.stem) ?? 0);
+    if (!term.expansion) covered += term.idf * Math.min(1, presence[slot] ?? 0);
     bm25 += (term.idf * tf * (K1 + 1)) / (tf + K1);
   }
   return { coverage: total > 0 ? covered / total : 0, bm25 };

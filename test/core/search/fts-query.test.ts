@@ -58,4 +58,24 @@ describe("wordTokens", () => {
       "ok",
     ]);
   });
+
+  it("splits ASCII text (its fast path) exactly as the Unicode word pattern does", () => {
+    const reference = (text: string) =>
+      [...text.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)].map((m) => m[0]).filter((t) => t.length <= 128);
+    const alphabet = "aZ09 _-.:/\n\t\"'()[]{}@#$%^&*+=~`|\\<>?!,;\x00\x7f";
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let n = 0; n < 500; n++) {
+      const length = next() % 60;
+      let text = "";
+      for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
+      expect(wordTokens(text)).toEqual(reference(text));
+    }
+    const long = `${"x".repeat(128)} ok ${"y".repeat(129)} End`;
+    expect(wordTokens(long)).toEqual(reference(long));
+    expect(wordTokens(long)).toEqual(["x".repeat(128), "ok", "end"]);
+  });
 });
