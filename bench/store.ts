@@ -1,6 +1,9 @@
 /**
  * `npm run bench:store [-- --json PATH] [--sizes 10000,100000] [--queries 1000]`
  * `npm run bench:store -- --backend postgres [--sizes 100000,1000000]` (DATABASE_URL or TEST_DATABASE_URL)
+ *   `--reuse` keeps the loaded PostgreSQL schemas (bench_keep_<seed>_<size>) and SQLite files
+ *   (<tmpdir>/bench-store-keep/) and searches them again in later runs; `--search-only` skips
+ *   the 1- and 8-writer ingest runs.
  *
  * With `--backend postgres`: ingest with 1 and 8 concurrent writers (the 8
  * also sending 10% of each other's memories: stored once, no error), then at
@@ -13,14 +16,15 @@
  * measured in the same run on the same data.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildFtsQuery } from "../src/core/search/fts-query.js";
+import type { AddInput } from "../src/core/types.js";
 import { ADD_BATCH_SIZE, SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { elapsedMs, percentile, round3 } from "./lib/percentile.js";
-import { ingestWithWriters, searchLatency, type WritersResult } from "./lib/pg-bench.js";
+import { ingestWithWriters, keptLoadedSchema, searchLatency, type WritersResult } from "./lib/pg-bench.js";
 import { RawSqliteBaseline } from "./lib/raw-sqlite-baseline.js";
 import { SeededRng } from "./lib/seeded-rng.js";
 import { syntheticMemories, syntheticQueries } from "./lib/synthetic-memories.js";
@@ -150,17 +154,44 @@ function corpus(size: number, queryCount: number) {
 }
 
 interface PgSizeResult {
-  pg_load_8_writers_per_s: number;
+  /** null: an earlier run's kept schema was searched (`--reuse`), nothing loaded. */
+  pg_load_8_writers_per_s: number | null;
   pg_search_p50_ms: number;
   pg_search_p99_ms: number;
   pg_mean_results: number;
-  sqlite_ingest_per_s: number;
+  sqlite_ingest_per_s: number | null;
   sqlite_search_p50_ms: number;
   sqlite_search_p99_ms: number;
   sqlite_mean_results: number;
 }
 
-async function postgresMain(sizes: number[], queryCount: number, json: string | undefined): Promise<void> {
+interface PgRunOptions {
+  json: string | undefined;
+  reuse: boolean;
+  searchOnly: boolean;
+}
+
+/** The SQLite store loaded with `inputs` (ingest/s), or with `reuse` the file an earlier run kept (null). */
+async function loadedSqlite(
+  path: string,
+  inputs: AddInput[],
+  reuse: boolean,
+): Promise<{ store: SqliteMemoryStore; per_s: number | null }> {
+  if (reuse && existsSync(path)) {
+    const kept = SqliteMemoryStore.open(path);
+    if ((await kept.stats()).memories === inputs.length) return { store: kept, per_s: null };
+    await kept.close();
+  }
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+  const store = SqliteMemoryStore.open(path);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < inputs.length; i += INGEST_CHUNK)
+    await store.addMany(inputs.slice(i, i + INGEST_CHUNK));
+  return { store, per_s: Math.round(inputs.length / (elapsedMs(start) / 1000)) };
+}
+
+async function postgresMain(sizes: number[], queryCount: number, options: PgRunOptions): Promise<void> {
+  const { json, reuse, searchOnly } = options;
   const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!url) {
     process.stderr.write(
@@ -169,13 +200,14 @@ async function postgresMain(sizes: number[], queryCount: number, json: string | 
     process.exitCode = 2;
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), "bench-store-pg-"));
+  const dir = reuse ? join(tmpdir(), "bench-store-keep") : mkdtempSync(join(tmpdir(), "bench-store-pg-"));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const writerRuns: WritersResult[] = [];
   const bySize: Record<string, PgSizeResult> = {};
   try {
     const ingestSize = Math.min(100_000, Math.min(...sizes));
     const { inputs } = corpus(ingestSize, 0);
-    for (const writers of [1, 8]) {
+    for (const writers of searchOnly ? [] : [1, 8]) {
       process.stderr.write(`PostgreSQL: ingest ${fmt(ingestSize)} memories with ${writers} writer(s)...\n`);
       const r = await ingestWithWriters(url, inputs, writers, writers > 1 ? 0.1 : 0);
       await r.store.close();
@@ -186,31 +218,39 @@ async function postgresMain(sizes: number[], queryCount: number, json: string | 
     for (const size of sizes) {
       const { inputs: all, queries } = corpus(size, queryCount);
       process.stderr.write(`PostgreSQL: ${fmt(size)} memories (8 writers), ${queryCount} searches...\n`);
-      const loaded = await ingestWithWriters(url, all, 8, 0);
-      const pgSearch = await searchLatency(loaded.store, queries, USER);
-      await loaded.store.close();
-      await loaded.schema.drop();
+      let pgLoad: number | null;
+      let pgSearch: Awaited<ReturnType<typeof searchLatency>>;
+      if (reuse) {
+        const kept = await keptLoadedSchema(url, `bench_keep_${SEED}_${size}`, all);
+        pgLoad = kept.per_s;
+        pgSearch = await searchLatency(kept.store, queries, USER);
+        await kept.store.close();
+      } else {
+        const loaded = await ingestWithWriters(url, all, 8, 0);
+        pgLoad = loaded.per_s;
+        pgSearch = await searchLatency(loaded.store, queries, USER);
+        await loaded.store.close();
+        await loaded.schema.drop();
+      }
       process.stderr.write(`SQLite: ${fmt(size)} memories, ${queryCount} searches...\n`);
-      const sqlite = SqliteMemoryStore.open(join(dir, `store-${size}.db`));
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < all.length; i += INGEST_CHUNK) await sqlite.addMany(all.slice(i, i + INGEST_CHUNK));
-      const sqliteIngest = size / (elapsedMs(start) / 1000);
-      const sqliteSearch = await searchLatency(sqlite, queries, USER);
-      await sqlite.close();
-      rmSync(join(dir, `store-${size}.db`), { force: true });
+      const sqlitePath = join(dir, `store-${SEED}-${size}.db`);
+      const sqlite = await loadedSqlite(sqlitePath, all, reuse);
+      const sqliteSearch = await searchLatency(sqlite.store, queries, USER);
+      await sqlite.store.close();
+      if (!reuse) rmSync(sqlitePath, { force: true });
       bySize[String(size)] = {
-        pg_load_8_writers_per_s: loaded.per_s,
+        pg_load_8_writers_per_s: pgLoad,
         pg_search_p50_ms: pgSearch.search_p50_ms,
         pg_search_p99_ms: pgSearch.search_p99_ms,
         pg_mean_results: pgSearch.mean_results,
-        sqlite_ingest_per_s: Math.round(sqliteIngest),
+        sqlite_ingest_per_s: sqlite.per_s,
         sqlite_search_p50_ms: sqliteSearch.search_p50_ms,
         sqlite_search_p99_ms: sqliteSearch.search_p99_ms,
         sqlite_mean_results: sqliteSearch.mean_results,
       };
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!reuse) rmSync(dir, { recursive: true, force: true });
   }
   const [load1 = 0, load5 = 0] = loadavg();
   console.log(
@@ -247,10 +287,10 @@ async function postgresMain(sizes: number[], queryCount: number, json: string | 
       ],
       Object.entries(bySize).map(([size, r]) => [
         fmt(Number(size)),
-        fmt(r.pg_load_8_writers_per_s),
+        r.pg_load_8_writers_per_s === null ? "(kept)" : fmt(r.pg_load_8_writers_per_s),
         fmt(r.pg_search_p50_ms, 2),
         fmt(r.pg_search_p99_ms, 2),
-        fmt(r.sqlite_ingest_per_s),
+        r.sqlite_ingest_per_s === null ? "(kept)" : fmt(r.sqlite_ingest_per_s),
         fmt(r.sqlite_search_p50_ms, 2),
         fmt(r.sqlite_search_p99_ms, 2),
         `${fmt(r.pg_search_p50_ms / r.sqlite_search_p50_ms, 2)}x`,
@@ -261,12 +301,14 @@ async function postgresMain(sizes: number[], queryCount: number, json: string | 
   const largest = bySize[String(largestSize)];
   const eight = writerRuns.find((r) => r.writers === 8);
   const ok = (pass: boolean) => (pass ? "met" : "MISSED");
-  if (largest && eight)
+  if (largest)
     console.log(
       `\ntargets (PostgreSQL at ${fmt(largestSize)}): search p50 < ${PG_TARGETS.search_p50_ms} ms ${ok(largest.pg_search_p50_ms < PG_TARGETS.search_p50_ms)}, ` +
         `p99 < ${PG_TARGETS.search_p99_ms} ms ${ok(largest.pg_search_p99_ms < PG_TARGETS.search_p99_ms)}; ` +
-        `8 writers >= ${fmt(PG_TARGETS.writers8_per_s)}/s ${ok(eight.per_s >= PG_TARGETS.writers8_per_s)}, ` +
-        `no duplicate ${ok(eight.stored === eight.unique)}, no error ${ok(eight.errors === 0)}`,
+        (eight
+          ? `8 writers >= ${fmt(PG_TARGETS.writers8_per_s)}/s ${ok(eight.per_s >= PG_TARGETS.writers8_per_s)}, ` +
+            `no duplicate ${ok(eight.stored === eight.unique)}, no error ${ok(eight.errors === 0)}`
+          : "8 writers not measured (--search-only)"),
     );
   if (json) {
     writeFileSync(json, `${JSON.stringify({ writers: writerRuns, sizes: bySize }, null, 2)}\n`);
@@ -281,6 +323,8 @@ async function main(): Promise<void> {
       sizes: { type: "string" },
       queries: { type: "string", default: "1000" },
       backend: { type: "string", default: "sqlite" },
+      reuse: { type: "boolean", default: false },
+      "search-only": { type: "boolean", default: false },
     },
   });
   if (values.backend !== "sqlite" && values.backend !== "postgres") {
@@ -290,7 +334,11 @@ async function main(): Promise<void> {
   }
   if (values.backend === "postgres") {
     const sizes = (values.sizes ?? "100000,1000000").split(",").map(Number);
-    await postgresMain(sizes, Number(values.queries), values.json);
+    await postgresMain(sizes, Number(values.queries), {
+      json: values.json,
+      reuse: values.reuse,
+      searchOnly: values["search-only"],
+    });
     return;
   }
   const sizes = (values.sizes ?? "10000,100000").split(",").map(Number);

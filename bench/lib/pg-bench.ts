@@ -25,12 +25,53 @@ async function admin(url: string, sql: string): Promise<void> {
   }
 }
 
-export async function freshPgSchema(baseUrl: string): Promise<PgSchema> {
-  const schema = `bench_${randomBytes(5).toString("hex")}`;
-  await admin(baseUrl, `CREATE SCHEMA ${schema}`);
+function schemaUrl(baseUrl: string, schema: string): string {
   const url = new URL(baseUrl);
   url.searchParams.set("options", `-c search_path=${schema}`);
-  return { url: url.toString(), drop: () => admin(baseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+  return url.toString();
+}
+
+export async function freshPgSchema(baseUrl: string, name?: string): Promise<PgSchema> {
+  const schema = name ?? `bench_${randomBytes(5).toString("hex")}`;
+  await admin(baseUrl, `CREATE SCHEMA ${schema}`);
+  return {
+    url: schemaUrl(baseUrl, schema),
+    drop: () => admin(baseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`),
+  };
+}
+
+/** Memories in `schema`.memories, or null when that schema holds no memory table. */
+async function keptCount(baseUrl: string, schema: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [
+      `${schema}.memories`,
+    ]);
+    if (!rows[0]?.t) return null;
+    const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.memories`);
+    return Number(counted.rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * `--reuse`: the schema `name` as an earlier run loaded it (kept, not dropped),
+ * when it holds exactly `inputs.length` memories; otherwise it is dropped and
+ * loaded again with 8 writers. `per_s` is null when nothing was loaded.
+ */
+export async function keptLoadedSchema(
+  baseUrl: string,
+  name: string,
+  inputs: AddInput[],
+): Promise<{ store: PgMemoryStore; per_s: number | null }> {
+  if ((await keptCount(baseUrl, name)) === inputs.length) {
+    return { store: await PgMemoryStore.open(schemaUrl(baseUrl, name), { timeoutMs: 60_000 }), per_s: null };
+  }
+  await admin(baseUrl, `DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  const loaded = await ingestWithWriters(baseUrl, inputs, 8, 0, 1000, name);
+  return { store: loaded.store, per_s: loaded.per_s };
 }
 
 export interface WritersResult {
@@ -58,8 +99,9 @@ export async function ingestWithWriters(
   writers: number,
   overlap: number,
   chunk = 1000,
+  schemaName?: string,
 ): Promise<WritersResult & { schema: PgSchema; store: PgMemoryStore }> {
-  const schema = await freshPgSchema(baseUrl);
+  const schema = await freshPgSchema(baseUrl, schemaName);
   const stores = await Promise.all(
     Array.from({ length: writers }, () => PgMemoryStore.open(schema.url, { poolSize: 1, timeoutMs: 60_000 })),
   );
