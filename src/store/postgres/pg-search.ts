@@ -7,13 +7,18 @@ import {
   type WeightedTerm,
 } from "../../core/search/lexical-score.js";
 import { NEIGHBOURS_PER_SIDE, rankScores } from "../../core/search/memory-ranking.js";
-import { type CandidateTermSet, planCandidateTermSets } from "../../core/search/search-plan.js";
+import {
+  BM25_MATCH_BUDGET,
+  type CandidateTermSet,
+  planCandidateTermSets,
+} from "../../core/search/search-plan.js";
 import { queryTimeIntent } from "../../core/search/time-intent.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { expandSessions, type SearchRow } from "../sqlite/session-neighbours.js";
 import { type CheckedFilters, onlyScopeFilters } from "../validate-input.js";
 import { filtersToPg, Params } from "./pg-filters.js";
 import { PG_MEMORY_COLUMNS, type PgMemoryRow, pgToMemory } from "./pg-rows.js";
+import { PgTermStatistics } from "./pg-term-stats.js";
 
 const SEARCH_COLUMNS = "m.pk, m.user_id, m.run_id, m.created_at, m.memory";
 
@@ -21,13 +26,14 @@ const SEARCH_COLUMNS = "m.pk, m.user_id, m.run_id, m.created_at, m.memory";
 const candidatePool = (limit: number) => Math.min(Math.max(limit * 4, 40), 1000);
 const expandedHits = (limit: number) => Math.min(Math.max(limit * 2, 20), 200);
 
-/** Document frequencies are counted up to this many matches (bounded work on a common word), then cached. */
-const DOCS_COUNT_CAP = 20_000;
-/** A cached frequency or corpus size is recomputed once the corpus grew or shrank by this share. */
-const DRIFT = 0.1;
-/** Below this many memories the corpus size is counted on every search (cheap); above, it is cached. */
-const EXACT_CORPUS_BELOW = 50_000;
-const CORPUS_TTL_MS = 30_000;
+/**
+ * A "newest" lookup whose matches (all users, from the term statistics) may
+ * be more than this walks the newest memories of the scope instead of the
+ * full-text index: at most `NEWEST_WINDOW` of them, stopping at the pool.
+ */
+const NEWEST_INDEX_BUDGET = BM25_MATCH_BUDGET;
+/** Memories of the scope a "newest" lookup of common words examines at most, newest first. */
+export const NEWEST_WINDOW = 5000;
 
 interface PgSearchRow {
   pk: string;
@@ -52,6 +58,23 @@ function tsqueryOf(set: CandidateTermSet, p: Params): string {
   return `(${set.terms.map((_, skip) => all(set.terms.filter((_t, i) => i !== skip))).join(" || ")})`;
 }
 
+/** At most how many memories (all users) a term set matches, from its terms' document frequencies. */
+export function matchBound(set: CandidateTermSet, termDocs: ReadonlyMap<string, number>): number {
+  const docs = set.terms.map((t) => termDocs.get(t) ?? Number.POSITIVE_INFINITY);
+  if (set.mode === "any") return docs.reduce((a, b) => a + b, 0);
+  if (set.mode === "all") return Math.min(...docs);
+  return docs.reduce((sum, _d, skip) => sum + Math.min(...docs.filter((_x, i) => i !== skip)), 0);
+}
+
+/**
+ * The part of the filters that bounds a "newest" window through an index
+ * (user, project, session, time range); the others (agent, categories,
+ * metadata) are applied to the window's memories.
+ */
+function windowFilters(f: CheckedFilters): CheckedFilters {
+  return { ...f, agent_id: null, categories: null, metadata: [] };
+}
+
 /**
  * PostgreSQL full-text search with the SQLite store's ranking: candidates
  * from a bounded plan of tsvector lookups (GIN), the best hits' session
@@ -59,10 +82,14 @@ function tsqueryOf(set: CandidateTermSet, p: Params): string {
  * weighting, neighbours, time intent). Each step is one round trip.
  */
 export class PgSearch {
-  private corpusCache: { docs: number; avgTokens: number; at: number } | null = null;
-  private readonly docsCache = new Map<string, { docs: number; atSize: number }>();
+  private readonly stats: PgTermStatistics;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    statisticsFrom?: number,
+  ) {
+    this.stats = new PgTermStatistics(pool, statisticsFrom);
+  }
 
   async search(
     query: string,
@@ -88,57 +115,18 @@ export class PgSearch {
     });
   }
 
-  private async corpus(): Promise<{ docs: number; avgTokens: number }> {
-    const cached = this.corpusCache;
-    if (cached && cached.docs >= EXACT_CORPUS_BELOW && Date.now() - cached.at < CORPUS_TTL_MS) return cached;
-    const { rows } = await this.pool.query<{ docs: string; avg: number | null }>(
-      "SELECT count(*) AS docs, avg(tokens)::float8 AS avg FROM memories",
-    );
-    const docs = Number(rows[0]?.docs ?? 0);
-    this.corpusCache = { docs, avgTokens: rows[0]?.avg ?? 0, at: Date.now() };
-    return this.corpusCache;
-  }
-
-  /** Memories containing each term (all users, as BM25 weights need), cached until the corpus drifts. */
-  private async docsWith(
-    terms: readonly string[],
-    stems: readonly string[],
-    size: number,
-  ): Promise<number[]> {
-    const docs: (number | undefined)[] = stems.map((s) => {
-      const hit = this.docsCache.get(s);
-      return hit && Math.abs(size - hit.atSize) <= Math.max(100, hit.atSize * DRIFT) ? hit.docs : undefined;
-    });
-    const missing = terms.flatMap((t, i) => (docs[i] === undefined ? [{ t, i }] : []));
-    if (missing.length > 0) {
-      const { rows } = await this.pool.query<{ i: number; docs: string }>(
-        `SELECT t.i::int AS i, (SELECT count(*) FROM (SELECT 1 FROM memories
-           WHERE tsv @@ plainto_tsquery('english', t.term) LIMIT $2) AS s) AS docs
-         FROM unnest($1::text[]) WITH ORDINALITY AS t(term, i)`,
-        [missing.map((m) => m.t), DOCS_COUNT_CAP],
-      );
-      if (this.docsCache.size > 20_000) this.docsCache.clear();
-      for (const row of rows) {
-        const m = missing[row.i - 1];
-        if (!m) continue;
-        docs[m.i] = Number(row.docs);
-        this.docsCache.set(stems[m.i] as string, { docs: Number(row.docs), atSize: size });
-      }
-    }
-    return docs.map((d) => d ?? 0);
-  }
-
   private async lexical(query: string, filters: CheckedFilters, limit: number): Promise<Map<number, number>> {
     const fts = buildFtsQuery(query);
     if (!fts) return new Map();
-    const corpus = await this.corpus();
-    const docs = await this.docsWith(fts.terms, fts.stems, corpus.docs);
+    const corpus = await this.stats.corpus();
+    const docs = await this.stats.docsWith(fts.terms, fts.stems);
     const terms: WeightedTerm[] = fts.stems.map((stem, i) => ({
       stem,
       idf: inverseDocumentFrequency(corpus.docs, docs[i] ?? 0),
     }));
     const plan = planCandidateTermSets(fts.terms.map((term, i) => ({ term, docs: docs[i] ?? 0 })));
-    const hits = await this.lookups(plan, filters, candidatePool(limit));
+    const termDocs = new Map(fts.terms.map((term, i) => [term, docs[i] ?? 0]));
+    const hits = await this.lookups(plan, termDocs, filters, candidatePool(limit), corpus.docs);
     const count = stemCounter(terms);
     const rows = [...hits.values()];
     const own = lexicalScores(
@@ -183,27 +171,104 @@ export class PgSearch {
     return new Map(found.map(({ row }, i) => [row.pk, scores[i] ?? 0]));
   }
 
-  /** Every lookup of the plan in one statement; each is bounded by `pool` rows. */
+  /**
+   * The plan's lookups, each bounded by `pool` rows and by its work. BM25
+   * ranks the matches of rare terms (at most the budget's memories). A
+   * "newest" lookup whose matches are few (by the term statistics) takes
+   * them through the GIN index; one of common words examines at most
+   * NEWEST_WINDOW memories of the scope from the newest back, and when that
+   * window shows that all the words together are rare (few hits, so few
+   * matches in all), a second statement takes the older memories with all
+   * of them through the GIN index.
+   * Each part is fenced (OFFSET 0, or its own LIMIT) so that the planner
+   * cannot turn it into a walk of the whole table hoping to meet matches early.
+   */
   private async lookups(
     plan: CandidateTermSet[],
+    termDocs: ReadonlyMap<string, number>,
     filters: CheckedFilters,
     pool: number,
+    corpusDocs: number,
   ): Promise<Map<number, SearchRow>> {
     const p = new Params();
     const where = filtersToPg(filters, p);
     const limit = p.add(pool);
-    const parts = plan.map((set) => {
+    const scope = windowFilters(filters);
+    let window: string | null = null;
+    const windowed: { part: number; set: CandidateTermSet }[] = [];
+    const parts = plan.map((set, part) => {
       const q = tsqueryOf(set, p);
-      const order = set.order === "bm25" ? `ts_rank(m.tsv, ${q}) DESC, m.pk DESC` : "m.pk DESC";
-      return `(SELECT ${SEARCH_COLUMNS} FROM memories AS m WHERE m.tsv @@ ${q} AND ${where} ORDER BY ${order} LIMIT ${limit})`;
+      const cols = `${SEARCH_COLUMNS}, ${part} AS part`;
+      if (set.order === "bm25") {
+        return `(SELECT ${cols} FROM memories AS m WHERE m.tsv @@ ${q} AND ${where}
+                 ORDER BY ts_rank(m.tsv, ${q}) DESC, m.pk DESC LIMIT ${limit})`;
+      }
+      if (matchBound(set, termDocs) <= NEWEST_INDEX_BUDGET) {
+        return `(SELECT * FROM (SELECT ${cols} FROM memories AS m WHERE m.tsv @@ ${q} AND ${where}
+                 OFFSET 0) AS m ORDER BY m.created_at DESC, m.pk DESC LIMIT ${limit})`;
+      }
+      windowed.push({ part, set });
+      window ??= `(SELECT m.* FROM memories AS m WHERE ${filtersToPg(scope, p)}
+                   ORDER BY m.created_at DESC, m.pk DESC LIMIT ${p.add(NEWEST_WINDOW)})`;
+      return `(SELECT ${cols} FROM ${window} AS m WHERE m.tsv @@ ${q} AND ${where} LIMIT ${limit})`;
     });
-    const { rows } = await this.pool.query<PgSearchRow>(parts.join(" UNION ALL "), p.values);
+    if (windowed.length > 0) {
+      // The window's oldest memory (none when the scope has fewer): where the second statement starts.
+      parts.push(`(SELECT m.pk, NULL::text, NULL::text, m.created_at, NULL::text, -1 AS part FROM memories AS m
+                   WHERE ${filtersToPg(scope, p)} ORDER BY m.created_at DESC, m.pk DESC
+                   OFFSET ${p.add(NEWEST_WINDOW - 1)} LIMIT 1)`);
+    }
+    const { rows } = await this.pool.query<PgSearchRow & { part: number }>(
+      parts.join(" UNION ALL "),
+      p.values,
+    );
+    const edge = rows.find((r) => r.part === -1);
+    const found: PgSearchRow[] = rows.filter((r) => r.part !== -1);
+    if (edge) {
+      const perPart = new Map<number, number>();
+      for (const r of rows) perPart.set(r.part, (perPart.get(r.part) ?? 0) + 1);
+      // h hits in the window: about (h + 1) / window of all memories match; few enough for the GIN index?
+      // Only for "all" sets: an AND skips through the posting lists, an OR of ANDs of common words reads them whole.
+      const sparse = windowed.filter(({ part, set }) => {
+        const h = perPart.get(part) ?? 0;
+        return (
+          set.mode === "all" && h < pool && ((h + 1) / NEWEST_WINDOW) * corpusDocs <= NEWEST_INDEX_BUDGET
+        );
+      });
+      if (sparse.length > 0) found.push(...(await this.olderMatches(sparse, filters, edge, pool, perPart)));
+    }
     const hits = new Map<number, SearchRow>();
-    for (const r of rows) {
+    for (const r of found) {
       const row = toSearchRow(r);
       if (!hits.has(row.pk)) hits.set(row.pk, row);
     }
     return hits;
+  }
+
+  /**
+   * The matches older than the window of lookups whose words together are
+   * rare, newest first, through the GIN index; at most four budgets of
+   * memories are read whatever the statistics said.
+   */
+  private async olderMatches(
+    sparse: readonly { part: number; set: CandidateTermSet }[],
+    filters: CheckedFilters,
+    edge: { pk: string; created_at: string },
+    pool: number,
+    perPart: ReadonlyMap<number, number>,
+  ): Promise<PgSearchRow[]> {
+    const p = new Params();
+    const where = filtersToPg(filters, p);
+    const before = `(m.created_at, m.pk) < (${p.add(edge.created_at)}, ${p.add(edge.pk)}::bigint)`;
+    const cap = p.add(4 * NEWEST_INDEX_BUDGET);
+    const parts = sparse.map(({ part, set }) => {
+      const q = tsqueryOf(set, p);
+      return `(SELECT * FROM (SELECT ${SEARCH_COLUMNS} FROM memories AS m WHERE m.tsv @@ ${q} AND ${where} AND ${before}
+               LIMIT ${cap} OFFSET 0) AS m ORDER BY m.created_at DESC, m.pk DESC
+               LIMIT ${p.add(pool - (perPart.get(part) ?? 0))})`;
+    });
+    const { rows } = await this.pool.query<PgSearchRow>(parts.join(" UNION ALL "), p.values);
+    return rows;
   }
 
   /** The session windows (same user and run) around each hit, in one statement, nearest first per side. */

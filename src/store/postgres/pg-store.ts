@@ -41,6 +41,12 @@ export interface PgStoreOptions {
   timeoutMs?: number | undefined;
   /** Connections in the pool (default 10). */
   poolSize?: number | undefined;
+  /**
+   * From this many memories on, search takes the corpus size and the document
+   * frequencies of common words from PostgreSQL's statistics (ANALYZE) instead
+   * of counting them (default 50,000; see pg-term-stats.ts).
+   */
+  searchStatisticsFrom?: number | undefined;
 }
 
 /** host:port/database of a libpq URL, for messages: never the user's password. */
@@ -68,9 +74,10 @@ export class PgMemoryStore extends CheckedMemoryStore {
     private readonly pool: pg.Pool,
     readonly where: string,
     private readonly logger: Logger,
+    searchStatisticsFrom: number | undefined,
   ) {
     super();
-    this.searcher = new PgSearch(pool);
+    this.searcher = new PgSearch(pool, searchStatisticsFrom);
   }
 
   /** Connects, migrates (an older schema is brought forward, a newer one refused) and returns the store. */
@@ -90,7 +97,7 @@ export class PgMemoryStore extends CheckedMemoryStore {
     });
     // An idle connection the server dropped: the pool replaces it; the next query reports any failure.
     pool.on("error", (error) => logger.warn("postgres connection lost", { message: error.message }));
-    const store = new PgMemoryStore(pool, where, logger);
+    const store = new PgMemoryStore(pool, where, logger, opts.searchStatisticsFrom);
     try {
       const client = await pool.connect();
       try {

@@ -109,6 +109,49 @@ describePostgres("PgMemoryStore: PostgreSQL specifics", () => {
       expect((await store.stats()).memories).toBe(3);
     });
 
+    /**
+     * 6,000 memories, each with one or two of three common words, and the only one with all three
+     * the oldest: the "newest" lookups of common words examine the newest 5,000 memories, so only
+     * the GIN lookup that follows a window without such a memory can bring it in.
+     */
+    async function commonWordsCorpus(store: PgMemoryStore): Promise<void> {
+      await store.add({
+        user_id: "u",
+        memory: "alpha bravo charlie: the release checklist lives in the wiki",
+      });
+      const words = ["alpha", "bravo", "charlie"];
+      await store.addMany(
+        Array.from({ length: 6000 }, (_, i) => ({
+          user_id: "u",
+          memory: `${words[i % 3]} ${i % 2 === 0 ? words[(i + 1) % 3] : ""} note number n${i}`,
+        })),
+      );
+    }
+
+    it("finds the one old memory with every common word past the newest window", async () => {
+      const db = await schema();
+      const store = await open(db.url);
+      await commonWordsCorpus(store);
+      const results = await store.search("alpha bravo charlie", { filters: { user_id: "u" } });
+      expect(results[0]?.memory).toMatch(/release checklist/);
+      expect(results).toHaveLength(10);
+    });
+
+    it("ranks alike from PostgreSQL's statistics (ANALYZE) as from counting", async () => {
+      const db = await schema();
+      const counting = await open(db.url);
+      await commonWordsCorpus(counting);
+      await counting.add({ user_id: "u", memory: "zulu appears once, next to alpha" });
+      await adminQuery(`ANALYZE ${db.schema}.memories`);
+      const statistics = await open(db.url, { searchStatisticsFrom: 0 });
+      for (const query of ["alpha bravo charlie", "zulu alpha", "charlie release"]) {
+        const exact = await counting.search(query, { filters: { user_id: "u" } });
+        const estimated = await statistics.search(query, { filters: { user_id: "u" } });
+        expect(estimated[0]?.id).toBe(exact[0]?.id);
+        expect(estimated.map((r) => r.id).slice(0, 3)).toEqual(exact.map((r) => r.id).slice(0, 3));
+      }
+    });
+
     it("brings session neighbours along: a reply without the question's words is found", async () => {
       const db = await schema();
       const store = await open(db.url);
