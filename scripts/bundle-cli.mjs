@@ -1,11 +1,17 @@
 // `npm run build`, after tsc: bundles the executable (src/cli/main.ts), the capture thread
 // (src/cli/capture-worker.ts), the hook thread (src/cli/hook/hook-worker.ts) and the journal
-// writer's thread (src/cli/journal-thread.ts) with esbuild into dist/cli/main.js,
+// writer's thread (src/cli/journal-thread.ts) with rolldown into dist/cli/main.js,
 // dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js, dist/cli/journal-thread.js and the
-// chunks they share in dist/cli/chunks/. Node then resolves, reads and compiles a few chunks
-// per command instead of one file per module (~60 for `list`, ~220 for `mcp`). ESM with code
-// splitting: every dynamic import() stays a chunk loaded only when that code path runs, so
-// `--version` loads no store and `list` no MCP SDK. The rest of dist/ stays tsc's output.
+// chunks they share in dist/cli/chunks/. Node's ES module loader then resolves, reads and compiles about ten
+// chunks for `list` instead of ~60 modules (~220 for `mcp`). ESM with code splitting: every
+// dynamic import() stays a chunk loaded only when that code path runs, so `--version` loads no
+// store and `list` no MCP SDK. The rest of dist/ stays tsc's output.
+//
+// The groups below put what the common commands always load together into a few chunks (left to
+// itself, splitting makes one chunk per distinct set of importers: ~30 for `list`). A group must
+// never pull a heavier part into a lighter path: `search --help` loads "cli" but not "sqlite",
+// `--help` and the hook load no commander, and the hook answered by the proxy loads none of them
+// (test/cli/startup-imports.test.ts checks each).
 //
 // better-sqlite3's JavaScript is bundled; its compiled addon is loaded from node_modules by path
 // (src/store/sqlite/sqlite-database.ts). Outside the bundle (resolved from node_modules at run
@@ -17,60 +23,95 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-
-/** esbuild, or null when a node_modules from before it was added lacks it (CI always has it). */
-async function loadEsbuild() {
-  try {
-    return await import("esbuild");
-  } catch (e) {
-    if (process.env.CI || e?.code !== "ERR_MODULE_NOT_FOUND") throw e;
-    process.stderr.write(
-      "bundle-cli: esbuild is not installed (run `npm install`); dist/cli/ stays tsc's unbundled output, which works but starts slower\n",
-    );
-    return null;
-  }
-}
+import { rolldown } from "rolldown";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cliOut = join(root, "dist", "cli");
-const chunks = join(cliOut, "chunks");
+const chunks = join(root, "dist", "cli", "chunks");
 rmSync(chunks, { recursive: true, force: true });
-const esbuild = await loadEsbuild();
-if (!esbuild) process.exit(0);
 
-const result = await esbuild.build({
-  absWorkingDir: root,
-  entryPoints: [
-    "src/cli/main.ts",
-    "src/cli/capture-worker.ts",
-    "src/cli/hook/hook-worker.ts",
-    "src/cli/journal-thread.ts",
-  ],
-  outdir: "dist",
-  outbase: "src",
+// A group also takes the modules its members import that no group of a higher priority took, so
+// the groups that others depend on come first: "cli" (commander) must not take the configuration
+// loader that the hook shares, nor top-help.ts that `--help` loads alone.
+const GROUPS = [
+  { name: "top-help", test: /src\/cli\/top-help\.ts$/, priority: 60 },
+  {
+    // Words and stems: search scores with them, the CLI's snippets highlight with them.
+    name: "text",
+    test: /src\/core\/search\/(text-tokens|stem|stop-words)\.ts$|node_modules\/stemmer\//,
+    priority: 50,
+  },
+  {
+    // What an action loads before it runs: configuration and the logger.
+    name: "config",
+    test: /src\/cli\/load-config\.ts$|src\/core\/(errors|token-mask|config|config-values|logger)\.ts$/,
+    priority: 40,
+  },
+  {
+    // The store as every backend is wrapped: audit, checks, validation.
+    name: "store",
+    test: /src\/store\/(open-store|audit-log|audited-store|checked-store|validate-input|validate-args|memory-hash|uuid-v7|vector-indexing)\.ts$|src\/files\//,
+    priority: 30,
+  },
+  {
+    // The SQLite backend with better-sqlite3 and search.
+    name: "sqlite",
+    test: /src\/store\/sqlite\/|node_modules\/(better-sqlite3|bindings|file-uri-to-path)\/|src\/core\/search\/|src\/embeddings\/(query-embedder|embedding-indexer)\.ts$/,
+    priority: 20,
+  },
+  {
+    // The command line: commander and what every command definition uses.
+    name: "cli",
+    test: /src\/cli\/(program|errors|options|render|snippet|resolve-id|commands\/catalog)\.ts$|node_modules\/commander\//,
+    priority: 10,
+  },
+  {
+    // `status` with what it reads (proxy and web status files, capture counters, security events).
+    name: "status",
+    test: /src\/cli\/commands\/status\.ts$/,
+    priority: 5,
+  },
+];
+
+const bundle = await rolldown({
+  cwd: root,
+  input: {
+    "cli/main": "src/cli/main.ts",
+    "cli/capture-worker": "src/cli/capture-worker.ts",
+    "cli/hook/hook-worker": "src/cli/hook/hook-worker.ts",
+    "cli/journal-thread": "src/cli/journal-thread.ts",
+  },
+  platform: "node",
+  tsconfig: "tsconfig.json",
+  external: ["sqlite-vec", "pg-native"],
+  onLog(level, log, handler) {
+    // A module both imported and import()ed stays where the static import puts it: expected here.
+    if (log.code === "INEFFECTIVE_DYNAMIC_IMPORT") return;
+    handler(level, log);
+  },
+});
+const { output } = await bundle.write({
+  dir: join(root, "dist"),
+  format: "es",
   // Chunks sit one folder below dist/cli/, as src/cli/commands/*.ts sit below src/cli/: the
   // `new URL("../capture-worker.js", import.meta.url)` (and "../hook/hook-worker.js") in
-  // commands/start.ts resolves the same from either (test/capture/reverse-proxy.test.ts and others start the proxy through it).
-  chunkNames: "cli/chunks/[name]-[hash]",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20.19",
-  external: ["sqlite-vec", "pg-native"],
+  // commands/start.ts resolves the same from either.
+  entryFileNames: "[name].js",
+  chunkFileNames: "cli/chunks/[name]-[hash].js",
   // CommonJS packages (commander, undici, pg, …) call require() for Node's built-ins: give ESM one.
-  banner: {
-    js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
-  },
+  banner:
+    'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
   sourcemap: true,
-  metafile: true,
-  logLevel: "warning",
+  codeSplitting: { groups: GROUPS },
 });
+await bundle.close();
 
 const modules = {};
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  if (!file.endsWith(".js")) continue;
-  modules[relative("dist/cli", file)] = Object.keys(output.inputs).sort();
+for (const item of output) {
+  if (item.type !== "chunk") continue;
+  modules[relative("cli", item.fileName)] = item.moduleIds
+    .filter((id) => !id.startsWith("\0"))
+    .map((id) => relative(root, id))
+    .sort();
 }
 mkdirSync(chunks, { recursive: true });
 writeFileSync(join(chunks, "modules.json"), `${JSON.stringify(modules, null, 1)}\n`);
