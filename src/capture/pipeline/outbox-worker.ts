@@ -19,6 +19,9 @@ import type { Outbox, OutboxRow } from "./outbox.js";
  * same user twice.
  */
 
+/** "episode stored" lines a second at most; the rest of a second is summed up in one line. */
+export const STORED_LINES_PER_S = 20;
+
 /** Outbox rows stored per store call and marked done per outbox transaction. */
 export const DELIVERY_BATCH = 100;
 
@@ -43,6 +46,8 @@ export interface OutboxWorkerOptions {
   reflectionEvery: number;
   onMemoriesStored?: ((count: number) => void) | undefined;
   backoff?: BackoffPolicy | undefined;
+  /** The clock of the "episode stored" lines' per-second limit (tests). */
+  clock?: (() => number) | undefined;
 }
 
 function toInput(payload: OutboxRow["payload"]): AddInput {
@@ -66,6 +71,7 @@ export class OutboxWorker {
   private idleWaiters: (() => void)[] = [];
   private readonly backoff: BackoffPolicy;
   private deliveredSinceScrub = false;
+  private logWindow = { since: 0, lines: 0, unlogged: 0 };
 
   /**
    * Whether rows go to the store in batches. Not with Mem0: its `addMany` is one add after
@@ -157,6 +163,7 @@ export class OutboxWorker {
       this.opts.logger.error("outbox read failed", { code: errorCode(e) });
     } finally {
       this.running = false;
+      if (this.logWindow.unlogged > 0) this.flushStoredLog();
       if (this.deliveredSinceScrub) this.scrubDelivered();
       this.schedule();
       const waiters = this.idleWaiters.splice(0);
@@ -245,15 +252,37 @@ export class OutboxWorker {
       return;
     }
     this.opts.count("turnsStored");
-    if (!isConversationTurn(payload)) {
-      this.opts.logger.info("episode stored", {
-        project: payload.app_id,
-        requests: payload.requests,
-        complete: payload.complete,
-        tools: payload.tools.length,
-      });
-    }
+    if (!isConversationTurn(payload)) this.logStored(payload);
     this.countForReflection();
+  }
+
+  /**
+   * One info line per stored episode, up to `STORED_LINES_PER_S` a second; beyond that (a backlog,
+   * a swarm) the rest of each second is one line with their number. Lines are written by the
+   * proxy's thread, so thousands a second would cost forwarding time.
+   */
+  /** The line for the episodes of the current second that had no line of their own (if any). */
+  private flushStoredLog(now = (this.opts.clock ?? Date.now)()): void {
+    if (this.logWindow.unlogged > 0)
+      this.opts.logger.info("episodes stored, not logged one by one", { count: this.logWindow.unlogged });
+    this.logWindow = { since: now, lines: 0, unlogged: 0 };
+  }
+
+  private logStored(ep: Episode): void {
+    const now = (this.opts.clock ?? Date.now)();
+    if (now - this.logWindow.since >= 1000) this.flushStoredLog(now);
+    if (this.logWindow.lines >= STORED_LINES_PER_S) {
+      this.logWindow.unlogged++;
+      return;
+    }
+    this.logWindow.lines++;
+    // Counts and project, never content.
+    this.opts.logger.info("episode stored", {
+      project: ep.app_id,
+      requests: ep.requests,
+      complete: ep.complete,
+      tools: ep.tools.length,
+    });
   }
 
   /**

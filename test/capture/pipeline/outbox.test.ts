@@ -12,12 +12,13 @@ import {
   DELIVERY_BATCH,
   jitteredBackoffDelay,
   OutboxWorker,
+  STORED_LINES_PER_S,
 } from "../../../src/capture/pipeline/outbox-worker.js";
 import { BodyTee } from "../../../src/capture/proxy/body-tee.js";
 import type { RawExchange } from "../../../src/capture/proxy/forward.js";
 import type { ConversationTurn } from "../../../src/core/capture/index.js";
 import { InvalidInputError, MemoryError } from "../../../src/core/errors.js";
-import { silentLogger } from "../../../src/core/logger.js";
+import { createLogger, silentLogger } from "../../../src/core/logger.js";
 import type { AddInput } from "../../../src/core/types.js";
 import type { MemoryStore } from "../../../src/store/memory-store.js";
 import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
@@ -386,6 +387,46 @@ describe("capture pipeline", () => {
     expect(outbox.journalDepth()).toBe(0);
     await worker.drain(10_000);
     expect(counters).toMatchObject({ turnsQueued: 125, turnsStored: 125 });
+    pipeline.stop();
+    worker.stop();
+    outbox.close();
+  });
+
+  it("logs one line per stored episode up to a limit a second, and the rest of that second as one line", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger("info", (line) => lines.push(JSON.parse(line)));
+    const { counters, count } = counterSet();
+    // A clock that does not move: every episode falls in the same second.
+    const worker = new OutboxWorker({
+      outbox,
+      store,
+      logger,
+      count,
+      reflectionEvery: 5,
+      clock: () => 1_000_000,
+    });
+    const pipeline = new CapturePipeline({
+      outbox,
+      tracker: new EpisodeTracker(outbox),
+      worker,
+      logger,
+      count,
+      extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
+    });
+    const n = 3 * STORED_LINES_PER_S;
+    for (let i = 0; i < n; i++) {
+      const raw = exchange(`swarm ${i}`);
+      outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+    }
+    await pipeline.replayJournal();
+    await worker.drain(10_000);
+    expect(counters.turnsStored).toBe(n);
+    const one = lines.filter((l) => l.msg === "episode stored");
+    const summed = lines.filter((l) => l.msg === "episodes stored, not logged one by one");
+    expect(one).toHaveLength(STORED_LINES_PER_S);
+    expect(summed.map((l) => l.count)).toEqual([n - STORED_LINES_PER_S]);
+    expect(JSON.stringify(lines)).not.toContain("swarm");
     pipeline.stop();
     worker.stop();
     outbox.close();
