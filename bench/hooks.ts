@@ -4,13 +4,18 @@
  * The hook command end to end, as Claude Code runs it: a new process, the
  * event's JSON on stdin, the answer read to the end. `hook UserPromptSubmit`
  * (a different prompt each run, searched on the whole store) and `hook
- * SessionStart` at each store size, next to `node -e 0` measured in the same
- * run. Runs are interleaved (every case once per round, the order rotating)
- * so that the machine's load hits all cases alike. Targets: p50 < 100 ms and
- * p99 < 250 ms at 100k memories, process start included.
+ * SessionStart` at each store size, two ways: standalone (no proxy runs on
+ * that data directory: the hook answers in-process) and via the running
+ * proxy (a real `start` on a copy of the same store answers over
+ * `recall.sock`), next to `node -e 0` measured in the same run. Before every
+ * hook run one memory is added to its store, as capture stores an episode
+ * after each turn, so the proxy's handle is opened again every time, as in
+ * real use. Runs are interleaved (every case once per round, the order
+ * rotating) so that the machine's load hits all cases alike. Targets: p50 <
+ * 100 ms and p99 < 250 ms at 100k memories, process start included.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,12 +29,17 @@ const SEED = 20_241_203;
 const USER = "bench_user";
 const CLI = resolve(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 
-/** Runs a process with `input` on stdin to its end; resolves with the wall time in ms and its stdout. */
+/**
+ * Runs a process with `input` on stdin to its end; resolves with the wall time
+ * in ms, its stdout and stderr. A non-zero exit, or stderr unless `stderrOk`,
+ * is an error.
+ */
 function timeProcess(
   args: string[],
   env: NodeJS.ProcessEnv,
   input: string,
-): Promise<{ ms: number; out: string }> {
+  stderrOk = false,
+): Promise<{ ms: number; out: string; err: string }> {
   return new Promise((resolvePromise, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(process.execPath, args, { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -44,7 +54,7 @@ function timeProcess(
     child.on("error", reject);
     child.on("close", (code) => {
       const ms = elapsedMs(start);
-      if (code === 0 && stderr === "") resolvePromise({ ms, out });
+      if (code === 0 && (stderrOk || stderr === "")) resolvePromise({ ms, out, err: stderr });
       else reject(new Error(`${args.slice(1).join(" ")} exited ${code}: ${stderr.slice(0, 500)}`));
     });
     child.stdin.end(input);
@@ -83,10 +93,42 @@ async function seedStore(size: number): Promise<Seeded> {
   return { dir, queries, projects: [...new Set(memories.map((m) => m.app_id))] };
 }
 
+/** A copy of a seeded data directory (the store alone), for the standalone runs. */
+function copyStore(s: Seeded): Seeded {
+  const dir = mkdtempSync(join(tmpdir(), "bench-hooks-copy-"));
+  copyFileSync(join(s.dir, "memories.db"), join(dir, "memories.db"));
+  return { ...s, dir };
+}
+
+/** `start --port 0 --no-ui` on `dir`; resolves once it listens and its hook socket is there. */
+function startProxy(dir: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, "start", "--port", "0", "--no-ui"], {
+      env: { ...env, UPSTREAM_URL: "http://127.0.0.1:9", LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      if (out.includes("export NO_PROXY=")) {
+        if (existsSync(join(dir, "recall.sock"))) resolvePromise(child);
+        else reject(new Error(`the proxy on ${dir} does not answer hooks:\n${err}`));
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`start exited (${code}) before listening:\n${err}`)));
+  });
+}
+
 interface Case {
   name: string;
   hook: boolean;
-  run: (round: number) => Promise<{ ms: number; out: string }>;
+  /** The runs answered by the proxy (via-proxy cases), counted from --debug's stderr. */
+  viaProxy: boolean;
+  run: (round: number) => Promise<{ ms: number; out: string; err: string }>;
 }
 
 async function main(): Promise<void> {
@@ -100,10 +142,15 @@ async function main(): Promise<void> {
   const runs = Math.max(20, Number(values.runs));
   const sizes = (values.sizes ?? "").split(",").map(Number);
   const seeded: Seeded[] = [];
+  const copies: Seeded[] = [];
+  const proxies: ChildProcess[] = [];
+  const writers: SqliteMemoryStore[] = [];
   try {
     for (const size of sizes) {
       process.stderr.write(`seeding ${fmt(size)} memories...\n`);
-      seeded.push(await seedStore(size));
+      const s = await seedStore(size);
+      seeded.push(s);
+      copies.push(copyStore(s));
     }
     const envFor = (dir: string): NodeJS.ProcessEnv => ({
       PATH: process.env.PATH ?? "",
@@ -111,49 +158,74 @@ async function main(): Promise<void> {
       MEMORY_DATA_DIR: dir,
       DEFAULT_USER_ID: USER,
     });
+    for (const s of seeded) proxies.push(await startProxy(s.dir, envFor(s.dir)));
     const cases: Case[] = [
-      { name: "node -e 0", hook: false, run: () => timeProcess(["-e", "0"], envFor(tmpdir()), "") },
+      {
+        name: "node -e 0",
+        hook: false,
+        viaProxy: false,
+        run: () => timeProcess(["-e", "0"], envFor(tmpdir()), ""),
+      },
     ];
-    sizes.forEach((size, k) => {
-      const s = seeded[k] as Seeded;
+    /** One memory more, as capture adds an episode after each turn (not timed). */
+    const writerFor = (dir: string) => {
+      const w = SqliteMemoryStore.open(join(dir, "memories.db"));
+      writers.push(w);
+      let n = 0;
+      return () =>
+        w.add({
+          user_id: USER,
+          app_id: "bench-writes",
+          memory: `User: bench turn ${++n}\nAssistant: noted turn ${n}`,
+          metadata: { kind: "episode", complete: true },
+        });
+    };
+    const hookCases = (size: number, s: Seeded, via: boolean) => {
       const env = envFor(s.dir);
+      const write = writerFor(s.dir);
+      const suffix = via ? `${fmt(size)}, via the running proxy` : fmt(size);
+      // --debug on the proxied runs: a run the proxy did not answer says so on stderr.
+      const args = (event: string) => (via ? [CLI, "hook", event, "--debug"] : [CLI, "hook", event]);
+      const timed = async (event: string, input: Record<string, unknown>) => {
+        await write();
+        return timeProcess(args(event), env, JSON.stringify(input), via);
+      };
       cases.push({
-        name: `UserPromptSubmit (${fmt(size)})`,
+        name: `UserPromptSubmit (${suffix})`,
         hook: true,
+        viaProxy: via,
         run: (round) =>
-          timeProcess(
-            [CLI, "hook", "UserPromptSubmit"],
-            env,
-            JSON.stringify({
-              session_id: `bench-session-${round}`,
-              transcript_path: `/tmp/bench/${round}.jsonl`,
-              cwd: s.projects[round % s.projects.length],
-              hook_event_name: "UserPromptSubmit",
-              permission_mode: "default",
-              prompt: s.queries[round % s.queries.length],
-            }),
-          ),
+          timed("UserPromptSubmit", {
+            session_id: `bench-session-${round}`,
+            transcript_path: `/tmp/bench/${round}.jsonl`,
+            cwd: s.projects[round % s.projects.length],
+            hook_event_name: "UserPromptSubmit",
+            permission_mode: "default",
+            prompt: s.queries[round % s.queries.length],
+          }),
       });
       cases.push({
-        name: `SessionStart (${fmt(size)})`,
+        name: `SessionStart (${suffix})`,
         hook: true,
+        viaProxy: via,
         run: (round) =>
-          timeProcess(
-            [CLI, "hook", "SessionStart"],
-            env,
-            JSON.stringify({
-              session_id: `bench-start-${round}`,
-              transcript_path: `/tmp/bench/${round}.jsonl`,
-              cwd: s.projects[round % s.projects.length],
-              hook_event_name: "SessionStart",
-              source: "startup",
-            }),
-          ),
+          timed("SessionStart", {
+            session_id: `bench-start-${round}`,
+            transcript_path: `/tmp/bench/${round}.jsonl`,
+            cwd: s.projects[round % s.projects.length],
+            hook_event_name: "SessionStart",
+            source: "startup",
+          }),
       });
+    };
+    sizes.forEach((size, k) => {
+      hookCases(size, copies[k] as Seeded, false);
+      hookCases(size, seeded[k] as Seeded, true);
     });
     for (const c of cases) await c.run(0); // warm-up: disk cache, store pages
     const samples = cases.map(() => [] as number[]);
     const answered = cases.map(() => 0);
+    const served = cases.map(() => 0);
     for (let round = 0; round < runs; round++) {
       process.stderr.write(`\rround ${round + 1}/${runs}`);
       for (let k = 0; k < cases.length; k++) {
@@ -161,6 +233,7 @@ async function main(): Promise<void> {
         const r = await (cases[i] as Case).run(round + 1);
         samples[i]?.push(r.ms);
         if (r.out.includes('"additionalContext"')) answered[i] = (answered[i] ?? 0) + 1;
+        if (!r.err.includes("not answered by a running proxy")) served[i] = (served[i] ?? 0) + 1;
       }
     }
     process.stderr.write("\n");
@@ -174,6 +247,7 @@ async function main(): Promise<void> {
         p99_ms: round3(p99),
         ratio_p50: round3(p50 / node),
         with_context: c.hook ? answered[i] : null,
+        served_by_proxy: c.viaProxy ? served[i] : null,
         ok: c.hook ? p50 < 100 && p99 < 250 : null,
       };
     });
@@ -190,6 +264,7 @@ async function main(): Promise<void> {
           "p99 ms",
           "p50 × node -e 0",
           "answers with context",
+          "answered by the proxy",
           "target p50 < 100, p99 < 250",
         ],
         results.map((r) => [
@@ -198,13 +273,25 @@ async function main(): Promise<void> {
           fmt(r.p99_ms, 1),
           fmt(r.ratio_p50, 2),
           r.with_context === null ? "" : `${r.with_context}/${runs}`,
+          r.served_by_proxy === null ? "" : `${r.served_by_proxy}/${runs}`,
           r.ok === null ? "" : r.ok ? "ok" : "MISSED",
         ]),
       ),
     );
     if (values.json) writeFileSync(values.json, `${JSON.stringify({ runs, sizes, results }, null, 2)}\n`);
   } finally {
-    for (const s of seeded) rmSync(s.dir, { recursive: true, force: true });
+    for (const w of writers) await w.close();
+    await Promise.all(
+      proxies.map(
+        (p) =>
+          new Promise<void>((done) => {
+            if (p.exitCode !== null) return done();
+            p.once("exit", () => done());
+            p.kill("SIGTERM");
+          }),
+      ),
+    );
+    for (const s of [...seeded, ...copies]) rmSync(s.dir, { recursive: true, force: true });
   }
 }
 
