@@ -72,9 +72,9 @@ export function parseRequest(line: string): HookRequest | string {
 
 /**
  * Answers hook requests for one data directory. Keeps one read-only store
- * handle, opened again whenever another connection has written to the
- * database since (its term statistics are cached per handle: a fresh handle
- * is what the in-process path would search with).
+ * handle; whenever another connection has written to the database since the
+ * last request (`data_version`), the handle forgets its cached term
+ * statistics, so it ranks as the fresh handle of the in-process path would.
  */
 export class HookAnswerer {
   private handle: { path: string; store: SqliteMemoryStore; dataVersion: number } | null = null;
@@ -143,7 +143,13 @@ export class HookAnswerer {
     const h = this.handle;
     if (h && h.path === path) {
       try {
-        if (h.store.dataVersion() === h.dataVersion) return h.store;
+        const now = h.store.dataVersion();
+        if (now !== h.dataVersion) {
+          // Written since (capture stores each turn): what this handle cached may be stale.
+          h.store.forgetCachedStatistics();
+          h.dataVersion = now;
+        }
+        return h.store;
       } catch {
         // a broken handle: open a new one below
       }

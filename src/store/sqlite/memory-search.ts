@@ -81,6 +81,11 @@ export class MemorySearch {
     this.sessions = new SessionNeighbours(statements);
   }
 
+  /** Forgets the cached term statistics: the next search ranks exactly as a new connection's would. */
+  forgetTermStatistics(): void {
+    this.terms.clear();
+  }
+
   search(
     query: string,
     filters: CheckedFilters,

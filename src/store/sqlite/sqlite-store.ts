@@ -191,6 +191,15 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     return this.guard("dataVersion", () => this.db.pragma("data_version", { simple: true }) as number);
   }
 
+  /**
+   * Forgets what searches cache between calls (term statistics, recomputed
+   * once the index drifts by 10%): the next search ranks exactly as one on a
+   * newly opened store would. The hook thread calls it when data_version moved.
+   */
+  forgetCachedStatistics(): void {
+    this.searcher.forgetTermStatistics();
+  }
+
   /** The vector index's progress; null when no embedding model is configured (or sqlite-vec cannot load). */
   async vectorIndexStatus(): Promise<VectorIndexStatus | null> {
     return this.dense ? this.guard("vectorIndexStatus", () => this.dense!.status()) : null;

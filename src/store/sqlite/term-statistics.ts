@@ -48,6 +48,11 @@ export class TermStatistics {
       .pluck();
   }
 
+  /** Forgets every cached document frequency (the next lookups count afresh). */
+  clear(): void {
+    this.cache.clear();
+  }
+
   corpus(): CorpusSize {
     const block = this.averages.get() as Uint8Array | undefined;
     if (!block) return { docs: 0, avgTokens: 0 };
