@@ -24,7 +24,13 @@ import { buildFtsQuery } from "../src/core/search/fts-query.js";
 import type { AddInput } from "../src/core/types.js";
 import { ADD_BATCH_SIZE, SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { elapsedMs, percentile, round3 } from "./lib/percentile.js";
-import { ingestWithWriters, keptLoadedSchema, searchLatency, type WritersResult } from "./lib/pg-bench.js";
+import {
+  analyzeMemories,
+  ingestWithWriters,
+  keptLoadedSchema,
+  searchLatency,
+  type WritersResult,
+} from "./lib/pg-bench.js";
 import { RawSqliteBaseline } from "./lib/raw-sqlite-baseline.js";
 import { SeededRng } from "./lib/seeded-rng.js";
 import { syntheticMemories, syntheticQueries } from "./lib/synthetic-memories.js";
@@ -228,6 +234,7 @@ async function postgresMain(sizes: number[], queryCount: number, options: PgRunO
       } else {
         const loaded = await ingestWithWriters(url, all, 8, 0);
         pgLoad = loaded.per_s;
+        await analyzeMemories(url, loaded.schema.name);
         pgSearch = await searchLatency(loaded.store, queries, USER);
         await loaded.store.close();
         await loaded.schema.drop();
