@@ -47,7 +47,8 @@ export interface JournalSnapshot {
 }
 
 export type ToJournalThread =
-  | { type: "journal"; entry: JournalEntry }
+  /** Exchanges finished in one turn of the forwarding thread's event loop, oldest first. */
+  | { type: "journal"; entries: JournalEntry[] }
   | { type: "counters"; deltas: Record<string, number> }
   | { type: "stats"; id: number }
   | { type: "close" };
@@ -139,7 +140,7 @@ export function runJournalThread(data: JournalThreadData, port: MessagePort): vo
 
   port.on("message", (msg: ToJournalThread) => {
     if (msg.type === "journal") {
-      queue.push(msg.entry);
+      for (const e of msg.entries) queue.push(e);
       // Every message already waiting is delivered before this runs: one commit for all of them.
       if (!scheduled) {
         scheduled = true;

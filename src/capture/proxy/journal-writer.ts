@@ -58,6 +58,13 @@ export class JournalWriter {
   private statsId = 0;
   private readonly statsWaiting = new Map<number, (s: JournalSnapshot) => void>();
   private closed: (() => void) | null = null;
+  /** Posted together at the end of this turn of the event loop (one message, one wake-up of the thread). */
+  private outgoing: JournalEntry[] = [];
+  private readonly post = (): void => {
+    const entries = this.outgoing;
+    this.outgoing = [];
+    if (entries.length > 0 && this.alive) this.send({ type: "journal", entries });
+  };
 
   constructor(private readonly opts: JournalWriterOptions) {
     this.thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
@@ -84,6 +91,7 @@ export class JournalWriter {
   /** Asks the writer's thread for a fresh snapshot (what it wrote so far is committed first). */
   refresh(): Promise<JournalSnapshot> {
     if (!this.alive) return Promise.resolve(this.fallbackSnapshot());
+    this.post();
     const id = ++this.statsId;
     return new Promise((resolve) => {
       this.statsWaiting.set(id, resolve);
@@ -92,6 +100,7 @@ export class JournalWriter {
   }
 
   addCounters(deltas: Record<string, number>): void {
+    this.post();
     if (this.alive) this.send({ type: "counters", deltas });
     else this.opts.fallback.addCounters(deltas);
   }
@@ -107,8 +116,8 @@ export class JournalWriter {
       const p: Pending = { seq, meta, body, requestBytes: request.length, resolve };
       if (!this.alive) return this.writeHere(p);
       this.pending.push(p);
-      const entry: JournalEntry = { seq, meta, body, requestBytes: request.length };
-      this.send({ type: "journal", entry });
+      if (this.outgoing.length === 0) setImmediate(this.post);
+      this.outgoing.push({ seq, meta, body, requestBytes: request.length });
     });
   }
 
@@ -122,6 +131,7 @@ export class JournalWriter {
     if (this.closing) return;
     this.closing = true;
     if (!this.alive) return;
+    this.post();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       this.closed = () => {
