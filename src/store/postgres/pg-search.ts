@@ -34,6 +34,8 @@ const expandedHits = (limit: number) => Math.min(Math.max(limit * 2, 20), 200);
 const NEWEST_INDEX_BUDGET = BM25_MATCH_BUDGET;
 /** Memories of the scope a "newest" lookup of common words examines at most, newest first. */
 export const NEWEST_WINDOW = 5000;
+/** The statement taking older memories with all of a set's words reads at most this many. */
+const OLDER_MATCHES_CAP = 4 * NEWEST_INDEX_BUDGET;
 
 interface PgSearchRow {
   pk: string;
@@ -64,6 +66,19 @@ export function matchBound(set: CandidateTermSet, termDocs: ReadonlyMap<string, 
   if (set.mode === "any") return docs.reduce((a, b) => a + b, 0);
   if (set.mode === "all") return Math.min(...docs);
   return docs.reduce((sum, _d, skip) => sum + Math.min(...docs.filter((_x, i) => i !== skip)), 0);
+}
+
+/** Memories with all of a set's terms if the terms were independent: what the planner estimates. */
+export function independentMatches(
+  set: CandidateTermSet,
+  termDocs: ReadonlyMap<string, number>,
+  corpusDocs: number,
+): number {
+  if (corpusDocs <= 0) return 0;
+  return set.terms.reduce(
+    (n, t) => n * Math.min(1, (termDocs.get(t) ?? corpusDocs) / corpusDocs),
+    corpusDocs,
+  );
 }
 
 /**
@@ -232,7 +247,12 @@ export class PgSearch {
       const sparse = windowed.filter(({ part, set }) => {
         const h = perPart.get(part) ?? 0;
         return (
-          set.mode === "all" && h < pool && ((h + 1) / NEWEST_WINDOW) * corpusDocs <= NEWEST_INDEX_BUDGET
+          set.mode === "all" &&
+          h < pool &&
+          ((h + 1) / NEWEST_WINDOW) * corpusDocs <= NEWEST_INDEX_BUDGET &&
+          // The planner, too, must expect few (it multiplies the words' shares): expecting many under
+          // the statement's LIMIT, it would walk the table in date order hoping to meet them early.
+          independentMatches(set, termDocs, corpusDocs) <= OLDER_MATCHES_CAP
         );
       });
       if (sparse.length > 0) found.push(...(await this.olderMatches(sparse, filters, edge, pool, perPart)));
@@ -260,7 +280,7 @@ export class PgSearch {
     const p = new Params();
     const where = filtersToPg(filters, p);
     const before = `(m.created_at, m.pk) < (${p.add(edge.created_at)}, ${p.add(edge.pk)}::bigint)`;
-    const cap = p.add(4 * NEWEST_INDEX_BUDGET);
+    const cap = p.add(OLDER_MATCHES_CAP);
     const parts = sparse.map(({ part, set }) => {
       const q = tsqueryOf(set, p);
       return `(SELECT * FROM (SELECT ${SEARCH_COLUMNS} FROM memories AS m WHERE m.tsv @@ ${q} AND ${where} AND ${before}
