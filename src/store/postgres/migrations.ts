@@ -56,7 +56,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     sql: `
       ALTER TABLE memories ADD COLUMN tokens integer NOT NULL DEFAULT 0;
       -- Rows of v1 had no token count: whitespace-separated words, close to the tokens new rows count.
-      UPDATE memories SET tokens = coalesce(array_length(regexp_split_to_array(btrim(memory), 's+'), 1), 0);
+      UPDATE memories SET tokens = coalesce(array_length(regexp_split_to_array(btrim(memory), '\\s+'), 1), 0);
       ALTER TABLE memories ADD COLUMN tsv tsvector
         GENERATED ALWAYS AS (to_tsvector('english', left(memory, ${INDEXED_CHARS}))) STORED;
       CREATE INDEX memories_tsv ON memories USING gin (tsv);

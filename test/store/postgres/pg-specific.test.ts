@@ -72,6 +72,11 @@ describePostgres("PgMemoryStore: PostgreSQL specifics", () => {
         added.memory.id,
       );
       expect(await store.history(added.memory.id)).toHaveLength(1);
+      // The v1 row's length for BM25: its five whitespace-separated words.
+      const { rows: counted } = await adminQuery(`SELECT tokens FROM ${db.schema}.memories WHERE id = $1`, [
+        id,
+      ]);
+      expect(counted).toEqual([{ tokens: 5 }]);
     });
 
     it("refuses a schema written by a newer release, naming both versions", async () => {
