@@ -349,3 +349,45 @@ describe("a stale recall.sock (a proxy killed with SIGKILL)", () => {
     expect(served?.stdout).toBe(fallback?.stdout);
   });
 });
+
+describe("hook <EventName> answered by a running `watch` (capture from transcripts, no proxy)", () => {
+  const dir = tempDataDir("mmm-hookwatch-");
+  const sock = join(dir, SOCKET_NAME);
+  const projects = join(dir, "projects");
+
+  beforeAll(async () => {
+    await seed(dir);
+    mkdirSync(projects, { recursive: true });
+  });
+
+  it("serves on <data dir>/recall.sock while it runs, and removes it when it stops", async () => {
+    const child = spawn(process.execPath, [cliPath, "watch", projects], {
+      env: { PATH: process.env.PATH ?? "", HOME: dir, MEMORY_DATA_DIR: dir, LOG_LEVEL: "warn" },
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await until(
+        () => stderr.includes("watching "),
+        () => `watch to start:\n${stderr}`,
+      );
+      expect(lstatSync(sock).isSocket()).toBe(true);
+      const [served] = await runSession(dir, "sess-watch");
+      // With --debug a hook that was not served says so on stderr: this one was.
+      expect(served).toMatchObject({ code: 0, stderr: "" });
+      expect(served?.stdout).toContain("NODE_EXTRA_CA_CERTS");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(existsSync(sock)).toBe(false);
+    const [after] = await runSession(dir, "sess-watch");
+    expect(after?.stderr).toContain(NOT_SERVED);
+    expect(after?.stdout).toContain("NODE_EXTRA_CA_CERTS");
+  });
+});

@@ -11,6 +11,7 @@ import { TranscriptState, transcriptStatePath } from "../../capture/transcripts/
 import { DEFAULT_SCAN_MS, TranscriptWatcher } from "../../capture/transcripts/transcript-watcher.js";
 import { InvalidInputError } from "../../core/errors.js";
 import type { CliContext, RegisterCommand } from "../context.js";
+import { startHookThread } from "../hook/hook-thread.js";
 import { positiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import { json } from "../render.js";
@@ -160,7 +161,15 @@ export const registerWatchCommand: RegisterCommand = (program, ctx) => {
         process.on("SIGINT", stop);
         process.on("SIGTERM", stop);
       });
+      // As with `start`: Claude Code's hooks answered on <data dir>/recall.sock by a thread of this
+      // process (people who capture with `watch` instead of the proxy get the same fast hooks).
+      const hooks = startHookThread({
+        entry: new URL("../hook/hook-worker.js", import.meta.url),
+        workerData: { dataDir: config.dataDir, version: program.version() ?? "", logLevel: config.logLevel },
+        logger: ctx.logger(),
+      });
       try {
+        await hooks;
         await watcher.start();
         const s = watcher.summary;
         ctx.err(
@@ -170,6 +179,8 @@ export const registerWatchCommand: RegisterCommand = (program, ctx) => {
         await watcher.stop();
         ctx.err(`stopped: ${watcher.summary.episodes.stored} episodes stored in this run`);
       } finally {
+        // The socket goes with the watcher: from then on hooks answer in-process.
+        await (await hooks).stop();
         state.close();
       }
     });
