@@ -24,6 +24,21 @@ export function diskReservePath(dataDir: string): string {
   return join(dataDir, DISK_RESERVE_FILE);
 }
 
+/**
+ * True when the reserve is not in place (given up, or never written for want of room) and the
+ * file system has less than three times its size free: the space left is for captured turns
+ * (the journal and the outbox), so writes of other kinds (the memory store's) should wait.
+ */
+export function diskIsTight(dataDir: string, bytes: number): boolean {
+  if (bytes <= 0 || existsSync(diskReservePath(dataDir))) return false;
+  try {
+    const fs = statfsSync(dataDir);
+    return fs.bavail * fs.bsize < bytes * 3;
+  } catch {
+    return false;
+  }
+}
+
 export type ReserveState = "present" | "created" | "no-room" | "off";
 
 /**

@@ -1,6 +1,7 @@
 import type { Worker } from "node:worker_threads";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
+import { diskIsTight } from "../../files/disk-reserve.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { Count, CounterName } from "../capture-stats.js";
 import type { RawExchange } from "../proxy/forward.js";
@@ -85,6 +86,12 @@ export function captureParts(opts: CapturePartsOptions): { pipeline: CapturePipe
     reflectionEvery: config.reflection.every,
     onMemoriesStored: opts.onMemoriesStored,
     backoff: opts.backoff,
+    // The embedded store writes to the disk the journal needs: while that disk is full, the
+    // room the reserve gave back is kept for captured turns, and episodes wait in the outbox.
+    holdWhile:
+      store.backend === "sqlite" && config.proxy.diskReserveBytes > 0
+        ? () => diskIsTight(config.dataDir, config.proxy.diskReserveBytes)
+        : undefined,
   });
   const pipeline = new CapturePipeline({
     outbox,

@@ -46,6 +46,13 @@ export interface OutboxWorkerOptions {
   reflectionEvery: number;
   onMemoriesStored?: ((count: number) => void) | undefined;
   backoff?: BackoffPolicy | undefined;
+  /**
+   * Deliveries wait while this is true (checked before each batch, again after the backoff's
+   * base delay): the disk the store shares with the journal is full, and what room is left
+   * keeps captured turns (the episodes wait in the outbox, durable, and are stored once there
+   * is room).
+   */
+  holdWhile?: (() => boolean) | undefined;
   /** The clock of the "episode stored" lines' per-second limit (tests). */
   clock?: (() => number) | undefined;
 }
@@ -72,6 +79,7 @@ export class OutboxWorker {
   private readonly backoff: BackoffPolicy;
   private deliveredSinceScrub = false;
   private logWindow = { since: 0, lines: 0, unlogged: 0 };
+  private holding = false;
 
   /**
    * Whether rows go to the store in batches. Not with Mem0: its `addMany` is one add after
@@ -148,6 +156,17 @@ export class OutboxWorker {
       do {
         this.again = false;
         while (!this.stopped && Date.now() >= this.pausedUntil) {
+          if (this.opts.holdWhile?.()) {
+            this.pausedUntil = Date.now() + this.backoff.baseMs;
+            if (!this.holding) {
+              this.holding = true;
+              this.opts.logger.warn(
+                "the disk is full: captured episodes wait in the outbox and are stored once there is room",
+              );
+            }
+            break;
+          }
+          this.holding = false;
           const rows = this.opts.outbox.due(Date.now(), this.batched ? DELIVERY_BATCH : 16);
           if (rows.length === 0) break;
           await this.deliver(rows);

@@ -139,6 +139,47 @@ describe("outbox and worker", () => {
     outbox.close();
   });
 
+  it("holds deliveries while holdWhile says the disk is full, then stores every turn once", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    let full = true;
+    let checks = 0;
+    let adds = 0;
+    const counting: MemoryStore = Object.assign(Object.create(store) as MemoryStore, {
+      addMany: (inputs: AddInput[]) => {
+        adds++;
+        return store.addMany(inputs);
+      },
+      add: (input: AddInput) => {
+        adds++;
+        return store.add(input);
+      },
+    });
+    const worker = new OutboxWorker({
+      outbox,
+      store: counting,
+      logger: silentLogger,
+      count: counterSet().count,
+      reflectionEvery: 5,
+      backoff: FAST,
+      holdWhile: () => {
+        checks++;
+        return full;
+      },
+    });
+    outbox.enqueue(turn(1));
+    outbox.enqueue(turn(2));
+    worker.notify();
+    // Checked again and again (after the backoff's base delay), and nothing reaches the store.
+    await until(() => checks >= 3, "the hold checked again");
+    expect(adds).toBe(0);
+    expect(outbox.counts()).toEqual({ pending: 2, done: 0, failed: 0 });
+    full = false;
+    await until(() => outbox.counts().done === 2, "both turns stored once there is room");
+    expect(await memories()).toHaveLength(2);
+    worker.stop();
+    outbox.close();
+  });
+
   it("replays pending turns after a restart", async () => {
     const first = Outbox.open(join(dir, "outbox.db"));
     for (let i = 0; i < 3; i++) first.enqueue(turn(i));
