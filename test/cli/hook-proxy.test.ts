@@ -14,7 +14,7 @@ import {
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
 import { type StartedProxy, spawnStart } from "../capture/support/cli-process.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
-import { cliPath, type RunResult, repoRoot, tempDataDir } from "../support/cli.js";
+import { cliPath, type RunResult, repoRoot, runCli, tempDataDir } from "../support/cli.js";
 import { until } from "../support/until.js";
 
 /**
@@ -28,23 +28,10 @@ const { version } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf
 const NOT_SERVED = "not answered by a running proxy";
 
 function hook(event: string, input: Record<string, unknown>, dataDir: string, args: string[] = []) {
-  return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, "hook", event, "--debug", ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: dataDir, MEMORY_DATA_DIR: dataDir },
-      cwd: dataDir,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(JSON.stringify(input));
+  return runCli(["hook", event, "--debug", ...args], {
+    env: { MEMORY_DATA_DIR: dataDir },
+    cwd: dataDir,
+    input: JSON.stringify(input),
   });
 }
 
