@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type JournalMeta, Outbox } from "../../src/capture/pipeline/outbox.js";
+import { Outbox } from "../../src/capture/pipeline/outbox.js";
+import { sampleJournalMeta } from "../capture/support/journal-meta.js";
 import { runCli, tempDataDir } from "../support/cli.js";
 
 /**
@@ -10,20 +11,7 @@ import { runCli, tempDataDir } from "../support/cli.js";
  * journal is written as the forwarding thread writes it, with no proxy
  * running to read it (as after a stop with a backlog, or a kill -9).
  */
-const meta: JournalMeta = {
-  method: "POST",
-  path: "/v1/messages",
-  host: "api.anthropic.com",
-  requestHeaders: { "content-type": "application/json" },
-  status: 200,
-  responseHeaders: { "content-type": "application/json" },
-  responseComplete: true,
-  requestTruncated: false,
-  responseTruncated: false,
-  startedAt: new Date().toISOString(),
-  endedAt: new Date().toISOString(),
-  failure: null,
-};
+const meta = sampleJournalMeta();
 
 describe("status: capture lag", () => {
   const dir = tempDataDir("mmm-lag-");

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { counterSet } from "../../../src/capture/capture-stats.js";
+import { type Count, counterSet } from "../../../src/capture/capture-stats.js";
 import { CapturePipeline } from "../../../src/capture/pipeline/capture-pipeline.js";
 import { EpisodeTracker } from "../../../src/capture/pipeline/episode-tracker.js";
 import { journalMeta } from "../../../src/capture/pipeline/exchange-journal.js";
@@ -80,6 +80,20 @@ async function memories(): Promise<string[]> {
 }
 
 const FAST = { baseMs: 2, maxMs: 10 };
+
+/** An outbox worker on the test's store and the capture pipeline in front of it, as the proxy builds them. */
+function pipelineOn(outbox: Outbox, count: Count): { worker: OutboxWorker; pipeline: CapturePipeline } {
+  const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 5 });
+  const pipeline = new CapturePipeline({
+    outbox,
+    tracker: new EpisodeTracker(outbox),
+    worker,
+    logger: silentLogger,
+    count,
+    extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
+  });
+  return { worker, pipeline };
+}
 
 describe("outbox and worker", () => {
   it("creates a private WAL database and queues each turn key once", () => {
@@ -350,15 +364,7 @@ describe("capture pipeline", () => {
       return realEnqueue(t);
     };
     const { counters, count } = counterSet();
-    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 5 });
-    const pipeline = new CapturePipeline({
-      outbox,
-      tracker: new EpisodeTracker(outbox),
-      worker,
-      logger: silentLogger,
-      count,
-      extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
-    });
+    const { worker, pipeline } = pipelineOn(outbox, count);
     pipeline.submit(exchange("first while full"));
     pipeline.submit(exchange("second while full"));
     await pipeline.settle(10_000);
@@ -396,15 +402,7 @@ describe("capture pipeline", () => {
       return realEnqueue(t);
     };
     const { counters, count } = counterSet();
-    const worker = new OutboxWorker({ outbox, store, logger: silentLogger, count, reflectionEvery: 5 });
-    const pipeline = new CapturePipeline({
-      outbox,
-      tracker: new EpisodeTracker(outbox),
-      worker,
-      logger: silentLogger,
-      count,
-      extract: { defaultUserId: "u1", defaultAgentId: "claude-code" },
-    });
+    const { worker, pipeline } = pipelineOn(outbox, count);
     expect(await pipeline.replayJournal()).toBe(6);
     // The batch's transaction failed as a whole; row by row, the first two and the noise are
     // recorded, the refused one and the two after it (order is kept) are held and stay journaled.

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type JournalMeta, Outbox } from "../../../src/capture/pipeline/outbox.js";
 import { JournalWriter } from "../../../src/capture/proxy/journal-writer.js";
 import { silentLogger } from "../../../src/core/logger.js";
+import { sampleJournalMeta as meta } from "../support/journal-meta.js";
 
 // The writer's thread runs compiled code: the built entry (the vitest global setup rebuilds dist).
 const entry = pathToFileURL(join(import.meta.dirname, "..", "..", "..", "dist", "cli", "journal-thread.js"));
@@ -16,23 +17,6 @@ let outbox: Outbox;
 let writer: JournalWriter;
 let durableBatches = 0;
 let unwritten = 0;
-
-function meta(n: number): JournalMeta {
-  return {
-    method: "POST",
-    path: "/v1/messages",
-    host: "api.anthropic.com",
-    requestHeaders: { "content-type": "application/json" },
-    status: 200,
-    responseHeaders: { "content-type": "application/json" },
-    responseComplete: true,
-    requestTruncated: false,
-    responseTruncated: false,
-    startedAt: new Date(n).toISOString(),
-    endedAt: new Date(n + 1).toISOString(),
-    failure: null,
-  };
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "mmm-journal-writer-"));
