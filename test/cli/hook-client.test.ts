@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseHookArgs } from "../../src/cli/hook/hook-args.js";
 import {
+  ACK_LINE,
   ask,
   CONFIG_ENV,
   configEnv,
@@ -125,6 +126,50 @@ describe("hook client: a proxy that misbehaves gets no say", () => {
       debug: false,
     });
     expect(JSON.parse(seen)).toEqual(request);
+  });
+
+  it("confirms an accepted reply with ACK_LINE (the proxy then records it), and nothing else", async () => {
+    /** What the client sent after the reply line, once it closed its side. */
+    const afterReply = async (reply: string) => {
+      const dir = tempDataDir("mmm-ackproxy-");
+      const path = join(dir, SOCKET_NAME);
+      let rest: Promise<string> = Promise.reject(new Error("no connection"));
+      rest.catch(() => {});
+      const server = createServer({ allowHalfOpen: true }, (socket) => {
+        rest = new Promise((resolve) => {
+          let got = "";
+          socket.setEncoding("utf8").on("data", (d: string) => {
+            const replied = got.includes("\n");
+            got += d;
+            if (!replied && got.includes("\n")) socket.end(`${reply}\n`);
+          });
+          socket.on("end", () => resolve(got.slice(got.indexOf("\n") + 1)));
+          socket.on("error", () => resolve("(error)"));
+        });
+      });
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(path, r));
+      let printed = 0;
+      const answer = await ask(path, request, 1000, () => {
+        printed += 1;
+      });
+      return { answer, printed, rest: await rest };
+    };
+    expect(await afterReply('{"ok":true,"text":""}')).toEqual({
+      answer: { ok: true, text: "", reason: undefined, debug: false },
+      printed: 1,
+      rest: ACK_LINE,
+    });
+    expect(await afterReply('{"ok":false,"error":"declined"}')).toEqual({
+      answer: { ok: false, error: "declined" },
+      printed: 0,
+      rest: "",
+    });
+    expect(await afterReply('{"ok":true}')).toEqual({
+      answer: { ok: false, error: "malformed reply" },
+      printed: 0,
+      rest: "",
+    });
   });
 
   it("treats a malformed reply, a close without reply and a silent proxy as no answer", async () => {

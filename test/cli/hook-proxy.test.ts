@@ -260,6 +260,26 @@ describe("hook <EventName> answered by the running proxy", () => {
     expect(served?.stdout).toContain("additionalContext");
   });
 
+  it("records the notes as shown only once the client confirms the reply", async () => {
+    const session = "sess-unconfirmed";
+    const ask = prompt("the staging deploy fails with a certificate error again", session);
+    const line = `${JSON.stringify(request(dir, ask))}\n`;
+    // A client that read the reply and went away without confirming (its deadline had passed):
+    // nothing recorded, so the same notes are added by the next answer.
+    const dropped = await rawAsk(sock, line);
+    expect(String(dropped.text)).toContain("NODE_EXTRA_CA_CERTS");
+    const states = join(dir, "hook-sessions");
+    const file = join(states, `${createHash("sha256").update(session).digest("hex").slice(0, 32)}.json`);
+    expect(existsSync(file)).toBe(false);
+    // The hook command confirms: recorded, so asking again adds nothing.
+    const first = await hook("UserPromptSubmit", ask, dir);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toContain("NODE_EXTRA_CA_CERTS");
+    expect(JSON.parse(readFileSync(file, "utf8")).shown).toHaveLength(1);
+    const again = await hook("UserPromptSubmit", ask, dir);
+    expect(again).toMatchObject({ code: 0, stderr: "", stdout: "" });
+  });
+
   it("searches on its own thread: the proxy forwards while a hook is stuck mid-answer", async () => {
     // The session's state file is a FIFO: the hook thread blocks reading it (a synchronous read)
     // until this test writes to it. Opening it for writing returns once the thread opened it.

@@ -12,7 +12,8 @@
  * and the environment variables the configuration reads, so that the proxy
  * derives exactly the configuration this process would (its own may differ).
  * Secret values are sent as asterisks of the same length: validity and
- * presence are all the hook's configuration needs of them.
+ * presence are all the hook's configuration needs of them. An accepted
+ * reply is confirmed with ACK_LINE before it is printed.
  */
 import { connect } from "node:net";
 import { homedir } from "node:os";
@@ -29,7 +30,15 @@ export const CLIENT_DEADLINE_MS = 1000;
  */
 export const MAX_SOCKET_PATH_BYTES = 103;
 /** Bumped when the request or reply changes shape. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/**
+ * What the client sends back once it accepted an `ok` reply (it prints it
+ * next): only then does the proxy record the notes as shown in the
+ * session's state. A reply the client gave up on (its deadline passed) is
+ * never confirmed, so the in-process answer that follows sees the same
+ * state and adds the same notes.
+ */
+export const ACK_LINE = "ack\n";
 
 /**
  * The environment variables the configuration reads (core/config.ts ENV_VARS
@@ -155,11 +164,17 @@ export function parseReply(line: string): HookReply | null {
   return null;
 }
 
-/** Sends `request` to the socket; the reply, or a sentence saying why there is none. */
+/**
+ * Sends `request` to the socket; the reply, or a sentence saying why there
+ * is none. `onAccepted` runs on an accepted `ok` reply before the receipt
+ * (ACK_LINE) is sent, so that what it prints is out before the proxy
+ * records it as shown.
+ */
 export function ask(
   path: string,
   request: HookRequest,
   deadlineMs = CLIENT_DEADLINE_MS,
+  onAccepted: (reply: HookReply & { ok: true }) => void = () => {},
 ): Promise<HookReply | { ok: false; error: string }> {
   return new Promise((done) => {
     let received = "";
@@ -169,8 +184,21 @@ export function ask(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
-      done(reply);
+      if (!reply.ok) {
+        socket.destroy();
+        done(reply);
+        return;
+      }
+      onAccepted(reply);
+      // Resolved once the receipt is flushed (or the socket is gone): the process may exit next.
+      let told = false;
+      const tell = () => {
+        if (told) return;
+        told = true;
+        done(reply);
+      };
+      socket.once("close", tell);
+      socket.end(ACK_LINE, tell);
     };
     const timer = setTimeout(
       () => finish({ ok: false, error: `no reply within ${deadlineMs} ms` }),
@@ -194,14 +222,15 @@ export function ask(
 
 /**
  * Asks the running proxy to answer the hook. Resolves to the reply when it
- * answered (`text` may be "": nothing to print), else to the reason it did
- * not, for the caller to answer in-process.
+ * answered (`text` may be "": nothing to print; `onAccepted` printed it),
+ * else to the reason it did not, for the caller to answer in-process.
  */
 export async function askRunningProxy(
   args: HookArgs,
   stdin: string,
   version: string,
   deadlineMs = CLIENT_DEADLINE_MS,
+  onAccepted: (reply: HookReply & { ok: true }) => void = () => {},
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): Promise<HookReply> {
@@ -219,5 +248,6 @@ export async function askRunningProxy(
       env: configEnv(env),
     },
     deadlineMs,
+    onAccepted,
   );
 }

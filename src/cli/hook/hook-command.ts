@@ -37,9 +37,11 @@ export async function runHookCommand(
   let why: string;
   try {
     const text = await within(stdin, CLIENT_DEADLINE_MS, "reading stdin");
-    const reply = await askRunningProxy(args, text, version, Math.max(1, deadline - Date.now()));
+    // Printed before the proxy is told it was received (then, and only then, it records it as shown).
+    const reply = await askRunningProxy(args, text, version, Math.max(1, deadline - Date.now()), (r) => {
+      if (r.text !== "") write(r.text);
+    });
     if (reply.ok) {
-      if (reply.text !== "") write(reply.text);
       if ((debug || reply.debug) && reply.reason)
         process.stderr.write(`hook ${args.event}: ${reply.reason}\n`);
       return 0;

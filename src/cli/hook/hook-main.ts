@@ -77,8 +77,10 @@ export async function hookMain(
       store = await openHookStore(config);
       return runHook(event, input, { config, store });
     })();
-    const text = await Promise.race([work, deadline]);
-    if (text !== "") write(text);
+    // Past the deadline the answer is dropped unrecorded: its notes stay unshown for the next prompt.
+    const answer = await Promise.race([work, deadline]);
+    if (answer.text !== "") write(answer.text);
+    answer.commit();
     return 0;
   } catch (e) {
     return fail(e);

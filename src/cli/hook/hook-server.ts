@@ -32,6 +32,7 @@ import { databasePath } from "../../store/open-store.js";
 import { SqliteMemoryStore } from "../../store/sqlite/sqlite-store.js";
 import { loadConfig } from "../load-config.js";
 import {
+  ACK_LINE,
   type HookReply,
   type HookRequest,
   MAX_SOCKET_PATH_BYTES,
@@ -85,8 +86,20 @@ export class HookAnswerer {
     readonly version: string,
   ) {}
 
-  /** The reply to one request line; `receivedAt` (Date.now()) starts HOOK_TIMEOUT_MS. */
-  async answer(line: string, receivedAt = Date.now()): Promise<HookReply> {
+  /**
+   * The reply to one request line; `receivedAt` (Date.now()) starts
+   * HOOK_TIMEOUT_MS. With `commit`: what to record in the session's state
+   * once the client confirms it received the reply (the hook then prints it).
+   */
+  async answer(line: string, receivedAt = Date.now()): Promise<{ reply: HookReply; commit?: () => void }> {
+    const r = await this.reply(line, receivedAt);
+    return "reply" in r ? r : { reply: r };
+  }
+
+  private async reply(
+    line: string,
+    receivedAt: number,
+  ): Promise<HookReply | { reply: HookReply; commit: () => void }> {
     const req = parseRequest(line);
     if (typeof req === "string") return { ok: false, error: `bad request: ${req}` };
     if (req.version !== this.version) {
@@ -123,7 +136,7 @@ export class HookAnswerer {
       const store = new AuditedMemoryStore(this.store(databasePath(config)), this.auditLog(config), {
         entry: "hook",
       });
-      const text = await runHook(req.event, input, { config, store });
+      const answer = await runHook(req.event, input, { config, store });
       if (Date.now() - receivedAt > config.recall.hookTimeoutMs) {
         return {
           ok: true,
@@ -132,7 +145,7 @@ export class HookAnswerer {
           debug,
         };
       }
-      return { ok: true, text, debug };
+      return { reply: { ok: true, text: answer.text, debug }, commit: answer.commit };
     } catch (e) {
       this.dropStore();
       return { ok: false, error: `the proxy's store: ${message(e)}` };
@@ -264,25 +277,51 @@ export async function serveHooks(opts: {
     socket.on("error", () => {});
     let buffered = "";
     let taken = false;
+    /** Recorded when the client confirms the reply (ACK_LINE); dropped if it goes away first. */
+    let pending: (() => void) | null = null;
+    let acked = false;
     const reply = (r: HookReply) => {
       if (!socket.destroyed) socket.end(`${JSON.stringify(r)}\n`);
     };
+    const confirm = () => {
+      const commit = pending;
+      pending = null;
+      try {
+        commit?.();
+      } catch (e) {
+        // Only repeats are at stake (a note may be added to the session again).
+        logger.debug("hook session state not recorded", { error: message(e) });
+      }
+    };
     const take = (line: string) => {
       taken = true;
+      buffered = "";
       waiting.delete(socket);
       const at = Date.now();
       const answered = queue.then(() => answerer.answer(line, at));
       queue = answered.catch(() => {});
       answered.then(
-        (r) => {
+        ({ reply: r, commit }) => {
           logger.debug("hook answered", { ok: r.ok, ms: Date.now() - at });
+          if (commit && !socket.destroyed) pending = commit;
           reply(r);
         },
         (e: unknown) => reply({ ok: false, error: `the proxy failed: ${message(e)}` }),
       );
     };
+    socket.on("close", () => {
+      pending = null;
+    });
     socket.on("data", (d: string) => {
-      if (taken) return;
+      if (taken) {
+        // After the request, the only line a client sends is its receipt of the reply.
+        buffered = (buffered + d).slice(-ACK_LINE.length - 1);
+        if (!acked && buffered.includes(ACK_LINE)) {
+          acked = true;
+          confirm();
+        }
+        return;
+      }
       buffered += d;
       const end = buffered.indexOf("\n");
       if (end >= 0) take(buffered.slice(0, end));

@@ -111,41 +111,62 @@ async function briefing(deps: HookDeps, input: HookInput): Promise<NotesSection[
   ];
 }
 
+/** What one hook event prints, and the session-state change that printing it makes true. */
+export interface HookAnswer {
+  /** The JSON for Claude Code ("" for nothing). */
+  text: string;
+  /**
+   * Records in the session's state what `text` added (and the prompt). Call
+   * it once `text` was printed, and only then: an answer that was dropped (a
+   * deadline passed, the client went away) must not mark its notes as
+   * shown, or they would never reach the session.
+   */
+  commit(): void;
+}
+
 /**
- * Runs one hook event to the text it prints ("" for nothing). Throws on a
- * store failure; the caller turns every failure into silence.
+ * Runs one hook event to what it prints and, separately, the state change
+ * to record once it is printed. Throws on a store failure; the caller turns
+ * every failure into silence.
  */
-export async function runHook(event: HookEvent, input: HookInput, deps: HookDeps): Promise<string> {
+export async function runHook(event: HookEvent, input: HookInput, deps: HookDeps): Promise<HookAnswer> {
   const { dataDir, recall } = deps.config;
   const sid = input.session_id;
-  let state: SessionState = sid ? readSessionState(dataDir, sid) : { shown: [], prompts: [] };
+  const before: SessionState = sid ? readSessionState(dataDir, sid) : { shown: [], prompts: [] };
+  // After /clear or compaction the earlier notes are gone from the context: they may be added again.
+  const reset = event === "SessionStart" && (input.source === "clear" || input.source === "compact");
+  const shown = new Set(reset ? [] : before.shown);
   let sections: NotesSection[];
+  let prompt: string | null = null;
   if (event === "SessionStart") {
-    // After /clear or compaction the earlier notes are gone from the context: they may be added again.
-    if (input.source === "clear" || input.source === "compact") state = { ...state, shown: [] };
-    const shown = new Set(state.shown);
     sections = (await briefing(deps, input)).map((s) => ({
       ...s,
       memories: s.memories.filter((m) => !shown.has(fingerprint(m))),
     }));
   } else {
-    const prompt = input.prompt ?? "";
-    const query = promptQuery(prompt, state.prompts);
+    prompt = input.prompt ?? "";
+    const query = promptQuery(prompt, before.prompts);
     const results = await deps.store.search(query, {
       filters: { user_id: deps.config.defaultUserId },
       limit: 12,
       threshold: recall.minScore,
     });
-    const picked = pickForPrompt(results, {
-      sessionId: sid,
-      shown: new Set(state.shown),
-      minScore: recall.minScore,
-    });
-    sections = [{ memories: picked }];
-    state = { ...state, prompts: [...state.prompts, prompt] };
+    sections = [{ memories: pickForPrompt(results, { sessionId: sid, shown, minScore: recall.minScore }) }];
   }
   const notes = renderNotes(sections, recall.maxChars, input.cwd);
-  if (notes) state = { ...state, shown: [...state.shown, ...notes.shown.map(fingerprint)] };
-  if (sid) writeSessionState(dataDir, sid, state);
-  return notes ? hookOutput(event, notes.text) : "";
+  const added = notes ? notes.shown.map(fingerprint) : [];
+  let committed = false;
+  return {
+    text: notes ? hookOutput(event, notes.text) : "",
+    commit: () => {
+      if (committed || sid === null) return;
+      committed = true;
+      // Read again: another hook of this session may have recorded its own since.
+      const now = readSessionState(dataDir, sid);
+      writeSessionState(dataDir, sid, {
+        shown: [...(reset ? [] : now.shown), ...added],
+        prompts: prompt === null ? now.prompts : [...now.prompts, prompt],
+      });
+    },
+  };
 }
