@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECALL_CLOSE, RECALL_OPEN } from "../../src/core/recall/recall-notes.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
-import { cliPath, type RunResult, tempDataDir } from "../support/cli.js";
+import { type RunResult, runCli, tempDataDir } from "../support/cli.js";
 
 /**
  * `hook <EventName>` driven as Claude Code drives it: the event's JSON on
@@ -23,25 +22,11 @@ function hook(
   env: Record<string, string> = {},
   keepStdinOpen = false,
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, "hook", event], {
-      env: { PATH: process.env.PATH ?? "", HOME: dataDir, MEMORY_DATA_DIR: dataDir, ...env },
-      cwd: dataDir,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    const text = typeof input === "string" ? input : JSON.stringify(input);
-    if (keepStdinOpen) child.stdin.write(text);
-    else child.stdin.end(text);
+  return runCli(["hook", event], {
+    env: { HOME: dataDir, MEMORY_DATA_DIR: dataDir, ...env },
+    cwd: dataDir,
+    input: typeof input === "string" ? input : JSON.stringify(input),
+    keepStdinOpen,
   });
 }
 

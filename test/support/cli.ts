@@ -23,7 +23,13 @@ export function tempDataDir(prefix = "mmm-"): string {
  */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; input?: string; cwd?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    input?: string;
+    cwd?: string;
+    /** Write `input` but leave stdin open (a client that never finishes sending). */
+    keepStdinOpen?: boolean;
+  } = {},
 ): Promise<RunResult> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
@@ -46,7 +52,8 @@ export function runCli(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
+    if (options.keepStdinOpen) child.stdin.write(options.input ?? "");
+    else child.stdin.end(options.input ?? "");
   });
 }
 

@@ -1,49 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
+import { ROOT, startWorker as startRun } from "../concurrent-writers.js";
 import { useTempDir } from "../temp-dir.js";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
 // Built by `npm run build` (npm test) or by the vitest global setup when sources are newer.
 const BUILT_STORE = join(ROOT, "dist", "store", "sqlite", "sqlite-store.js");
 const WORKER = join(import.meta.dirname, "..", "fixtures", "concurrent-writer.mjs");
-
-interface WorkerRun {
-  child: ChildProcess;
-  ready: Promise<void>;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function startWorker(dbPath: string, tag: string, unique: number, shared: number): WorkerRun {
-  const child = spawn(
-    process.execPath,
-    [WORKER, pathToFileURL(BUILT_STORE).href, dbPath, tag, String(unique), String(shared)],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let stdout = "";
-  let stderr = "";
-  let signalReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    signalReady = resolve;
-  });
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith("ready\n")) signalReady();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.on("exit", (code) => {
-      signalReady();
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, ready, done };
-}
+const startWorker = (target: string, tag: string, unique: number, shared: number) =>
+  startRun(WORKER, BUILT_STORE, target, tag, unique, shared);
 
 describe("SqliteMemoryStore: two processes writing at once", () => {
   const dir = useTempDir();
