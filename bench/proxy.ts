@@ -1,5 +1,5 @@
 /**
- * `npm run bench:proxy [-- --json PATH] [--quick]`
+ * `npm run bench:proxy [-- --json PATH] [--quick] [--only injection]`
  *
  * The capture proxy against a direct connection and against mitmdump (with an
  * equivalent capture addon), all measured in the same run on this machine,
@@ -61,8 +61,15 @@ const TARGETS = {
   injectAddedP50Ms: 5,
 };
 
-const { values } = parseArgs({ options: { json: { type: "string" }, quick: { type: "boolean" } } });
+const { values } = parseArgs({
+  options: { json: { type: "string" }, quick: { type: "boolean" }, only: { type: "string" } },
+});
 const quick = values.quick === true;
+/** `--only injection`: just the injection phase (the upstream and its two proxies). */
+if (values.only !== undefined && values.only !== "injection") {
+  throw new Error(`--only: the one phase that runs alone is "injection", not ${JSON.stringify(values.only)}`);
+}
+const onlyInjection = values.only === "injection";
 const N = {
   warm: quick ? 100 : 300,
   cold: quick ? 40 : 100,
@@ -105,6 +112,13 @@ async function main(): Promise<void> {
     const upstreamUrl = `https://127.0.0.1:${upstream.port}`;
     // Forward-mode clients CONNECT to "localhost:PORT", the intercepted host, which both proxies send to the upstream.
     const upstreamByName = `https://localhost:${upstream.port}`;
+
+    if (onlyInjection) {
+      const injection = await injectionPhase(dir, upstreamUrl, id.caFile, children);
+      reportInjection(injection);
+      if (values.json) writeFileSync(values.json, `${JSON.stringify({ settings: N, injection }, null, 2)}\n`);
+      return;
+    }
 
     const dataDir = join(dir, "data");
     const ours = await spawnNode(join(here, "proxy", "proxy-child.js"), [
@@ -226,22 +240,7 @@ async function main(): Promise<void> {
     process.stderr.write("measuring capture throughput (a flood of unique exchanges)...\n");
     const capture = await captureThroughput(fresh, dir, freshUrl, useWrk);
 
-    // Proxy-side recall (MEMORY_INJECT=on): added latency on a store of N.injectMemories.
-    process.stderr.write(`measuring injection at ${fmt(N.injectMemories)} memories...\n`);
-    const seeded = await seedInjectionStores(dir, N.injectMemories);
-    const proxyOn = (dataDir: string, on: boolean) =>
-      spawnNode(join(here, "proxy", "proxy-child.js"), [
-        dataDir,
-        upstreamUrl,
-        id.caFile,
-        "localhost",
-        JSON.stringify(injectionEnv(on)),
-      ]);
-    const injectOff = await proxyOn(seeded.off, false);
-    children.push(injectOff);
-    const injectOn = await proxyOn(seeded.on, true);
-    children.push(injectOn);
-    const injection = await measureInjection(injectOff, injectOn, N.injectMemories, N.injectRequests);
+    const injection = await injectionPhase(dir, upstreamUrl, id.caFile, children);
 
     // Direct numbers for the forward rows: the same direct route (undici) measured with the load generator.
     const directUndici = useWrk
@@ -286,6 +285,30 @@ async function main(): Promise<void> {
     for (const c of children.reverse()) await c.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Proxy-side recall (MEMORY_INJECT=on): added latency on a store of N.injectMemories. */
+async function injectionPhase(
+  dir: string,
+  upstreamUrl: string,
+  caFile: string,
+  children: Child[],
+): Promise<InjectionResult> {
+  process.stderr.write(`measuring injection at ${fmt(N.injectMemories)} memories...\n`);
+  const seeded = await seedInjectionStores(dir, N.injectMemories);
+  const proxyOn = (dataDir: string, on: boolean) =>
+    spawnNode(join(here, "proxy", "proxy-child.js"), [
+      dataDir,
+      upstreamUrl,
+      caFile,
+      "localhost",
+      JSON.stringify(injectionEnv(on)),
+    ]);
+  const injectOff = await proxyOn(seeded.off, false);
+  children.push(injectOff);
+  const injectOn = await proxyOn(seeded.on, true);
+  children.push(injectOn);
+  return await measureInjection(injectOff, injectOn, N.injectMemories, N.injectRequests);
 }
 
 interface ChildStats {
