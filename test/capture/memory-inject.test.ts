@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { NOTES_HEADING_LINE, NOTES_OPEN, personTurns } from "../../src/core/recall/proxy-injection.js";
 import type { StubReply } from "../support/anthropic-stub.js";
@@ -265,6 +266,28 @@ describe("proxy-side recall when the search does not answer, and across restarts
     expect(sent.messages[2]?.content).toContain("scripts/deploy.sh");
     // This conversation's own earlier episode (captured from its first turn) is not recalled into it.
     expect(sent.messages[2]?.content).not.toContain(`User: ${QUESTION} →`);
+  });
+
+  it("has the turn's notes on disk in injections.db by the time the upstream gets the request", async () => {
+    h = await seeded();
+    const harness = h;
+    // What another connection reads from the ledger file at each forwarded request.
+    const seenByUpstream: string[][] = [];
+    harness.stub.replier = () => {
+      const db = new Database(join(harness.dir, "injections.db"), { readonly: true });
+      try {
+        seenByUpstream.push(db.prepare("SELECT notes FROM injections").pluck().all() as string[]);
+      } finally {
+        db.close();
+      }
+      return { content: [{ type: "text", text: "Use the deploy script." }] };
+    };
+    const first = await ask(harness, [{ role: "user", content: QUESTION }]);
+    expect(first.response.headers.get("x-memory-injected")).toBe("1");
+    const sent = JSON.parse(forwardedBody(harness, 0)) as { messages: { content: string }[] };
+    const notes = sent.messages[0]?.content.slice(0, sent.messages[0]?.content.indexOf(`\n\n${QUESTION}`));
+    expect(notes).toContain("scripts/deploy.sh");
+    expect(seenByUpstream).toEqual([[notes]]);
   });
 
   it("adds the same notes again after a restart (the ledger is in the data directory)", async () => {

@@ -10,6 +10,15 @@ import { openSqlite } from "../../store/sqlite/sqlite-database.js";
  * forwarded history stays byte-identical and prompt caching keeps working.
  * A turn searched with nothing relevant is recorded with empty notes, so it
  * never gains notes later. Rows not used for 30 days are dropped.
+ *
+ * Writes are not on the way to the upstream: `put` keeps the entry in memory
+ * (later requests of this process read it from there) and `commit` writes
+ * what is kept in one transaction. The proxy commits right after handing the
+ * request to the upstream, in the same synchronous step, so the row is on
+ * disk before the upstream's reply can reach the client. If the process dies
+ * in between, the client got no reply: nothing it sends later was built on
+ * those notes, and its retry is searched afresh. A commit that fails keeps
+ * the entries in memory and is tried again at the next commit.
  */
 
 export interface LedgerEntry {
@@ -41,16 +50,31 @@ export class InjectionLedger {
   private readonly getStmt: Database.Statement<[string], { notes: string; ids: string; used_at: number }>;
   private readonly putStmt: Database.Statement<[string, string, string, number, number]>;
   private readonly touchStmt: Database.Statement<[number, string]>;
+  private readonly writeAll: (puts: [string, Pending][], touches: [string, number][]) => void;
+  /** Entries recorded and not committed yet, by turn key. */
+  private readonly pending = new Map<string, Pending>();
+  /** `used_at` refreshes not committed yet. */
+  private readonly touches = new Map<string, number>();
+  private backstop: NodeJS.Immediate | null = null;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly onCommitError: (error: unknown) => void,
+  ) {
     this.getStmt = db.prepare("SELECT notes, ids, used_at FROM injections WHERE turn_key = ?");
     this.putStmt = db.prepare(
       "INSERT OR IGNORE INTO injections (turn_key, notes, ids, created_at, used_at) VALUES (?, ?, ?, ?, ?)",
     );
     this.touchStmt = db.prepare("UPDATE injections SET used_at = ? WHERE turn_key = ?");
+    this.writeAll = db.transaction((puts: [string, Pending][], touches: [string, number][]) => {
+      for (const [key, p] of puts)
+        this.putStmt.run(key, p.entry.notes, JSON.stringify(p.entry.ids), p.at, p.at);
+      for (const [key, at] of touches) this.touchStmt.run(at, key);
+    });
   }
 
-  static open(path: string): InjectionLedger {
+  /** `onCommitError`: a commit failed (its entries stay in memory and are written by a later commit). */
+  static open(path: string, onCommitError: (error: unknown) => void = () => {}): InjectionLedger {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = openSqlite(path);
     db.pragma("busy_timeout = 2000");
@@ -63,23 +87,71 @@ export class InjectionLedger {
       if (process.platform !== "win32" && existsSync(f)) chmodSync(f, 0o600);
     }
     db.prepare("DELETE FROM injections WHERE used_at < ?").run(Date.now() - KEEP_UNUSED_MS);
-    return new InjectionLedger(db);
+    return new InjectionLedger(db, onCommitError);
   }
 
   get(turnKey: string, now = Date.now()): LedgerEntry | null {
+    const kept = this.pending.get(turnKey);
+    if (kept) return kept.entry;
     const row = this.getStmt.get(turnKey);
     if (!row) return null;
-    if (now - row.used_at > TOUCH_EVERY_MS) this.touchStmt.run(now, turnKey);
+    if (now - row.used_at > TOUCH_EVERY_MS && !this.touches.has(turnKey)) {
+      this.touches.set(turnKey, now);
+      this.scheduleBackstop();
+    }
     return { notes: row.notes, ids: JSON.parse(row.ids) as string[] };
   }
 
-  /** Records a turn's notes once; a second record for the same turn keeps the first (it may already be cached). */
+  /**
+   * Records a turn's notes once (in memory until `commit`); a second record
+   * for the same turn keeps the first (it may already be cached), which is returned.
+   */
   put(turnKey: string, entry: LedgerEntry, now = Date.now()): LedgerEntry {
-    this.putStmt.run(turnKey, entry.notes, JSON.stringify(entry.ids), now, now);
-    return this.get(turnKey, now) ?? entry;
+    const first = this.get(turnKey, now);
+    if (first) return first;
+    this.pending.set(turnKey, { entry, at: now });
+    this.scheduleBackstop();
+    return entry;
+  }
+
+  /** Entries recorded and not yet on disk. */
+  uncommitted(): number {
+    return this.pending.size;
+  }
+
+  /** Writes what `put` kept (one transaction); false when that failed (the entries stay for the next commit). */
+  commit(): boolean {
+    if (this.pending.size === 0 && this.touches.size === 0) return true;
+    const puts = [...this.pending];
+    const touches = [...this.touches];
+    try {
+      this.writeAll(puts, touches);
+    } catch (e) {
+      this.onCommitError(e);
+      return false;
+    }
+    for (const [key, p] of puts) if (this.pending.get(key) === p) this.pending.delete(key);
+    for (const [key] of touches) this.touches.delete(key);
+    return true;
   }
 
   close(): void {
+    if (this.backstop) clearImmediate(this.backstop);
+    this.backstop = null;
+    this.commit();
     this.db.close();
   }
+
+  /** A put whose request never reached `commit` (it failed on the way) is written on the next turn of the event loop. */
+  private scheduleBackstop(): void {
+    this.backstop ??= setImmediate(() => {
+      this.backstop = null;
+      this.commit();
+    });
+  }
+}
+
+interface Pending {
+  entry: LedgerEntry;
+  at: number;
 }

@@ -17,7 +17,8 @@ import type { InjectionLedger, LedgerEntry } from "./injection-ledger.js";
  * Proxy-side recall (MEMORY_INJECT=on) for one /v1/messages request: reads
  * the body, adds again the notes every earlier person turn got, searches for
  * the newest person turn once (bounded by a timeout; a slow or failing search
- * means no notes for that turn) and records what it added in the ledger.
+ * means no notes for that turn) and records what it added in the ledger
+ * (written by `commit` once the request is on its way).
  * Anything it cannot read (compressed, too large, not JSON) is forwarded as
  * it came.
  */
@@ -45,6 +46,12 @@ export interface PreparedRequest {
   captured: Buffer;
   /** Header pairs for the client's response. */
   responseHeaders: string[];
+  /**
+   * Writes the ledger entries this request recorded. Called right after the
+   * request was handed to the upstream, in the same synchronous step, so that
+   * the write is off the way to the upstream and on disk before any reply.
+   */
+  commit(): void;
 }
 
 /** Why the newest turn got no search (for the response header and the debug log). */
@@ -62,6 +69,10 @@ function timeout(ms: number): { promise: Promise<"timeout">; cancel(): void } {
 
 export class RequestInjector {
   constructor(private readonly opts: InjectorOptions) {}
+
+  private readonly commit = (): void => {
+    this.opts.ledger.commit();
+  };
 
   /** Whether this request can be read whole for injection (else it is streamed through unchanged). */
   accepts(req: http.IncomingMessage): boolean {
@@ -83,7 +94,12 @@ export class RequestInjector {
       this.opts.logger?.warn("memory injection failed; forwarding unchanged", {
         error: e instanceof Error ? e.name : "error",
       });
-      return { forward: original, captured: original, responseHeaders: [INJECT_RESPONSE_HEADER, "0"] };
+      return {
+        forward: original,
+        captured: original,
+        responseHeaders: [INJECT_RESPONSE_HEADER, "0"],
+        commit: this.commit,
+      };
     }
   }
 
@@ -98,6 +114,7 @@ export class RequestInjector {
       forward: original,
       captured: original,
       responseHeaders: pairs,
+      commit: this.commit,
     });
     const request = parseRequestBody(original);
     if (!request) return unchanged([]);
@@ -140,6 +157,7 @@ export class RequestInjector {
       forward: Buffer.from(JSON.stringify(withNotes(request, notes)), "utf8"),
       captured: original,
       responseHeaders: pairs,
+      commit: this.commit,
     };
   }
 
@@ -157,6 +175,8 @@ export class RequestInjector {
       const searching = this.opts.store.search(query, {
         filters: { user_id: userId },
         limit: SEARCH_LIMIT,
+        // As the prompt hook: below it nothing is picked, so the store need not read those rows.
+        threshold: this.opts.minScore,
       });
       // A search that loses the race may still fail later: nobody is waiting for it then.
       searching.catch(() => {});

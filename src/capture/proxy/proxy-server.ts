@@ -177,7 +177,11 @@ function openInjection(
   const { config } = opts;
   const inject = config.proxy.inject;
   if (!inject) return null;
-  const ledger = InjectionLedger.open(injectionLedgerPath(config.dataDir));
+  const ledger = InjectionLedger.open(injectionLedgerPath(config.dataDir), (e) =>
+    opts.logger?.warn("injection ledger write failed; its entries are kept in memory and written later", {
+      error: e instanceof Error ? e.name : "error",
+    }),
+  );
   const injector = new RequestInjector({
     store: opts.store,
     ledger,

@@ -95,7 +95,11 @@ function toUpstream(
   const injector = deps.injector;
   if (injector && route.capture && req.method === "POST" && isMessagesPath(path) && injector.accepts(req)) {
     injector.prepare(req, caller.user).then(
-      (prepared) => forward(req, res, deps, path, captureHost, caller, route.capture, prepared),
+      (prepared) => {
+        forward(req, res, deps, path, captureHost, caller, route.capture, prepared);
+        // The ledger row is written now that the request is on its way, before any reply can come back.
+        prepared.commit();
+      },
       () => {
         // The client's body could not be read (it went away): nothing to forward.
         deps.count("rejected");
