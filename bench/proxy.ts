@@ -1,5 +1,10 @@
 /**
- * `npm run bench:proxy [-- --json PATH] [--quick] [--only injection]`
+ * `npm run bench:proxy [-- --json PATH] [--quick] [--only injection] [--phases LIST] [--only-throughput]`
+ *
+ * `--phases` runs only some phases (comma-separated; default all): `routes` (TTFB, SSE and
+ * throughput per route), `saturated` (SSE while capture is saturated), `rss` (a fresh proxy
+ * after 10,000 exchanges), `capture` (capture throughput, on that proxy), `injection`.
+ * `--only-throughput` keeps only the req/s rows of `routes` (no TTFB or SSE samples).
  *
  * The capture proxy against a direct connection and against mitmdump (with an
  * equivalent capture addon), all measured in the same run on this machine,
@@ -62,7 +67,13 @@ const TARGETS = {
 };
 
 const { values } = parseArgs({
-  options: { json: { type: "string" }, quick: { type: "boolean" }, only: { type: "string" } },
+  options: {
+    json: { type: "string" },
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    phases: { type: "string" },
+    "only-throughput": { type: "boolean" },
+  },
 });
 const quick = values.quick === true;
 /** `--only injection`: just the injection phase (the upstream and its two proxies). */
@@ -70,6 +81,14 @@ if (values.only !== undefined && values.only !== "injection") {
   throw new Error(`--only: the one phase that runs alone is "injection", not ${JSON.stringify(values.only)}`);
 }
 const onlyInjection = values.only === "injection";
+const PHASES = ["routes", "saturated", "rss", "capture", "injection"] as const;
+const phases = new Set<string>(values.phases ? values.phases.split(",").map((x) => x.trim()) : PHASES);
+for (const ph of phases) {
+  if (!(PHASES as readonly string[]).includes(ph))
+    throw new Error(`unknown phase ${ph} (${PHASES.join(", ")})`);
+}
+if (phases.has("capture")) phases.add("rss");
+const onlyThroughput = values["only-throughput"] === true;
 const N = {
   warm: quick ? 100 : 300,
   cold: quick ? 40 : 100,
@@ -160,12 +179,14 @@ async function main(): Promise<void> {
       process.stderr.write("wrk is not installed (apt-get install wrk): using the undici load generator\n");
 
     const results: Record<string, RouteResult> = {};
-    for (const [name, route] of Object.entries(routes)) {
+    for (const [name, route] of phases.has("routes") ? Object.entries(routes) : []) {
       process.stderr.write(`measuring ${name}...\n`);
       await ttfb(route, 50, false); // warm-up (also issues the leaf certificate)
-      const warm = await ttfb(route, N.warm, false);
-      const cold = await ttfb(route, N.cold, true);
-      const sse = await streamDelays(route, N.streams, N.events, N.intervalMs);
+      const warm = onlyThroughput ? [0] : await ttfb(route, N.warm, false);
+      const cold = onlyThroughput ? [0] : await ttfb(route, N.cold, true);
+      const sse = onlyThroughput
+        ? { delays: [0], ttfb: [0] }
+        : await streamDelays(route, N.streams, N.events, N.intervalMs);
       const forward = name.endsWith("forward");
       const tput = async (c: number, same = false) =>
         useWrk && !forward
@@ -193,7 +214,7 @@ async function main(): Promise<void> {
     // requests (capture falls behind: its backlog grows) while one client reads SSE streams,
     // directly (the baseline, same background load) and then through the proxy.
     const saturated: Record<string, { p50: number; p99: number; backlog: number; floodRps: number }> = {};
-    for (const name of ["direct", "ours reverse"]) {
+    for (const name of phases.has("saturated") ? ["direct", "ours reverse"] : []) {
       process.stderr.write(`measuring SSE on ${name} while capture is saturated...\n`);
       const flood = useWrk
         ? wrk(dir, oursUrl, 16, N.floodSeconds)
@@ -215,44 +236,29 @@ async function main(): Promise<void> {
     // a distinct turn that goes through capture, the outbox and the store.
     const allRunRss = rssMb(ours.proc.pid ?? 0);
     const mitmRss = mitmRev ? rssMb(mitmRev.proc.pid ?? 0) : null;
-    process.stderr.write("measuring RSS on a fresh proxy after 10,000 requests...\n");
-    const fresh = await spawnNode(join(here, "proxy", "proxy-child.js"), [
-      join(dir, "data-rss"),
-      upstreamUrl,
-      id.caFile,
-      "localhost",
-    ]);
-    children.push(fresh);
-    const freshUrl = `http://127.0.0.1:${fresh.port}`;
-    const freshCa = readFileSync(String(fresh.info.caPath), "utf8");
-    const q = TARGETS.requests / 4;
-    let requestsHandled = 0;
-    requestsHandled += await requestCount(reverseRoute("r", freshUrl), 16, q, false);
-    requestsHandled += await requestCount(reverseRoute("r", freshUrl), 16, q, true);
-    requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, false);
-    requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, true);
-    const afterRss = await caughtUp(fresh);
-    const oursRss = rssMb(fresh.proc.pid ?? 0);
+    const rssPhase = phases.has("rss")
+      ? await measureRss(dir, children, upstreamUrl, upstreamByName, id.caFile, useWrk)
+      : null;
 
-    // Capture throughput on the same fresh proxy (defaults: reflection every 5 episodes): a wrk
-    // flood of unique requests for floodSeconds, the episodes stored sampled every 250 ms; the
-    // sustained rate is the slope while the backlog is not empty, then the backlog drains.
-    process.stderr.write("measuring capture throughput (a flood of unique exchanges)...\n");
-    const capture = await captureThroughput(fresh, dir, freshUrl, useWrk);
-
-    const injection = await injectionPhase(dir, upstreamUrl, id.caFile, children);
+    const injection = phases.has("injection")
+      ? await injectionPhase(dir, upstreamUrl, id.caFile, children)
+      : null;
 
     // Direct numbers for the forward rows: the same direct route (undici) measured with the load generator.
-    const directUndici = useWrk
-      ? {
-          c1: Math.round((await loadgen(routes.direct as Route, 1, N.seconds * 1000)).rps),
-          c16: Math.round((await loadgen(routes.direct as Route, 16, N.seconds * 1000)).rps),
-        }
-      : { c1: results.direct?.rps_c1 ?? 0, c16: results.direct?.rps_c16 ?? 0 };
+    const directUndici =
+      useWrk && phases.has("routes")
+        ? {
+            c1: Math.round((await loadgen(routes.direct as Route, 1, N.seconds * 1000)).rps),
+            c16: Math.round((await loadgen(routes.direct as Route, 16, N.seconds * 1000)).rps),
+          }
+        : { c1: results.direct?.rps_c1 ?? 0, c16: results.direct?.rps_c16 ?? 0 };
 
-    report(results, directUndici, oursRss, allRunRss, mitmRss, requestsHandled, mitmVersion, useWrk);
-    reportCapture(saturated, capture, afterRss, requestsHandled);
-    reportInjection(injection);
+    const handled = rssPhase?.requestsHandled ?? 0;
+    const oursRss = rssPhase?.oursRss ?? null;
+    if (phases.has("routes"))
+      report(results, directUndici, oursRss, allRunRss, mitmRss, handled, mitmVersion, useWrk);
+    reportCapture(saturated, rssPhase?.capture ?? null, rssPhase?.afterRss ?? null, handled, oursRss);
+    if (injection) reportInjection(injection);
     if (values.json) {
       writeFileSync(
         values.json,
@@ -269,10 +275,11 @@ async function main(): Promise<void> {
               ours_after_whole_run: allRunRss,
               mitmdump_reverse_after_whole_run: mitmRss,
             },
-            requests_in_rss_phase: requestsHandled,
-            stored_in_rss_phase: afterRss.stats.turnsStored,
+            phases: [...phases],
+            requests_in_rss_phase: handled,
+            stored_in_rss_phase: rssPhase?.afterRss.stats.turnsStored ?? null,
             sse_while_capture_saturated: saturated,
-            capture_throughput: capture,
+            capture_throughput: rssPhase?.capture ?? null,
             injection,
             targets: TARGETS,
           },
@@ -285,6 +292,54 @@ async function main(): Promise<void> {
     for (const c of children.reverse()) await c.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Peak RSS on a fresh proxy process after exactly 10,000 requests (JSON and short SSE streams,
+ * reverse and forward, 16 connections, every one a distinct turn that goes through capture, the
+ * outbox and the store), then (phase `capture`) capture throughput on the same proxy.
+ */
+async function measureRss(
+  dir: string,
+  children: Child[],
+  upstreamUrl: string,
+  upstreamByName: string,
+  caFile: string,
+  useWrk: boolean,
+): Promise<{
+  requestsHandled: number;
+  afterRss: ChildStats;
+  oursRss: { peak: number; now: number } | null;
+  capture: CaptureResult | null;
+}> {
+  process.stderr.write("measuring RSS on a fresh proxy after 10,000 requests...\n");
+  const fresh = await spawnNode(join(here, "proxy", "proxy-child.js"), [
+    join(dir, "data-rss"),
+    upstreamUrl,
+    caFile,
+    "localhost",
+  ]);
+  children.push(fresh);
+  const freshUrl = `http://127.0.0.1:${fresh.port}`;
+  const freshCa = readFileSync(String(fresh.info.caPath), "utf8");
+  const q = TARGETS.requests / 4;
+  let requestsHandled = 0;
+  requestsHandled += await requestCount(reverseRoute("r", freshUrl), 16, q, false);
+  requestsHandled += await requestCount(reverseRoute("r", freshUrl), 16, q, true);
+  requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, false);
+  requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, true);
+  const afterRss = await caughtUp(fresh);
+  const oursRss = rssMb(fresh.proc.pid ?? 0);
+
+  // Capture throughput on the same fresh proxy (defaults: reflection every 5 episodes): a wrk
+  // flood of unique requests for floodSeconds, the episodes stored sampled every 250 ms; the
+  // sustained rate is the slope while the backlog is not empty, then the backlog drains.
+  let capture: CaptureResult | null = null;
+  if (phases.has("capture")) {
+    process.stderr.write("measuring capture throughput (a flood of unique exchanges)...\n");
+    capture = await captureThroughput(fresh, dir, freshUrl, useWrk);
+  }
+  return { requestsHandled, afterRss, oursRss, capture };
 }
 
 /** Proxy-side recall (MEMORY_INJECT=on): added latency on a store of N.injectMemories. */
@@ -447,44 +502,61 @@ function reportInjection(r: InjectionResult): void {
 
 function reportCapture(
   saturated: Record<string, { p50: number; p99: number; backlog: number; floodRps: number }>,
-  c: CaptureResult,
-  afterRss: ChildStats,
+  c: CaptureResult | null,
+  afterRss: ChildStats | null,
   handled: number,
+  oursRss: { peak: number } | null,
 ): void {
   const d = saturated.direct;
   const o = saturated["ours reverse"];
-  if (!d || !o) return;
-  const added = o.p99 - d.p99;
-  process.stdout.write(
-    `\nSSE per-event delay while wrk floods the proxy with unique requests (16 conns; capture backlog at the end: ${fmt(o.backlog)} exchanges):\n` +
-      `${formatTable(
-        ["", "direct", "ours reverse", "added"],
-        [
-          ["per-event delay p50 (ms)", fmt(d.p50, 3), fmt(o.p50, 3), fmt(o.p50 - d.p50, 3)],
-          ["per-event delay p99 (ms)", fmt(d.p99, 3), fmt(o.p99, 3), fmt(added, 3)],
-          ["flood req/s", fmt(d.floodRps), fmt(o.floodRps), ""],
-        ],
-      )}\n` +
-      `\ncapture throughput, reflection on (REFLECTION_EVERY=5), a ${fmt(c.flood_seconds, 1)} s flood of unique exchanges at 16 conns:\n` +
-      `  forwarded ${fmt(c.forwarded_rps)} req/s; stored ${fmt(c.sustained_stored_per_s)} episodes/s sustained while behind ` +
-      `(backlog at the end of the flood ${fmt(c.backlog_at_flood_end)}), then ${fmt(c.drain_stored_per_s)}/s draining it (sampled ${fmt(c.drain_seconds, 1)} s); ` +
-      `${fmt(c.stored)} of ${fmt(c.exchanges)} exchanges stored by then (the rest stays journaled), ${fmt(c.capture_failures)} capture failures\n` +
-      `RSS phase: ${fmt(afterRss.stats.turnsStored)} of ${fmt(handled)} exchanges stored before RSS was read\n`,
-  );
-  const checks: [string, number, string, boolean][] = [
-    [
+  const checks: [string, number, string, boolean][] = [];
+  if (d && o) {
+    const added = o.p99 - d.p99;
+    process.stdout.write(
+      `\nSSE per-event delay while wrk floods the proxy with unique requests (16 conns; capture backlog at the end: ${fmt(o.backlog)} exchanges):\n` +
+        `${formatTable(
+          ["", "direct", "ours reverse", "added"],
+          [
+            ["per-event delay p50 (ms)", fmt(d.p50, 3), fmt(o.p50, 3), fmt(o.p50 - d.p50, 3)],
+            ["per-event delay p99 (ms)", fmt(d.p99, 3), fmt(o.p99, 3), fmt(added, 3)],
+            ["flood req/s", fmt(d.floodRps), fmt(o.floodRps), ""],
+          ],
+        )}\n`,
+    );
+    checks.push([
       "SSE added per-event delay p99, capture saturated (ms)",
       added,
       `< ${TARGETS.saturatedEventP99Ms}`,
       added < TARGETS.saturatedEventP99Ms,
-    ],
-    [
+    ]);
+  }
+  if (c) {
+    process.stdout.write(
+      `\ncapture throughput, reflection on (REFLECTION_EVERY=5), a ${fmt(c.flood_seconds, 1)} s flood of unique exchanges at 16 conns:\n` +
+        `  forwarded ${fmt(c.forwarded_rps)} req/s; stored ${fmt(c.sustained_stored_per_s)} episodes/s sustained while behind ` +
+        `(backlog at the end of the flood ${fmt(c.backlog_at_flood_end)}), then ${fmt(c.drain_stored_per_s)}/s draining it (sampled ${fmt(c.drain_seconds, 1)} s); ` +
+        `${fmt(c.stored)} of ${fmt(c.exchanges)} exchanges stored by then (the rest stays journaled), ${fmt(c.capture_failures)} capture failures\n`,
+    );
+    checks.push([
       "capture: episodes stored/s, sustained, reflection on",
       c.sustained_stored_per_s,
       `>= ${TARGETS.capturePerSec}`,
       c.sustained_stored_per_s >= TARGETS.capturePerSec,
-    ],
-  ];
+    ]);
+  }
+  if (afterRss) {
+    process.stdout.write(
+      `RSS phase: ${fmt(afterRss.stats.turnsStored)} of ${fmt(handled)} exchanges stored before RSS was read\n`,
+    );
+  }
+  if (oursRss)
+    checks.push([
+      `peak RSS, fresh proxy, ${handled} unique exchanges (MB)`,
+      oursRss.peak,
+      `< ${TARGETS.rssMb}`,
+      oursRss.peak < TARGETS.rssMb,
+    ]);
+  if (checks.length === 0) return;
   process.stdout.write(
     `\n${formatTable(
       ["target", "measured", "goal", "met"],
@@ -569,13 +641,6 @@ function report(
     const f = o.rps_c16 / Math.max(1, dir16);
     checks.push([`${mode}: req/s at 16 vs direct`, f, `>= ${TARGETS.vsDirect}`, f >= TARGETS.vsDirect]);
   }
-  if (oursRss)
-    checks.push([
-      `peak RSS, fresh proxy, ${handled} unique exchanges (MB)`,
-      oursRss.peak,
-      `< ${TARGETS.rssMb}`,
-      oursRss.peak < TARGETS.rssMb,
-    ]);
   process.stdout.write(
     `\n${formatTable(
       ["target", "measured", "goal", "met"],
