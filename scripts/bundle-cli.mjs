@@ -1,11 +1,16 @@
 // `npm run build`, after tsc: bundles the executable (src/cli/main.ts), the capture thread
 // (src/cli/capture-worker.ts), the hook thread (src/cli/hook/hook-worker.ts) and the journal
-// writer's thread (src/cli/journal-thread.ts) with rolldown into dist/cli/main.js,
-// dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js, dist/cli/journal-thread.js and the
-// chunks they share in dist/cli/chunks/. Node's ES module loader then resolves, reads and compiles about ten
-// chunks for `list` instead of ~60 modules (~220 for `mcp`). ESM with code splitting: every
-// dynamic import() stays a chunk loaded only when that code path runs, so `--version` loads no
-// store and `list` no MCP SDK. The rest of dist/ stays tsc's output.
+// writer's thread (src/cli/journal-thread.ts) with rolldown into CommonJS: dist/cli/main.cjs,
+// dist/cli/capture-worker.cjs, dist/cli/hook/hook-worker.cjs, dist/cli/journal-thread.cjs and the
+// chunks they share in dist/cli/chunks/*.cjs, each entry behind an ES module shim of the name
+// everything else uses (dist/cli/main.js, …). require() loads about ten chunks for `list`
+// instead of ~60 modules (~220 for `mcp`), synchronously: Node's ES module loader resolves,
+// reads (asynchronously) and links each file on its own, which cost 8-20 ms per command. Code
+// splitting: every dynamic import() stays a chunk loaded only when that code path runs
+// (`Promise.resolve().then(() => require(...))`), so `--version` loads no store and `list` no
+// MCP SDK. `import.meta.url` becomes the chunk's own file URL, so the URLs relative to it
+// (main.ts's `../../package.json`, start.ts's `../capture-worker.js`) resolve as from
+// src/cli/ and src/cli/commands/. The rest of dist/ stays tsc's output.
 //
 // The groups below put what the common commands always load together into a few chunks (left to
 // itself, splitting makes one chunk per distinct set of importers: ~30 for `list`). A group must
@@ -72,14 +77,12 @@ const GROUPS = [
   },
 ];
 
+/** The executable and the entries of its worker threads (dist/<name>.js, from src/<name>.ts). */
+const ENTRIES = ["cli/main", "cli/capture-worker", "cli/hook/hook-worker", "cli/journal-thread"];
+
 const bundle = await rolldown({
   cwd: root,
-  input: {
-    "cli/main": "src/cli/main.ts",
-    "cli/capture-worker": "src/cli/capture-worker.ts",
-    "cli/hook/hook-worker": "src/cli/hook/hook-worker.ts",
-    "cli/journal-thread": "src/cli/journal-thread.ts",
-  },
+  input: Object.fromEntries(ENTRIES.map((name) => [name, `src/${name}.ts`])),
   platform: "node",
   tsconfig: "tsconfig.json",
   external: ["sqlite-vec", "pg-native"],
@@ -91,19 +94,27 @@ const bundle = await rolldown({
 });
 const { output } = await bundle.write({
   dir: join(root, "dist"),
-  format: "es",
-  // Chunks sit one folder below dist/cli/, as src/cli/commands/*.ts sit below src/cli/: the
-  // `new URL("../capture-worker.js", import.meta.url)` (and "../hook/hook-worker.js") in
-  // commands/start.ts resolves the same from either.
-  entryFileNames: "[name].js",
-  chunkFileNames: "cli/chunks/[name]-[hash].js",
-  // CommonJS packages (commander, undici, pg, …) call require() for Node's built-ins: give ESM one.
-  banner:
-    'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
+  format: "cjs",
+  entryFileNames: "[name].cjs",
+  chunkFileNames: "cli/chunks/[name]-[hash].cjs",
   sourcemap: true,
   codeSplitting: { groups: GROUPS },
 });
 await bundle.close();
+
+// The package is "type": "module", so dist/cli/main.js (the bin) and the threads' entries
+// (start.ts names `../capture-worker.js`, …) are ES modules: each is a two-line shim that
+// require()s its CommonJS entry beside it. From there every chunk loads through require():
+// synchronous, without the ES module loader's per-file resolve, asynchronous read and link.
+for (const name of ENTRIES) {
+  const shebang = name === "cli/main" ? "#!/usr/bin/env node\n" : "";
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  writeFileSync(
+    join(root, "dist", `${name}.js`),
+    `${shebang}// Bundled by scripts/bundle-cli.mjs: the code is in ${base}.cjs and dist/cli/chunks/.\n` +
+      `import { createRequire } from "node:module";\ncreateRequire(import.meta.url)("./${base}.cjs");\n`,
+  );
+}
 
 const modules = {};
 for (const item of output) {

@@ -14,25 +14,33 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
   version: string;
 };
 
-const args = process.argv.slice(2);
-let code = 0;
-exitQuietlyOnBrokenPipe((c) => process.exit(c));
-const hookArgs = args.includes("hook") ? (await import("./hook/hook-args.js")).parseHookArgs(args) : null;
-if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-  process.stdout.write(`${version}\n`);
-} else if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
-  // The command list comes from the catalog, laid out as commander would: commander is not loaded.
-  const { topLevelHelp } = await import("./top-help.js");
-  process.stdout.write(topLevelHelp(process.stdout.isTTY ? process.stdout.columns : 80));
-} else if (hookArgs) {
-  // `hook <EventName>` (Claude Code's hooks) skips commander: it runs on every prompt. The running
-  // proxy answers it when it can (hook/hook-client.ts); otherwise it is answered in this process.
-  const { runHookCommand } = await import("./hook/hook-command.js");
-  code = await runHookCommand(hookArgs, version, (text) => process.stdout.write(text));
-} else {
+/** Runs the command line; resolves with the exit code. */
+async function main(args: readonly string[]): Promise<number> {
+  const hookArgs = args.includes("hook") ? (await import("./hook/hook-args.js")).parseHookArgs(args) : null;
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    // The command list comes from the catalog, laid out as commander would: commander is not loaded.
+    const { topLevelHelp } = await import("./top-help.js");
+    process.stdout.write(topLevelHelp(process.stdout.isTTY ? process.stdout.columns : 80));
+    return 0;
+  }
+  if (hookArgs) {
+    // `hook <EventName>` (Claude Code's hooks) skips commander: it runs on every prompt. The running
+    // proxy answers it when it can (hook/hook-client.ts); otherwise it is answered in this process.
+    const { runHookCommand } = await import("./hook/hook-command.js");
+    return runHookCommand(hookArgs, version, (text) => process.stdout.write(text));
+  }
   const { run } = await import("./program.js");
-  code = await run(process.argv, version);
+  return run(process.argv, version);
 }
-// Exit only once every byte reached the pipe or terminal (a slow `| jq` gets the whole output).
-await Promise.all([drained(process.stdout), drained(process.stderr)]);
-process.exit(code);
+
+exitQuietlyOnBrokenPipe((c) => process.exit(c));
+// No top-level await: the bundle is CommonJS (scripts/bundle-cli.mjs), which has none.
+void main(process.argv.slice(2)).then(async (code) => {
+  // Exit only once every byte reached the pipe or terminal (a slow `| jq` gets the whole output).
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+});

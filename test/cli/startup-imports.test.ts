@@ -10,8 +10,9 @@ import { cliPath, repoRoot, runCli, tempDataDir } from "../support/cli.js";
 /**
  * A light command must not pay for what it does not use: the modules each
  * command line loads, recorded by loader hooks (test/support/import-trace.mjs),
- * must not include the heavy ones. The executable is bundled
- * (scripts/bundle-cli.mjs): a loaded chunk stands for the modules in it, as
+ * must not include the heavy ones. The executable is bundled into CommonJS
+ * chunks (scripts/bundle-cli.mjs), which the trace records as require() reads
+ * them: a loaded chunk stands for the modules in it, as
  * dist/cli/chunks/modules.json lists them (`src/…` and `node_modules/…`
  * paths). Start-up time itself is measured by `npm run bench:startup`, never here.
  */
