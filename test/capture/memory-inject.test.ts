@@ -202,6 +202,24 @@ describe("proxy-side recall (MEMORY_INJECT=on) with the official SDK", () => {
     expect(episodes[0]).toContain("get_weather");
   });
 
+  it("adds the notes into the client's own bytes: every other byte is forwarded as it came", async () => {
+    h = await seeded();
+    // Odd formatting on purpose: a re-serialised body would lose it.
+    const raw = `{ "model": "claude-sonnet-4-5",  "max_tokens": 64,\n "messages": [ {"role":"user", "content" : "${QUESTION}"} ] }`;
+    const res = await rawRequest(h.proxy.url, {
+      path: "/v1/messages",
+      headers: apiHeaders(h.stub.apiKey, { "content-length": String(Buffer.byteLength(raw)) }),
+      body: raw,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers["x-memory-injected"]).toBe("1");
+    const sent = forwardedBody(h, 0);
+    const content = (JSON.parse(sent) as { messages: { content: string }[] }).messages[0]?.content ?? "";
+    expect(content).toContain("scripts/deploy.sh");
+    const notes = content.slice(0, content.indexOf(`\n\n${QUESTION}`) + 2);
+    expect(sent).toBe(raw.replace(`"content" : "`, `"content" : "${JSON.stringify(notes).slice(1, -1)}`));
+  });
+
   it("forwards the client's exact bytes when nothing is relevant, and when MEMORY_INJECT is off", async () => {
     const envs: Record<string, string>[] = [{ MEMORY_INJECT: "on" }, { MEMORY_INJECT: "off" }, {}];
     for (const env of envs) {

@@ -1,4 +1,5 @@
 import type * as http from "node:http";
+import { isObject } from "../../core/capture/message-accumulator.js";
 import { parseRequestBody, type RequestBody } from "../../core/capture/request-body.js";
 import { sessionId } from "../../core/capture/session-fields.js";
 import type { Logger } from "../../core/logger.js";
@@ -11,6 +12,7 @@ import {
   withNotes,
 } from "../../core/recall/proxy-injection.js";
 import type { MemoryStore } from "../../store/memory-store.js";
+import { spliceNotes } from "./body-splice.js";
 import type { InjectionLedger, LedgerEntry } from "./injection-ledger.js";
 
 /**
@@ -154,7 +156,9 @@ export class RequestInjector {
     if (notes.size === 0) return unchanged(pairs);
     this.opts.logger?.debug("memories injected", { added, replayed, turns: notes.size });
     return {
-      forward: Buffer.from(JSON.stringify(withNotes(request, notes)), "utf8"),
+      forward:
+        spliceNotes(original, notes, messageCount, contentKinds(request, notes)) ??
+        reserialised(request, notes),
       captured: original,
       responseHeaders: pairs,
       commit: this.commit,
@@ -205,3 +209,23 @@ export class RequestInjector {
 }
 
 const EMPTY: LedgerEntry = { notes: "", ids: [] };
+
+/** The content kind of each message that gets notes, as the parsed body has it. */
+function contentKinds(
+  request: RequestBody,
+  notes: ReadonlyMap<number, string>,
+): Map<number, "string" | "array"> {
+  const kinds = new Map<number, "string" | "array">();
+  for (const index of notes.keys()) {
+    const message = request.messages[index];
+    const content = isObject(message) ? message.content : undefined;
+    if (typeof content === "string") kinds.set(index, "string");
+    else if (Array.isArray(content)) kinds.set(index, "array");
+  }
+  return kinds;
+}
+
+/** The whole body serialised again with the notes (when the bytes could not be spliced). */
+function reserialised(request: RequestBody, notes: ReadonlyMap<number, string>): Buffer {
+  return Buffer.from(JSON.stringify(withNotes(request, notes)), "utf8");
+}
