@@ -206,7 +206,8 @@ export function threadCaptureChain(parts: {
     submit: (input) => {
       const raw = reduceHeaders(input);
       try {
-        return writer.journal(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+        // The chunks as they came: the writer copies them once, into the buffer it hands over.
+        return writer.journal(journalMeta(raw), raw.requestBody.parts(), raw.responseBody.parts());
       } finally {
         raw.requestBody.release();
         raw.responseBody.release();

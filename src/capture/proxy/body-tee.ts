@@ -26,6 +26,11 @@ export class BodyTee {
     this.truncated = true;
   }
 
+  /** The kept chunks as they came (references, not copies; a new array, so `release` leaves it alone). */
+  parts(): Buffer[] {
+    return this.chunks.slice();
+  }
+
   /** The kept bytes, as one buffer (called off the hot path). */
   bytes(): Buffer {
     if (this.chunks.length === 1) return this.chunks[0] as Buffer;

@@ -188,12 +188,16 @@ export function forwardRequest(
   /** The exchange is durable: what was held back goes out, and the reply ends if the upstream's did. */
   const releaseEnd = (): void => {
     if (res.destroyed) return;
-    if (held) for (const chunk of held) res.write(chunk);
+    const rest = held;
     held = null;
+    const last = rest?.length === 1 ? rest[0] : undefined;
+    if (rest && !last) for (const chunk of rest) res.write(chunk);
     if (upstreamEnded && !ended) {
       ended = true;
-      res.end();
-    }
+      // The held byte and the end in one write.
+      if (last) res.end(last);
+      else res.end();
+    } else if (last) res.write(last);
   };
 
   const stream: ActiveStream = {

@@ -11,8 +11,9 @@ import type {
 
 /**
  * The forwarding thread's side of the journal writer (journal-thread.ts):
- * `journal` copies an exchange's bytes into one buffer, posts it to the
- * writer's thread and resolves once it is on disk (group commit there), so
+ * `journal` copies an exchange's bytes into one buffer (the one copy made of
+ * a body on this thread), hands that buffer over to the writer's thread
+ * (transferred, not cloned) and resolves once it is on disk (group commit there), so
  * the forwarder can release the end of the reply then and never blocks on
  * SQLite meanwhile. A batch the writer could not write comes back to
  * `onUnwritten` (the caller captures it from memory). If the writer's thread
@@ -20,13 +21,28 @@ import type {
  * (`fallback`), and so is every later one: slower, never lost.
  */
 
+/** A body as one buffer, or as the chunks that came (references; copied once, into the posted buffer). */
+export type JournalBody = Uint8Array | readonly Uint8Array[];
+
 interface Pending {
   seq: number;
   meta: JournalMeta;
-  body: Uint8Array;
-  requestBytes: number;
+  /** The bodies as they came (the posted copy was transferred): journaled from here if the thread dies. */
+  request: JournalBody;
+  response: JournalBody;
   resolve: () => void;
 }
+
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+const partsOf = (b: JournalBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
+const sizeOf = (b: JournalBody): number => {
+  let n = 0;
+  for (const c of partsOf(b)) n += c.length;
+  return n;
+};
+/** One buffer of the body's own bytes (a chunk may be a view into a much larger buffer). */
+const joined = (b: JournalBody): Buffer =>
+  b instanceof Uint8Array ? asBuffer(b) : Buffer.concat(b as Uint8Array[], sizeOf(b));
 
 export interface JournalWriterOptions {
   data: JournalThreadData;
@@ -42,8 +58,6 @@ export interface JournalWriterOptions {
   /** The thread's compiled script (default: dist/cli/journal-thread.js of an unbundled build). */
   entry?: URL | undefined;
 }
-
-const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 const EMPTY: JournalSnapshot = { capturing: 0, oldestAt: null, outboxDepth: 0, episodesInProgress: 0 };
 
@@ -63,7 +77,12 @@ export class JournalWriter {
   private readonly post = (): void => {
     const entries = this.outgoing;
     this.outgoing = [];
-    if (entries.length > 0 && this.alive) this.send({ type: "journal", entries });
+    // Each body buffer is the writer's from now on (moved, not copied).
+    if (entries.length > 0 && this.alive)
+      this.send(
+        { type: "journal", entries },
+        entries.map((e) => e.body.buffer as ArrayBuffer),
+      );
   };
 
   constructor(private readonly opts: JournalWriterOptions) {
@@ -105,19 +124,31 @@ export class JournalWriter {
     else this.opts.fallback.addCounters(deltas);
   }
 
-  /** Journals one exchange; resolves once it is on disk, or was handed to `onUnwritten`. */
-  journal(meta: JournalMeta, request: Buffer, response: Buffer): Promise<void> {
-    // One exact-size copy: a chunk may be a view into a much larger buffer, which posting would copy whole.
-    const body = new Uint8Array(request.length + response.length);
-    body.set(request, 0);
-    body.set(response, request.length);
+  /**
+   * Journals one exchange; resolves once it is on disk, or was handed to `onUnwritten`. The
+   * bodies (a buffer, or the chunks as they came) are not changed and may be let go of at once.
+   */
+  journal(meta: JournalMeta, request: JournalBody, response: JournalBody): Promise<void> {
     return new Promise((resolve) => {
       const seq = ++this.seq;
-      const p: Pending = { seq, meta, body, requestBytes: request.length, resolve };
+      const p: Pending = { seq, meta, request, response, resolve };
       if (!this.alive) return this.writeHere(p);
+      // The one copy: request and response back to back in a buffer of exactly their size, which
+      // is then transferred (a view into a larger buffer would be posted whole).
+      const requestBytes = sizeOf(request);
+      const body = new Uint8Array(requestBytes + sizeOf(response));
+      let at = 0;
+      for (const c of partsOf(request)) {
+        body.set(c, at);
+        at += c.length;
+      }
+      for (const c of partsOf(response)) {
+        body.set(c, at);
+        at += c.length;
+      }
       this.pending.push(p);
       if (this.outgoing.length === 0) setImmediate(this.post);
-      this.outgoing.push({ seq, meta, body, requestBytes: request.length });
+      this.outgoing.push({ seq, meta, body, requestBytes });
     });
   }
 
@@ -145,8 +176,8 @@ export class JournalWriter {
     await this.thread.terminate();
   }
 
-  private send(msg: ToJournalThread): void {
-    this.thread.postMessage(msg);
+  private send(msg: ToJournalThread, transfer?: ArrayBuffer[]): void {
+    this.thread.postMessage(msg, transfer);
   }
 
   private onMessage(msg: FromJournalThread): void {
@@ -202,10 +233,10 @@ export class JournalWriter {
   }
 
   private writeHere(p: Pending): void {
-    const request = p.body.subarray(0, p.requestBytes);
-    const response = p.body.subarray(p.requestBytes);
+    const request = joined(p.request);
+    const response = joined(p.response);
     try {
-      this.opts.fallback.journalExchange(p.meta, asBuffer(request), asBuffer(response));
+      this.opts.fallback.journalExchange(p.meta, request, response);
       this.opts.onDurable();
     } catch (e) {
       this.opts.onUnwritten(p.meta, request, response, (e as NodeJS.ErrnoException).code ?? "error");

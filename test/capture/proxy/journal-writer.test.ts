@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -100,6 +100,39 @@ describe("JournalWriter (the journal written on its own thread)", () => {
     await done;
     expect(journaled()).toHaveLength(1);
     expect(unwritten).toBe(0);
+  });
+
+  it("journals what its thread never confirmed on this thread when the thread dies, from the chunks as they came", async () => {
+    // A thread that ends before it reads a message: the exchanges posted to it (their buffers
+    // moved there) are journaled here, from the chunks the forwarder kept.
+    const dying = join(dir, "dying-thread.mjs");
+    writeFileSync(dying, "process.exit(3);\n");
+    const fallback = Outbox.open(join(dir, "outbox.db"));
+    let durable = 0;
+    const other = new JournalWriter({
+      data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
+      fallback,
+      logger: silentLogger,
+      entry: pathToFileURL(dying),
+      onDurable: () => durable++,
+      onUnwritten: () => unwritten++,
+    });
+    const big = Buffer.from("xxxxresponse part two yyyy");
+    await Promise.all([
+      other.journal(meta(1), [Buffer.from("request "), Buffer.from("one")], [big.subarray(4, 21)]),
+      other.journal(meta(2), Buffer.from("request two"), [Buffer.from("a"), Buffer.from("b")]),
+    ]);
+    // And once it is gone, straight here.
+    await other.journal(meta(3), [], [Buffer.from("late")]);
+    await other.close();
+    fallback.close();
+    expect(unwritten).toBe(0);
+    expect(durable).toBe(3);
+    expect(journaled().map((r) => [r.request.toString(), r.response.toString()])).toEqual([
+      ["request one", "response part two"],
+      ["request two", "ab"],
+      ["", "late"],
+    ]);
   });
 
   it("adds lifetime counters and reports how far behind capture is", async () => {
