@@ -22,6 +22,14 @@ import type { Outbox, OutboxRow } from "./outbox.js";
 /** "episode stored" lines a second at most; the rest of a second is summed up in one line. */
 export const STORED_LINES_PER_S = 20;
 
+/**
+ * How long the worker must have been idle after deliveries before the outbox WAL is checkpointed
+ * and truncated (`Outbox.scrubDelivered`). That checkpoint blocks every other writer of outbox.db
+ * while it runs, the journal writer's commits among them (and with them the ends of replies): not
+ * after every batch of a flood, but once it is over. `drain` scrubs at once.
+ */
+export const SCRUB_IDLE_MS = 500;
+
 /** Outbox rows stored per store call and marked done per outbox transaction. */
 export const DELIVERY_BATCH = 100;
 
@@ -78,6 +86,7 @@ export class OutboxWorker {
   private idleWaiters: (() => void)[] = [];
   private readonly backoff: BackoffPolicy;
   private deliveredSinceScrub = false;
+  private scrubTimer: NodeJS.Timeout | null = null;
   private logWindow = { since: 0, lines: 0, unlogged: 0 };
   private holding = false;
 
@@ -106,18 +115,34 @@ export class OutboxWorker {
   /** Resolves when no row is due now (or after `timeoutMs`); rows waiting for a retry stay queued. */
   async drain(timeoutMs: number): Promise<void> {
     this.notify();
-    if (!this.running) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      this.idleWaiters.push(() => {
-        clearTimeout(t);
-        resolve();
+    if (this.running) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
-    });
+    }
+    // Drained: what was delivered is made unreadable now, not after the idle delay.
+    if (!this.running && this.deliveredSinceScrub) this.scrubDelivered();
   }
 
-  /** Once idle after deliveries, delivered payloads are made unreadable on disk (`Outbox.scrubDelivered`). */
+  /** Once idle for SCRUB_IDLE_MS after deliveries, delivered payloads are made unreadable on disk. */
+  private scheduleScrub(): void {
+    if (this.scrubTimer) clearTimeout(this.scrubTimer);
+    this.scrubTimer = setTimeout(() => {
+      this.scrubTimer = null;
+      if (!this.running && this.deliveredSinceScrub) this.scrubDelivered();
+    }, SCRUB_IDLE_MS);
+    this.scrubTimer.unref();
+  }
+
+  /** Delivered payloads are made unreadable on disk (`Outbox.scrubDelivered`). */
   private scrubDelivered(): void {
+    if (this.scrubTimer) clearTimeout(this.scrubTimer);
+    this.scrubTimer = null;
+    this.deliveredSinceScrub = false;
     try {
       this.opts.outbox.scrubDelivered();
     } catch (e) {
@@ -131,6 +156,8 @@ export class OutboxWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.scrubTimer) clearTimeout(this.scrubTimer);
+    this.scrubTimer = null;
   }
 
   private schedule(): void {
@@ -151,7 +178,6 @@ export class OutboxWorker {
 
   private async run(): Promise<void> {
     this.running = true;
-    this.deliveredSinceScrub = false;
     try {
       do {
         this.again = false;
@@ -183,7 +209,7 @@ export class OutboxWorker {
     } finally {
       this.running = false;
       if (this.logWindow.unlogged > 0) this.flushStoredLog();
-      if (this.deliveredSinceScrub) this.scrubDelivered();
+      if (this.deliveredSinceScrub) this.scheduleScrub();
       this.schedule();
       const waiters = this.idleWaiters.splice(0);
       for (const w of waiters) w();
