@@ -1,9 +1,10 @@
 /**
- * `npm run bench:store [-- --json PATH] [--sizes 10000,100000] [--queries 1000]`
+ * `npm run bench:store [-- --json PATH] [--sizes 10000,100000] [--queries 1000] [--reuse]`
  * `npm run bench:store -- --backend postgres [--sizes 100000,1000000]` (DATABASE_URL or TEST_DATABASE_URL)
  *   `--reuse` keeps the loaded PostgreSQL schemas (bench_keep_<seed>_<size>) and SQLite files
  *   (<tmpdir>/bench-store-keep/) and searches them again in later runs; `--search-only` skips
- *   the 1- and 8-writer ingest runs.
+ *   the 1- and 8-writer ingest runs. Without `--backend`, `--reuse` keeps the store and the raw
+ *   baseline's files there too (ingest is then not measured: the row says "(kept)").
  *
  * With `--backend postgres`: ingest with 1 and 8 concurrent writers (the 8
  * also sending 10% of each other's memories: stored once, no error), then at
@@ -43,10 +44,11 @@ const TARGETS = { search_p50_ms: 5, search_p99_ms: 25, ingest_per_s: 5000 };
 const PG_TARGETS = { search_p50_ms: 15, search_p99_ms: 60, writers8_per_s: 5000 };
 
 interface SizeResult {
-  ingest_per_s: number;
+  /** null with `--reuse` when kept files were searched (nothing ingested). */
+  ingest_per_s: number | null;
   search_p50_ms: number;
   search_p99_ms: number;
-  baseline_ingest_per_s: number;
+  baseline_ingest_per_s: number | null;
   baseline_search_p50_ms: number;
   baseline_search_p99_ms: number;
   mean_results: number;
@@ -55,7 +57,7 @@ interface SizeResult {
   no_feedback_search_p99_ms: number;
 }
 
-async function measure(size: number, queryCount: number, dir: string): Promise<SizeResult> {
+async function measure(size: number, queryCount: number, dir: string, reuse: boolean): Promise<SizeResult> {
   const rng = new SeededRng(SEED + size);
   // 90% of memories belong to the searched user, the rest to nine others (so user filtering is real).
   const inputs = syntheticMemories(rng, size).map((m, i) => ({
@@ -65,23 +67,41 @@ async function measure(size: number, queryCount: number, dir: string): Promise<S
   }));
   const queries = syntheticQueries(rng, queryCount, inputs);
 
-  const store = SqliteMemoryStore.open(join(dir, `store-${size}.db`));
-  const raw = new RawSqliteBaseline(join(dir, `raw-${size}.db`));
+  const storePath = join(dir, `store-${SEED}-${size}.db`);
+  const rawPath = join(dir, `raw-${SEED}-${size}.db`);
+  let store: SqliteMemoryStore | null = null;
+  let raw: RawSqliteBaseline | null = null;
+  if (reuse && existsSync(storePath) && existsSync(rawPath)) {
+    store = SqliteMemoryStore.open(storePath);
+    raw = new RawSqliteBaseline(rawPath);
+    if ((await store.stats()).memories !== size || raw.count() !== size) {
+      await store.close();
+      raw.close();
+      store = null;
+      raw = null;
+    }
+  }
   // Store and baseline take turns (chunks of 10,000 memories, then query by query), so a busy
   // machine slows both alike and the ratios stay meaningful.
   let storeMs = 0;
   let rawMs = 0;
-  for (let i = 0; i < inputs.length; i += INGEST_CHUNK) {
-    const chunk = inputs.slice(i, i + INGEST_CHUNK);
-    const start = process.hrtime.bigint();
-    await store.addMany(chunk);
-    storeMs += elapsedMs(start);
-    rawMs += raw.ingest(
-      chunk.map((m) => ({ id: randomUUID(), user_id: m.user_id, memory: m.memory })),
-      ADD_BATCH_SIZE,
-    );
+  if (!store || !raw) {
+    for (const path of [storePath, rawPath])
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+    store = SqliteMemoryStore.open(storePath);
+    raw = new RawSqliteBaseline(rawPath);
+    for (let i = 0; i < inputs.length; i += INGEST_CHUNK) {
+      const chunk = inputs.slice(i, i + INGEST_CHUNK);
+      const start = process.hrtime.bigint();
+      await store.addMany(chunk);
+      storeMs += elapsedMs(start);
+      rawMs += raw.ingest(
+        chunk.map((m) => ({ id: randomUUID(), user_id: m.user_id, memory: m.memory })),
+        ADD_BATCH_SIZE,
+      );
+    }
   }
-  const noFeedback = SqliteMemoryStore.open(join(dir, `store-${size}.db`), { searchFeedback: false });
+  const noFeedback = SqliteMemoryStore.open(storePath, { searchFeedback: false });
   const latencies: number[] = [];
   const noFeedbackLatencies: number[] = [];
   const rawLatencies: number[] = [];
@@ -103,14 +123,15 @@ async function measure(size: number, queryCount: number, dir: string): Promise<S
   await store.close();
   await noFeedback.close();
   raw.close();
-  const ingestPerS = size / (storeMs / 1000);
-  const baselineIngest = size / (rawMs / 1000);
+  // null: an earlier run's kept files were searched (`--reuse`), nothing ingested.
+  const ingestPerS = storeMs > 0 ? Math.round(size / (storeMs / 1000)) : null;
+  const baselineIngest = rawMs > 0 ? Math.round(size / (rawMs / 1000)) : null;
 
   return {
-    ingest_per_s: Math.round(ingestPerS),
+    ingest_per_s: ingestPerS,
     search_p50_ms: round3(percentile(latencies, 50)),
     search_p99_ms: round3(percentile(latencies, 99)),
-    baseline_ingest_per_s: Math.round(baselineIngest),
+    baseline_ingest_per_s: baselineIngest,
     baseline_search_p50_ms: round3(percentile(rawLatencies, 50)),
     baseline_search_p99_ms: round3(percentile(rawLatencies, 99)),
     mean_results: round3(results / queries.length),
@@ -122,9 +143,11 @@ async function measure(size: number, queryCount: number, dir: string): Promise<S
 function report(results: Record<string, SizeResult>): string {
   const rows = Object.entries(results).map(([size, r]) => [
     fmt(Number(size)),
-    fmt(r.ingest_per_s),
-    fmt(r.baseline_ingest_per_s),
-    `${fmt(r.ingest_per_s / r.baseline_ingest_per_s, 2)}x`,
+    r.ingest_per_s === null ? "(kept)" : fmt(r.ingest_per_s),
+    r.baseline_ingest_per_s === null ? "(kept)" : fmt(r.baseline_ingest_per_s),
+    r.ingest_per_s === null || r.baseline_ingest_per_s === null
+      ? "-"
+      : `${fmt(r.ingest_per_s / r.baseline_ingest_per_s, 2)}x`,
     fmt(r.search_p50_ms, 2),
     fmt(r.search_p99_ms, 2),
     `${fmt(r.no_feedback_search_p50_ms, 2)} / ${fmt(r.no_feedback_search_p99_ms, 2)}`,
@@ -350,15 +373,16 @@ async function main(): Promise<void> {
   }
   const sizes = (values.sizes ?? "10000,100000").split(",").map(Number);
   const queryCount = Number(values.queries);
-  const dir = mkdtempSync(join(tmpdir(), "bench-store-"));
+  const dir = values.reuse ? join(tmpdir(), "bench-store-keep") : mkdtempSync(join(tmpdir(), "bench-store-"));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const results: Record<string, SizeResult> = {};
   try {
     for (const size of sizes) {
       process.stderr.write(`measuring ${fmt(size)} memories...\n`);
-      results[String(size)] = await measure(size, queryCount, dir);
+      results[String(size)] = await measure(size, queryCount, dir, values.reuse);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!values.reuse) rmSync(dir, { recursive: true, force: true });
   }
   const [load1 = 0, load5 = 0] = loadavg();
   console.log(
@@ -372,7 +396,9 @@ async function main(): Promise<void> {
     console.log(
       `\ntargets at ${fmt(Math.max(...sizes))}: search p50 < ${TARGETS.search_p50_ms} ms ${ok(largest.search_p50_ms < TARGETS.search_p50_ms)}, ` +
         `p99 < ${TARGETS.search_p99_ms} ms ${ok(largest.search_p99_ms < TARGETS.search_p99_ms)}, ` +
-        `ingest >= ${fmt(TARGETS.ingest_per_s)}/s ${ok(largest.ingest_per_s >= TARGETS.ingest_per_s)}`,
+        (largest.ingest_per_s === null
+          ? "ingest not measured (--reuse: kept files)"
+          : `ingest >= ${fmt(TARGETS.ingest_per_s)}/s ${ok(largest.ingest_per_s >= TARGETS.ingest_per_s)}`),
     );
   }
   if (values.json) {

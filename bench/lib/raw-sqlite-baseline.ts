@@ -14,9 +14,9 @@ export class RawSqliteBaseline {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(`
-      CREATE TABLE t (pk INTEGER PRIMARY KEY, id TEXT NOT NULL, user_id TEXT NOT NULL, memory TEXT NOT NULL,
+      CREATE TABLE IF NOT EXISTS t (pk INTEGER PRIMARY KEY, id TEXT NOT NULL, user_id TEXT NOT NULL, memory TEXT NOT NULL,
                       created_at TEXT NOT NULL);
-      CREATE VIRTUAL TABLE f USING fts5 (memory, content = 't', content_rowid = 'pk',
+      CREATE VIRTUAL TABLE IF NOT EXISTS f USING fts5 (memory, content = 't', content_rowid = 'pk',
                                          tokenize = 'porter unicode61 remove_diacritics 2');`);
   }
 
@@ -41,6 +41,11 @@ export class RawSqliteBaseline {
     const start = process.hrtime.bigint();
     this.db.prepare("SELECT rowid, rank FROM f WHERE f MATCH ? ORDER BY rank LIMIT ?").all(match, limit);
     return elapsedMs(start);
+  }
+
+  /** Rows stored (a kept file from an earlier run is reused only when it is complete). */
+  count(): number {
+    return this.db.prepare("SELECT count(*) FROM t").pluck().get() as number;
   }
 
   close(): void {

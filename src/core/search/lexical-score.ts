@@ -1,5 +1,5 @@
 import { stem } from "./stem.js";
-import { wordTokens } from "./text-tokens.js";
+import { MAX_TOKEN_CHARS, wordTokens } from "./text-tokens.js";
 
 /** One query term: its Porter stem and how rare it is in the store. */
 export interface WeightedTerm {
@@ -62,9 +62,8 @@ export interface StemCounter {
 }
 
 /**
- * Texts' tokens and tokens' stems, shared by the counters of one search: a
- * second scoring pass (pseudo-relevance feedback) tokenises and stems nothing
- * twice.
+ * Tokens' stems and non-ASCII texts' tokens, shared by the counters of one
+ * search: a second scoring pass (pseudo-relevance feedback) stems nothing twice.
  */
 export interface TextCache {
   tokens: Map<string, string[]>;
@@ -89,6 +88,14 @@ const NO_PAIRS: readonly number[] = [];
 /** First characters below this code are looked up in a table. */
 const FIRST_CODES = 0x250;
 
+/** Adds one occurrence of `slot` to (slot, count) pairs. */
+function addPair(pairs: number[], slot: number): void {
+  let j = 0;
+  while (j < pairs.length && pairs[j] !== slot) j += 2;
+  if (j < pairs.length) pairs[j + 1] = (pairs[j + 1] ?? 0) + 1;
+  else pairs.push(slot, 1);
+}
+
 /** A counter of the stems of `terms` (see StemCounter). */
 export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = textCache()): StemCounter {
   const slots = new Map<string, number>();
@@ -103,33 +110,77 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
     else otherFirsts.add(code);
   }
   const slotOf = new Map<string, number>();
-  const seen = new Map<string, TextCounts>();
-  const counter = (text: string): TextCounts => {
-    const hit = seen.get(text);
-    if (hit) return hit;
-    const tokens = cachedTokens(cache, text);
+  const slotFor = (token: string): number => {
+    let slot = slotOf.get(token);
+    if (slot === undefined) {
+      let s = cache.stems.get(token);
+      if (s === undefined) {
+        s = stem(token);
+        cache.stems.set(token, s);
+      }
+      slot = slots.get(s) ?? -1;
+      slotOf.set(token, slot);
+    }
+    return slot;
+  };
+  /** Any text, by its tokens (wordTokens). */
+  const countTokens = (tokens: readonly string[]): TextCounts => {
     let pairs: number[] | null = null;
     for (const token of tokens) {
       const code = token.charCodeAt(0);
       if (code < FIRST_CODES ? firstCodes[code] === 0 : !otherFirsts.has(code)) continue;
-      let slot = slotOf.get(token);
-      if (slot === undefined) {
-        let s = cache.stems.get(token);
-        if (s === undefined) {
-          s = stem(token);
-          cache.stems.set(token, s);
-        }
-        slot = slots.get(s) ?? -1;
-        slotOf.set(token, slot);
-      }
+      const slot = slotFor(token);
       if (slot < 0) continue;
       pairs ??= [];
-      let j = 0;
-      while (j < pairs.length && pairs[j] !== slot) j += 2;
-      if (j < pairs.length) pairs[j + 1] = (pairs[j + 1] ?? 0) + 1;
-      else pairs.push(slot, 1);
+      addPair(pairs, slot);
     }
-    const result: TextCounts = { pairs: pairs ?? NO_PAIRS, length: tokens.length };
+    return { pairs: pairs ?? NO_PAIRS, length: tokens.length };
+  };
+  /**
+   * An ASCII text, scanned in place: the same tokens as wordTokens (runs of
+   * a-z and 0-9 after case folding, none longer than MAX_TOKEN_CHARS), but
+   * only the tokens whose first letter some stem has are cut out as strings.
+   * Null when the text has a non-ASCII character (then wordTokens decides).
+   */
+  const countAscii = (text: string): TextCounts | null => {
+    let lower: string | null = null;
+    let pairs: number[] | null = null;
+    let length = 0;
+    let start = -1;
+    let first = 0;
+    const n = text.length;
+    for (let i = 0; i <= n; i++) {
+      let c = i < n ? text.charCodeAt(i) : 0;
+      if (c >= 0x80) return null;
+      if (c >= 65 && c <= 90) c += 32;
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+        if (start < 0) {
+          start = i;
+          first = c;
+        }
+        continue;
+      }
+      if (start < 0) continue;
+      if (i - start <= MAX_TOKEN_CHARS) {
+        length++;
+        if (firstCodes[first] === 1) {
+          lower ??= text.toLowerCase();
+          const slot = slotFor(lower.slice(start, i));
+          if (slot >= 0) {
+            pairs ??= [];
+            addPair(pairs, slot);
+          }
+        }
+      }
+      start = -1;
+    }
+    return { pairs: pairs ?? NO_PAIRS, length };
+  };
+  const seen = new Map<string, TextCounts>();
+  const counter = (text: string): TextCounts => {
+    const hit = seen.get(text);
+    if (hit) return hit;
+    const result = countAscii(text) ?? countTokens(cachedTokens(cache, text));
     seen.set(text, result);
     return result;
   };

@@ -9,7 +9,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Longest token kept; longer runs (base64 blobs, random noise) cannot be useful search terms. */
-const MAX_TOKEN_CHARS = 128;
+export const MAX_TOKEN_CHARS = 128;
 
 /**
  * The words of a case-folded ASCII text: runs of a-z and 0-9 (what WORD

@@ -12,9 +12,12 @@ export interface SearchRow {
 
 export const SEARCH_COLUMNS = "m.pk, m.user_id, m.run_id, m.created_at, m.memory";
 
+/** What ranking needs of a session neighbour (its own neighbours are never read). */
+export type ContextRow = Pick<SearchRow, "pk" | "created_at" | "memory">;
+
 /** A candidate memory and the texts of its session neighbours. */
 export interface Candidate {
-  row: SearchRow;
+  row: ContextRow;
   neighbours: Neighbours;
 }
 
@@ -22,22 +25,26 @@ export interface Candidate {
 // One statement reads the windows of all hits (one statement per hit and side cost 3x as much at
 // 100k memories): for each hit (pk, user_id, run_id, created_at in the JSON array) the `reach`
 // memories before it and the `reach` after it, each side walking the (user_id, run_id,
-// created_at) index outwards from the hit, returned in session order per hit and side.
+// created_at) index outwards from the hit. Rows come per hit and side in no set order; they are
+// put in session order in JS (an ORDER BY made SQLite copy every row's text through a sorter).
 const WINDOWS = `WITH h AS (
     SELECT value ->> 0 AS pk, value ->> 1 AS user_id, value ->> 2 AS run_id, value ->> 3 AS created_at
     FROM json_each(?))
-  SELECT h.pk AS hit, -1 AS side, ${SEARCH_COLUMNS} FROM h JOIN memories AS m ON m.pk IN (
+  SELECT h.pk AS hit, -1 AS side, m.pk, m.created_at, m.memory FROM h JOIN memories AS m ON m.pk IN (
     SELECT x.pk FROM memories AS x
     WHERE x.user_id = h.user_id AND x.run_id = h.run_id AND (x.created_at, x.pk) < (h.created_at, h.pk)
     ORDER BY x.created_at DESC, x.pk DESC LIMIT ?)
   UNION ALL
-  SELECT h.pk AS hit, 1 AS side, ${SEARCH_COLUMNS} FROM h JOIN memories AS m ON m.pk IN (
+  SELECT h.pk AS hit, 1 AS side, m.pk, m.created_at, m.memory FROM h JOIN memories AS m ON m.pk IN (
     SELECT x.pk FROM memories AS x
     WHERE x.user_id = h.user_id AND x.run_id = h.run_id AND (x.created_at, x.pk) > (h.created_at, h.pk)
-    ORDER BY x.created_at, x.pk LIMIT ?)
-  ORDER BY 1, 2, 6, 3`; // hit, side, created_at, pk
+    ORDER BY x.created_at, x.pk LIMIT ?)`;
 
-type WindowRow = SearchRow & { hit: number; side: number };
+type WindowRow = ContextRow & { hit: number; side: number };
+
+/** Session order: created_at (normalised ISO-8601, so string order is time order), then insertion. */
+const inSessionOrder = (a: ContextRow, b: ContextRow): number =>
+  a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.pk - b.pk;
 
 /**
  * Session neighbours (same user and run_id) of full-text hits. Each hit's
@@ -53,8 +60,8 @@ export class SessionNeighbours {
   private windows(
     hits: readonly SearchRow[],
     reach: number,
-  ): Map<number, [session: SearchRow[], at: number]> {
-    const sides = new Map<number, { before: SearchRow[]; after: SearchRow[] }>();
+  ): Map<number, [session: ContextRow[], at: number]> {
+    const sides = new Map<number, { before: ContextRow[]; after: ContextRow[] }>();
     const inSessions = hits.filter((hit) => hit.run_id !== null);
     if (inSessions.length > 0) {
       const rows = this.statements
@@ -64,19 +71,25 @@ export class SessionNeighbours {
           reach,
           reach,
         ) as WindowRow[];
-      for (const { hit, side, ...row } of rows) {
-        let found = sides.get(hit);
+      for (const row of rows) {
+        let found = sides.get(row.hit);
         if (!found) {
           found = { before: [], after: [] };
-          sides.set(hit, found);
+          sides.set(row.hit, found);
         }
-        (side < 0 ? found.before : found.after).push(row);
+        (row.side < 0 ? found.before : found.after).push(row);
       }
     }
-    const windows = new Map<number, [SearchRow[], number]>();
+    const windows = new Map<number, [ContextRow[], number]>();
     for (const hit of hits) {
       const found = sides.get(hit.pk);
-      windows.set(hit.pk, found ? [[...found.before, hit, ...found.after], found.before.length] : [[hit], 0]);
+      if (!found) {
+        windows.set(hit.pk, [[hit], 0]);
+        continue;
+      }
+      found.before.sort(inSessionOrder);
+      found.after.sort(inSessionOrder);
+      windows.set(hit.pk, [[...found.before, hit, ...found.after], found.before.length]);
     }
     return windows;
   }
@@ -84,7 +97,7 @@ export class SessionNeighbours {
   /** The hits and their neighbours, each once, with their neighbours' texts (nearest first). */
   expand(hits: readonly SearchRow[]): Map<number, Candidate> {
     const windows = this.windows(hits, 2 * NEIGHBOURS_PER_SIDE);
-    return expandSessions(hits, (hit) => windows.get(hit.pk) ?? [[hit], 0]);
+    return expandSessions<ContextRow>(hits, (hit) => windows.get(hit.pk) ?? [[hit], 0]);
   }
 }
 

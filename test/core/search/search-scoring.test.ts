@@ -5,6 +5,7 @@ import {
   inverseDocumentFrequency,
   lexicalScores,
   matchTerms,
+  stemCounter,
   type WeightedTerm,
 } from "../../../src/core/search/lexical-score.js";
 import {
@@ -12,6 +13,8 @@ import {
   BM25_MATCH_BUDGET,
   planCandidateQueries,
 } from "../../../src/core/search/search-plan.js";
+import { stem } from "../../../src/core/search/stem.js";
+import { wordTokens } from "../../../src/core/search/text-tokens.js";
 import { uuidV7 } from "../../../src/store/uuid-v7.js";
 
 const weighted = (query: string, idf: (stem: string) => number = () => 1): WeightedTerm[] =>
@@ -57,6 +60,69 @@ describe("lexicalScores", () => {
   });
 });
 
+describe("stemCounter", () => {
+  it("counts a text's stems and tokens exactly as its wordTokens do (ASCII texts are scanned in place)", () => {
+    const terms = weighted("Running tests in the Docker queue 42 café x");
+    const reference = (text: string) => {
+      const tokens = wordTokens(text);
+      const counts = new Map<number, number>();
+      for (const token of tokens) {
+        const slot = terms.findIndex((t) => t.stem === stem(token));
+        if (slot >= 0) counts.set(slot, (counts.get(slot) ?? 0) + 1);
+      }
+      return { counts: [...counts].sort((a, b) => a[0] - b[0]), length: tokens.length };
+    };
+    const words = [
+      "RUNS",
+      "running",
+      "Tests",
+      "tested",
+      "docker",
+      "DOCKERS",
+      "queue",
+      "42",
+      "420",
+      "caf",
+      "café",
+      "Café",
+      "x",
+      "X",
+      "xs",
+      "the",
+      "in",
+      "q",
+      "d",
+      "zz",
+      "x".repeat(128),
+      "r".repeat(129),
+      "\u212a",
+      "naïve",
+    ];
+    const separators = [" ", "  ", ".", "_", "-", "\n", "`", "()", "😀", "/", ""];
+    let seed = 11;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const texts = ["", "   ", "Running", "x".repeat(128), "r".repeat(129)];
+    for (let n = 0; n < 400; n++) {
+      let text = "";
+      const length = next() % 14;
+      for (let i = 0; i < length; i++)
+        text += `${words[next() % words.length]}${separators[next() % separators.length]}`;
+      texts.push(text);
+    }
+    const count = stemCounter(terms);
+    for (const text of texts) {
+      const { pairs, length } = count(text);
+      const counts: [number, number][] = [];
+      for (let j = 0; j < pairs.length; j += 2) counts.push([pairs[j] ?? -1, pairs[j + 1] ?? 0]);
+      expect({ counts: counts.sort((a, b) => a[0] - b[0]), length }, text).toEqual(reference(text));
+    }
+    expect(count("Running RUNS runner, docker").pairs.length).toBeGreaterThan(0);
+  });
+});
+
 describe("planCandidateQueries", () => {
   it("ranks every match with BM25 when few memories match", () => {
     expect(
@@ -93,8 +159,32 @@ describe("planCandidateQueries", () => {
       .prepare("SELECT body FROM t WHERE t MATCH ?")
       .pluck()
       .all(allButOneOf(["a", "b", "c"]));
-    db.close();
     expect(rows).toEqual(["a b c", "a b", "a c", "b c"]);
+    // Every subset of up to 7 words: the memories with all but at most one of the first n, for each n.
+    const words = ["w1", "w2", "w3", "w4", "w5", "w6", "w7"];
+    db.exec("CREATE VIRTUAL TABLE s USING fts5 (body)");
+    for (let mask = 1; mask < 2 ** words.length; mask++)
+      db.prepare("INSERT INTO s (rowid, body) VALUES (?, ?)").run(
+        mask,
+        words.filter((_, i) => mask & (2 ** i)).join(" "),
+      );
+    for (let n = 2; n <= words.length; n++) {
+      const terms = words.slice(0, n);
+      const expected = [];
+      for (let mask = 1; mask < 2 ** words.length; mask++) {
+        const present = terms.filter((_, i) => mask & (2 ** i)).length;
+        if (present >= n - 1) expected.push(mask);
+      }
+      const found = db
+        .prepare("SELECT rowid FROM s WHERE s MATCH ? ORDER BY rowid")
+        .pluck()
+        .all(allButOneOf(terms));
+      expect(found, terms.join(" ")).toEqual(expected);
+      // Fewer word occurrences (each one a walk of the index) than the OR of every "all but word i".
+      const occurrences = (allButOneOf(terms).split('"').length - 1) / 2;
+      expect(occurrences, terms.join(" ")).toBeLessThan(n === 2 ? 3 : n * (n - 1));
+    }
+    db.close();
   });
 });
 
