@@ -202,7 +202,7 @@ describe.skipIf(!canMount)("full disk (2 MB tmpfs)", () => {
       await until(() => proxy.stderr().includes("the disk reserve is back"), "the reserve written again");
       expect(statSync(join(dir, "disk-reserve")).size).toBe(256 * 1024);
       // The WAL files gave their space back (bounded by journal_size_limit after checkpoints).
-      for (const f of ["memories.db-wal", "outbox.db-wal"]) {
+      for (const f of ["memories.db-wal", "outbox.db-wal", "journal.db-wal"]) {
         if (existsSync(join(dir, f))) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(1024 * 1024);
       }
     } finally {
@@ -212,6 +212,7 @@ describe.skipIf(!canMount)("full disk (2 MB tmpfs)", () => {
     expect(storedMemories()).toBe(15);
     expect(integrity(join(dir, "memories.db"))).toBe("ok");
     expect(integrity(join(dir, "outbox.db"))).toBe("ok");
+    expect(integrity(join(dir, "journal.db"))).toBe("ok");
   }, 120_000);
 
   it("stopping while still full: the reserve keeps every turn on disk, and the next start stores them", async () => {

@@ -165,8 +165,8 @@ describe("robustness", () => {
     for (const needle of [h.stub.apiKey, secret, "hunter2hunter2", marker, "Bearer", "x-api-key"]) {
       expect(logs).not.toContain(needle);
     }
-    // The outbox holds redacted turns only: no raw bodies, no headers, no keys.
-    const outbox = ["outbox.db", "outbox.db-wal"].map((f) => {
+    // The outbox holds redacted turns only, and the journal nothing once read: no raw bodies, no headers, no keys.
+    const outbox = ["outbox.db", "outbox.db-wal", "journal.db", "journal.db-wal"].map((f) => {
       try {
         return readFileSync(join(h.dir, f)).toString("latin1");
       } catch {

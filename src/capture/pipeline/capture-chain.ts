@@ -130,6 +130,12 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
       await worker.drain(5000);
       worker.stop();
       pipeline.stop();
+      try {
+        // No raw exchange left readable in the journal's WAL once it is empty.
+        opts.outbox.scrub();
+      } catch {
+        // locked or closed: the next start does it
+      }
     },
     close: async () => undefined,
   };

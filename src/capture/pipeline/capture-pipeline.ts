@@ -119,7 +119,11 @@ export class CapturePipeline {
     for (;;) {
       if (this.stopping) return replayed;
       const rows = this.opts.outbox.journaledExchanges(JOURNAL_BATCH, after);
-      if (rows.length === 0) return replayed;
+      if (rows.length === 0) {
+        // The journal read to its end: once capture is idle its WAL is truncated (no raw exchange left on disk).
+        if (replayed > 0) this.scheduleScrub();
+        return replayed;
+      }
       // Between batches of a backlog, let timers and messages (counters, a stop) run.
       if (replayed > 0) await new Promise((r) => setImmediate(r));
       const batch: Read[] = [];

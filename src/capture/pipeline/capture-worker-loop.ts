@@ -110,6 +110,12 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
     pipeline.stop();
     clearInterval(counterTimer);
     flushCounters();
+    try {
+      // No raw exchange left readable in the journal's WAL once it is empty.
+      outbox.scrub();
+    } catch {
+      // locked or closed: the next start does it
+    }
     outbox.close();
     await store.close().catch(() => undefined);
     post({ type: "stopped" });

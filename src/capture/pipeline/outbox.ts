@@ -17,6 +17,20 @@ import { openSqlite } from "../../store/sqlite/sqlite-database.js";
  * Episodes still in progress (their last reply asked for a tool) wait in
  * `pending_episodes`, one per conversation, so that a restart, even after
  * kill -9, finishes or abandons them instead of losing them.
+ *
+ * The exchange journal (finished exchanges, raw, until capture has read them)
+ * is a database of its own beside it, `<dataDir>/journal.db`, so that its
+ * writer (the journal writer's thread, whose commits the ends of replies wait
+ * for) never waits for capture's write transactions on outbox.db. An exchange
+ * still leaves the journal exactly when what it meant is recorded: its id goes
+ * into `journal_done` (outbox.db) in the transaction that records it, the row
+ * is deleted from journal.db after that commit, and the id is dropped from
+ * `journal_done` in a later transaction. A row whose id is in `journal_done`
+ * (a crash between the two commits) is deleted at the next open, never read
+ * again; journal ids are never reused (AUTOINCREMENT, and the sequence is kept
+ * above every id in `journal_done`). Rows of the `exchanges` table an older
+ * version kept in outbox.db are read first, with negative ids, and deleted in
+ * the recording transaction itself as before.
  */
 
 /** What a row carries: an episode, or a turn queued by a release before episodes. */
@@ -109,7 +123,37 @@ CREATE TABLE IF NOT EXISTS exchanges (
 );
 -- COUNT(*) and MIN(created_at) (how far behind capture is) read this small index, not the bodies.
 CREATE INDEX IF NOT EXISTS exchanges_created ON exchanges (created_at);
+-- Journal rows (journal.db) whose meaning is recorded here and that are not deleted there yet.
+CREATE TABLE IF NOT EXISTS journal_done (id INTEGER PRIMARY KEY);
 `;
+
+/** journal.db: finished exchanges until capture has read them (ids never reused). */
+const JOURNAL_SCHEMA = `
+CREATE TABLE IF NOT EXISTS exchanges (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  meta TEXT NOT NULL,
+  request BLOB NOT NULL,
+  response BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exchanges_created ON exchanges (created_at);
+`;
+
+/** The journal database beside an outbox database. */
+export function journalPathFor(outboxDbPath: string): string {
+  return join(dirname(outboxDbPath), "journal.db");
+}
+
+/** The pragmas both databases are written with. */
+function prepareWritable(db: Database.Database): void {
+  db.pragma("journal_mode = WAL");
+  // WAL + NORMAL survives a killed process (not a power cut), at a fraction of FULL's cost.
+  db.pragma("synchronous = NORMAL");
+  // Raw exchanges pass through here: deleted rows are overwritten, and the WAL stays bounded.
+  db.pragma("secure_delete = ON");
+  // Cut back after each checkpoint, so that the WAL cannot keep the space a full disk freed.
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+}
 
 interface PendingStatements {
   get: Database.Statement;
@@ -149,9 +193,23 @@ export class Outbox {
   private pendingStatements: PendingStatements | null = null;
   /** The journal's read side, prepared on first use (an outbox from before the journal has no such table). */
   private selectJournal: Database.Statement | null = null;
+  private selectLegacyJournal: Database.Statement | null = null;
   private deleteJournal: Database.Statement | null = null;
+  /** Journal ids recorded in the transaction under way (deleted from journal.db after its commit). */
+  private recorded: number[] = [];
+  /** Recorded ids deleted from journal.db: dropped from `journal_done` in the next transaction. */
+  private deletedDone: number[] = [];
+  /** Recorded ids whose delete from journal.db failed: tried again after the next commit. */
+  private toDelete: number[] = [];
+  /** Whether outbox.db still has rows in an `exchanges` table of its own (an older version's journal). */
+  private legacyRows: boolean;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    /** journal.db (null: opened read-only and not there yet). */
+    private readonly jdb: Database.Database | null,
+  ) {
+    this.legacyRows = hasRows(db, "exchanges");
     this.insert = db.prepare(
       "INSERT INTO outbox (turn_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(turn_key) DO NOTHING",
     );
@@ -206,32 +264,40 @@ export class Outbox {
     } = {},
   ): Outbox {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = openSqlite(path, {
-      readonly: options.readonly ?? false,
-      fileMustExist: options.readonly ?? false,
-    });
-    // Opening waits for the lock as usual (schema, pruning); `busyTimeoutMs` applies afterwards.
-    db.pragma("busy_timeout = 2000");
-    if (!options.readonly) {
-      db.pragma("journal_mode = WAL");
-      // WAL + NORMAL survives a killed process (not a power cut), at a fraction of FULL's cost.
-      db.pragma("synchronous = NORMAL");
-      // Raw exchanges pass through here: deleted rows are overwritten, and the WAL stays bounded.
-      db.pragma("secure_delete = ON");
-      // Cut back after each checkpoint, so that the WAL cannot keep the space a full disk freed.
-      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-      db.exec(SCHEMA);
-      for (const f of [path, `${path}-wal`, `${path}-shm`]) {
-        if (process.platform !== "win32" && existsSync(f)) chmodSync(f, 0o600);
+    const readonly = options.readonly ?? false;
+    const db = openSqlite(path, { readonly, fileMustExist: readonly });
+    const jpath = journalPathFor(path);
+    let jdb: Database.Database | null = null;
+    try {
+      // Opening waits for the lock as usual (schema, pruning); `busyTimeoutMs` applies afterwards.
+      db.pragma("busy_timeout = 2000");
+      if (!readonly || existsSync(jpath)) jdb = openSqlite(jpath, { readonly, fileMustExist: readonly });
+      jdb?.pragma("busy_timeout = 2000");
+      if (!readonly) {
+        prepareWritable(db);
+        db.exec(SCHEMA);
+        const j = jdb as Database.Database;
+        prepareWritable(j);
+        j.exec(JOURNAL_SCHEMA);
+        for (const f of [path, `${path}-wal`, `${path}-shm`, jpath, `${jpath}-wal`, `${jpath}-shm`]) {
+          if (process.platform !== "win32" && existsSync(f)) chmodSync(f, 0o600);
+        }
+        db.prepare("DELETE FROM outbox WHERE state = 'done' AND finished_at < ?").run(
+          Date.now() - OUTBOX_KEEP_DONE_MS,
+        );
+        settleRecorded(db, j);
       }
-      db.prepare("DELETE FROM outbox WHERE state = 'done' AND finished_at < ?").run(
-        Date.now() - OUTBOX_KEEP_DONE_MS,
-      );
+      if (options.busyTimeoutMs !== undefined) {
+        const ms = Math.max(0, Math.floor(options.busyTimeoutMs));
+        db.pragma(`busy_timeout = ${ms}`);
+        jdb?.pragma(`busy_timeout = ${ms}`);
+      }
+    } catch (e) {
+      jdb?.close();
+      db.close();
+      throw e;
     }
-    if (options.busyTimeoutMs !== undefined) {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
-    }
-    const outbox = new Outbox(db);
+    const outbox = new Outbox(db, jdb);
     outbox.onDiskFull = options.onDiskFull;
     return outbox;
   }
@@ -247,11 +313,18 @@ export class Outbox {
     try {
       return fn();
     } catch (e) {
-      if (!isDiskFull(e) || this.db.inTransaction) throw e;
+      if (!isDiskFull(e) || this.db.inTransaction || this.jdb?.inTransaction) throw e;
       reclaimWal(this.db);
+      if (this.jdb) reclaimWal(this.jdb);
       if (this.onDiskFull?.() !== true || !retry) throw e;
       return fn();
     }
+  }
+
+  /** journal.db, for a writer (always open unless this outbox was opened read-only). */
+  private get journal(): Database.Database {
+    if (!this.jdb) throw new Error("the journal is not open");
+    return this.jdb;
   }
 
   /** Queues a (redacted) episode; false when its key was already queued or stored. */
@@ -259,9 +332,56 @@ export class Outbox {
     return this.write(() => this.insert.run(item.key, JSON.stringify(item), now, now).changes === 1);
   }
 
-  /** Runs `fn` in one transaction (all of it is written, or none). */
+  /**
+   * Runs `fn` in one transaction (all of it is written, or none). Journal rows it recorded
+   * (`forgetExchange`) are deleted from journal.db once it has committed.
+   */
   transaction<T>(fn: () => T): T {
-    return this.write(() => this.db.transaction(fn)(), false);
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    const clear = this.deletedDone;
+    let result: T;
+    try {
+      result = this.write(
+        () =>
+          this.db.transaction(() => {
+            this.recorded = [];
+            // Ids deleted from journal.db after an earlier commit leave journal_done with this one.
+            if (clear.length > 0) {
+              const drop = this.db.prepare("DELETE FROM journal_done WHERE id = ?");
+              for (const id of clear) drop.run(id);
+            }
+            return fn();
+          })(),
+        false,
+      );
+    } catch (e) {
+      this.recorded = [];
+      throw e;
+    }
+    if (clear.length > 0) this.deletedDone = [];
+    this.deleteRecorded(this.recorded.splice(0));
+    return result;
+  }
+
+  /** Deletes recorded rows from journal.db (after the commit that recorded them); retried after the next on failure. */
+  private deleteRecorded(ids: number[]): void {
+    const all = this.toDelete.length > 0 ? [...this.toDelete.splice(0), ...ids] : ids;
+    if (all.length === 0) return;
+    try {
+      const drop = this.journalDelete;
+      this.journal.transaction(() => {
+        for (const id of all) drop.run(id);
+      })();
+      for (const id of all) this.deletedDone.push(id);
+    } catch {
+      // Still recorded in journal_done: never read again, deleted after the next commit or at the next open.
+      for (const id of all) this.toDelete.push(id);
+    }
+  }
+
+  private get journalDelete(): Database.Statement {
+    this.deleteJournal ??= this.journal.prepare("DELETE FROM exchanges WHERE id = ?");
+    return this.deleteJournal;
   }
 
   /** The episode in progress in a conversation, if any. */
@@ -288,7 +408,7 @@ export class Outbox {
   private journalInsert: Database.Statement | null = null;
 
   private get journalStatement(): Database.Statement {
-    this.journalInsert ??= this.db.prepare(
+    this.journalInsert ??= this.journal.prepare(
       "INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)",
     );
     return this.journalInsert;
@@ -309,35 +429,64 @@ export class Outbox {
    */
   journalExchanges(items: readonly JournalItem[], now = Date.now()): void {
     const insert = this.journalStatement;
-    const tx = this.db.transaction(() => {
+    const tx = this.journal.transaction(() => {
       for (const it of items) insert.run(it.meta, it.request, it.response, now);
     });
     // BEGIN IMMEDIATE: a busy lock shows at the start, before anything was done.
     this.write(() => tx.immediate());
   }
 
-  /** Exchanges not read yet, oldest first. */
+  /**
+   * Exchanges not read yet, oldest first, after the one with id `afterId` (0: from the start).
+   * Rows an older version journaled in outbox.db come first, with negative ids.
+   */
   journaledExchanges(limit = 100, afterId = 0): JournaledExchange[] {
-    this.selectJournal ??= this.db.prepare(
-      "SELECT id, meta, request, response FROM exchanges WHERE id > ? ORDER BY id LIMIT ?",
-    );
-    const rows = this.selectJournal.all(afterId, limit) as {
-      id: number;
-      meta: string;
-      request: Buffer;
-      response: Buffer;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
+    type Row = { id: number; meta: string; request: Buffer; response: Buffer };
+    const toExchange = (r: Row, sign: number): JournaledExchange => ({
+      id: sign * r.id,
       meta: JSON.parse(r.meta) as JournalMeta,
       request: r.request,
       response: r.response,
-    }));
+    });
+    if (afterId <= 0 && this.legacyRows) {
+      this.selectLegacyJournal ??= this.db.prepare(
+        "SELECT id, meta, request, response FROM exchanges WHERE id > ? ORDER BY id LIMIT ?",
+      );
+      const legacy = this.selectLegacyJournal.all(-afterId, limit) as Row[];
+      if (legacy.length > 0) return legacy.map((r) => toExchange(r, -1));
+      this.legacyRows = hasRows(this.db, "exchanges");
+      afterId = 0;
+    }
+    if (!this.jdb) return [];
+    this.selectJournal ??= this.jdb.prepare(
+      "SELECT id, meta, request, response FROM exchanges WHERE id > ? ORDER BY id LIMIT ?",
+    );
+    let after = Math.max(0, afterId);
+    for (;;) {
+      const rows = this.selectJournal.all(after, limit) as Row[];
+      // Recorded rows whose delete failed are not read again (they go with the next commit).
+      const left = this.toDelete.length > 0 ? rows.filter((r) => !this.toDelete.includes(r.id)) : rows;
+      if (left.length > 0 || rows.length === 0) return left.map((r) => toExchange(r, 1));
+      after = (rows[rows.length - 1] as Row).id;
+    }
   }
 
+  /**
+   * The exchange leaves the journal. Inside `transaction` (what it meant is recorded there): its id
+   * goes into `journal_done` in that transaction and the row is deleted after the commit. Outside
+   * one (nothing to record: a skipped exchange), it is deleted at once.
+   */
   forgetExchange(id: number): void {
-    this.deleteJournal ??= this.db.prepare("DELETE FROM exchanges WHERE id = ?");
-    this.deleteJournal.run(id);
+    if (id < 0) {
+      this.db.prepare("DELETE FROM exchanges WHERE id = ?").run(-id);
+      return;
+    }
+    if (this.db.inTransaction) {
+      this.db.prepare("INSERT OR IGNORE INTO journal_done (id) VALUES (?)").run(id);
+      this.recorded.push(id);
+      return;
+    }
+    this.journalDelete.run(id);
   }
 
   /**
@@ -348,8 +497,9 @@ export class Outbox {
    */
   scrub(): boolean {
     if (this.journalDepth() > 0) return false;
+    const j = this.jdb ? (this.jdb.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[]) : [{ busy: 0 }];
     const r = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
-    return (r[0]?.busy ?? 1) === 0;
+    return (j[0]?.busy ?? 1) === 0 && (r[0]?.busy ?? 1) === 0;
   }
 
   /**
@@ -365,11 +515,7 @@ export class Outbox {
 
   /** Exchanges waiting to be read by capture (0 for an outbox from before the journal). */
   journalDepth(): number {
-    try {
-      return (this.db.prepare("SELECT COUNT(*) AS n FROM exchanges").get() as { n: number }).n;
-    } catch {
-      return 0;
-    }
+    return this.journalLag().depth;
   }
 
   /**
@@ -377,15 +523,21 @@ export class Outbox {
    * when the oldest of them was journaled (ms since the epoch; null when none).
    */
   journalLag(): { depth: number; oldestAt: number | null } {
-    try {
-      const r = this.db.prepare("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM exchanges").get() as {
-        n: number;
-        oldest: number | null;
-      };
-      return { depth: r.n, oldestAt: r.oldest };
-    } catch {
-      return { depth: 0, oldestAt: null };
-    }
+    const lag = (db: Database.Database | null) => {
+      try {
+        const r = db?.prepare("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM exchanges").get() as
+          | { n: number; oldest: number | null }
+          | undefined;
+        return { depth: r?.n ?? 0, oldestAt: r?.oldest ?? null };
+      } catch {
+        return { depth: 0, oldestAt: null };
+      }
+    };
+    const j = lag(this.jdb);
+    if (!this.legacyRows) return j;
+    const l = lag(this.db);
+    const oldest = [j.oldestAt, l.oldestAt].filter((x): x is number => x !== null);
+    return { depth: j.depth + l.depth, oldestAt: oldest.length > 0 ? Math.min(...oldest) : null };
   }
 
   /** Whether an item with this key was ever queued (and not yet purged): the key is unique. */
@@ -484,6 +636,50 @@ export class Outbox {
   }
 
   close(): void {
+    // Ids whose rows are gone from journal.db leave journal_done (best effort: the next open does it too).
+    if (this.db.open && !this.db.readonly && (this.deletedDone.length > 0 || this.toDelete.length > 0)) {
+      try {
+        this.transaction(() => undefined);
+        this.transaction(() => undefined);
+      } catch {
+        // settled at the next open
+      }
+    }
+    if (this.jdb?.open) this.jdb.close();
     if (this.db.open) this.db.close();
   }
+}
+
+function hasRows(db: Database.Database, table: string): boolean {
+  try {
+    return db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * At open: journal rows whose meaning was recorded (their id in `journal_done`) but that were not
+ * deleted (a crash between the two commits) are deleted now, and the journal's id sequence is
+ * kept above every recorded id, so that no new row can take the id of a recorded one (a
+ * journal.db removed by hand starts its ids afresh).
+ */
+function settleRecorded(db: Database.Database, jdb: Database.Database): void {
+  const ids = db.prepare("SELECT id FROM journal_done ORDER BY id").pluck().all() as number[];
+  const max = ids.length > 0 ? (ids[ids.length - 1] as number) : 0;
+  jdb.transaction(() => {
+    const seq = jdb.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'exchanges'").pluck().get() as
+      | number
+      | undefined;
+    if (seq === undefined)
+      jdb.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('exchanges', ?)").run(max);
+    else if (seq < max) jdb.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'exchanges'").run(max);
+    const drop = jdb.prepare("DELETE FROM exchanges WHERE id = ?");
+    for (const id of ids) drop.run(id);
+  })();
+  if (ids.length === 0) return;
+  db.transaction(() => {
+    const drop = db.prepare("DELETE FROM journal_done WHERE id = ?");
+    for (const id of ids) drop.run(id);
+  })();
 }

@@ -470,4 +470,107 @@ describe("capture pipeline", () => {
     worker.stop();
     outbox.close();
   });
+
+  it("keeps the journal in journal.db: a commit there never waits for a write transaction on outbox.db", () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const other = new Database(join(dir, "outbox.db"));
+    other.pragma("busy_timeout = 0");
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const raw = exchange("while capture holds the outbox lock");
+      outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+      outbox.journalExchanges([
+        {
+          meta: JSON.stringify(journalMeta(raw)),
+          request: raw.requestBody.bytes(),
+          response: raw.responseBody.bytes(),
+        },
+      ]);
+    } finally {
+      other.exec("COMMIT");
+      other.close();
+    }
+    expect(outbox.journalDepth()).toBe(2);
+    if (process.platform !== "win32") expect(statSync(join(dir, "journal.db")).mode & 0o777).toBe(0o600);
+    outbox.close();
+  });
+
+  it("an exchange recorded but not yet deleted from journal.db (a crash between the two commits) is never read again, and its id is never reused", async () => {
+    let outbox = Outbox.open(join(dir, "outbox.db"));
+    const raw = exchange("recorded before the crash");
+    const id = outbox.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+    outbox.close();
+    // What the recording transaction leaves when the process dies before the journal.db delete.
+    const o = new Database(join(dir, "outbox.db"));
+    o.prepare("INSERT INTO journal_done (id) VALUES (?)").run(id);
+    o.close();
+    outbox = Outbox.open(join(dir, "outbox.db"));
+    expect(outbox.journalDepth()).toBe(0);
+    expect(outbox.journaledExchanges(100)).toEqual([]);
+    outbox.close();
+    // Even with journal.db removed by hand while an id is still recorded, a new row gets a new id.
+    const o2 = new Database(join(dir, "outbox.db"));
+    o2.prepare("INSERT INTO journal_done (id) VALUES (?)").run(id + 7);
+    o2.close();
+    for (const f of ["journal.db", "journal.db-wal", "journal.db-shm"]) rmSync(join(dir, f), { force: true });
+    outbox = Outbox.open(join(dir, "outbox.db"));
+    const next = exchange("after journal.db was removed");
+    const nextId = outbox.journalExchange(
+      journalMeta(next),
+      next.requestBody.bytes(),
+      next.responseBody.bytes(),
+    );
+    expect(nextId).toBeGreaterThan(id + 7);
+    const { counters, count } = counterSet();
+    const { worker, pipeline } = pipelineOn(outbox, count);
+    expect(await pipeline.replayJournal()).toBe(1);
+    await worker.drain(10_000);
+    expect(await memories()).toEqual([
+      "User: after journal.db was removed\nAssistant: re: after journal.db was removed",
+    ]);
+    expect(counters.turnsStored).toBe(1);
+    expect(outbox.journalDepth()).toBe(0);
+    pipeline.stop();
+    worker.stop();
+    outbox.close();
+    const left = new Database(join(dir, "outbox.db"), { readonly: true });
+    expect(left.prepare("SELECT COUNT(*) AS n FROM journal_done").get()).toEqual({ n: 0 });
+    left.close();
+  });
+
+  it("reads what an older version journaled in outbox.db first, then journal.db, each exchange once", async () => {
+    const outbox = Outbox.open(join(dir, "outbox.db"));
+    const legacy = new Database(join(dir, "outbox.db"));
+    const insert = legacy.prepare(
+      "INSERT INTO exchanges (meta, request, response, created_at) VALUES (?, ?, ?, ?)",
+    );
+    for (const text of ["old one", "old two"]) {
+      const raw = exchange(text);
+      insert.run(
+        JSON.stringify(journalMeta(raw)),
+        raw.requestBody.bytes(),
+        raw.responseBody.bytes(),
+        Date.now(),
+      );
+    }
+    legacy.close();
+    const reopened = Outbox.open(join(dir, "outbox.db"));
+    outbox.close();
+    const raw = exchange("new one");
+    reopened.journalExchange(journalMeta(raw), raw.requestBody.bytes(), raw.responseBody.bytes());
+    expect(reopened.journalDepth()).toBe(3);
+    const { counters, count } = counterSet();
+    const { worker, pipeline } = pipelineOn(reopened, count);
+    expect(await pipeline.replayJournal()).toBe(3);
+    await worker.drain(10_000);
+    expect(await memories()).toEqual(
+      ["new one", "old one", "old two"].map((t) => `User: ${t}\nAssistant: re: ${t}`),
+    );
+    expect(counters).toMatchObject({ turnsQueued: 3, turnsStored: 3 });
+    expect(reopened.journalDepth()).toBe(0);
+    expect(await pipeline.replayJournal()).toBe(0);
+    pipeline.stop();
+    worker.stop();
+    reopened.close();
+  });
 });

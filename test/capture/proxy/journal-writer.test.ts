@@ -41,7 +41,7 @@ afterEach(async () => {
 
 /** The journal as another connection sees it (what survives this process). */
 function journaled(): { meta: string; request: Buffer; response: Buffer }[] {
-  const db = new Database(join(dir, "outbox.db"), { readonly: true });
+  const db = new Database(join(dir, "journal.db"), { readonly: true });
   try {
     return db.prepare("SELECT meta, request, response FROM exchanges ORDER BY id").all() as {
       meta: string;
@@ -86,7 +86,7 @@ describe("JournalWriter (the journal written on its own thread)", () => {
   });
 
   it("waits for a lock another connection holds, and never reports durable before its commit", async () => {
-    const other = new Database(join(dir, "outbox.db"));
+    const other = new Database(join(dir, "journal.db"));
     other.pragma("busy_timeout = 2000");
     other.exec("BEGIN IMMEDIATE");
     let resolved = false;
