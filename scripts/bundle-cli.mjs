@@ -1,15 +1,18 @@
 // `npm run build`, after tsc: bundles the executable (src/cli/main.ts), the capture thread
 // (src/cli/capture-worker.ts), the hook thread (src/cli/hook/hook-worker.ts) and the journal
-// writer's thread (src/cli/journal-thread.ts) with rolldown into CommonJS: dist/cli/main.cjs,
-// dist/cli/capture-worker.cjs, dist/cli/hook/hook-worker.cjs, dist/cli/journal-thread.cjs and the
-// chunks they share in dist/cli/chunks/*.cjs, each entry behind an ES module shim of the name
-// everything else uses (dist/cli/main.js, …). require() loads about ten chunks for `list`
-// instead of ~60 modules (~220 for `mcp`), synchronously: Node's ES module loader resolves,
-// reads (asynchronously) and links each file on its own, which cost 8-20 ms per command. Code
-// splitting: every dynamic import() stays a chunk loaded only when that code path runs
-// (`Promise.resolve().then(() => require(...))`), so `--version` loads no store and `list` no
-// MCP SDK. `import.meta.url` becomes the chunk's own file URL, so the URLs relative to it
-// (main.ts's `../../package.json`, start.ts's `../capture-worker.js`) resolve as from
+// writer's thread (src/cli/journal-thread.ts) with rolldown into CommonJS: dist/cli/main.js,
+// dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js, dist/cli/journal-thread.js and the
+// chunks they share in dist/cli/chunks/*.cjs. dist/cli/ is replaced as a whole (tsc's output
+// there is never run) and gets a package.json of its own, `{"type": "commonjs"}`, so that the
+// names everything else uses (the bin, start's worker URLs, the journal writer's default) are
+// CommonJS files although the package is "type": "module". No ES module is loaded at all:
+// Node's ES module loader costs ~6 ms CPU to set up for an ESM entry, and resolves, reads
+// (asynchronously) and links every file on its own (8-20 ms per command with ESM chunks);
+// require() loads about ten chunks for `list` (instead of ~60 modules, ~220 for `mcp`),
+// synchronously. Code splitting: every dynamic import() stays a chunk loaded only when that code
+// path runs (`Promise.resolve().then(() => require(...))`), so `--version` loads no store and
+// `list` no MCP SDK. `import.meta.url` becomes the chunk's own file URL, so the URLs relative to
+// it (main.ts's `../../package.json`, start.ts's `../capture-worker.js`) resolve as from
 // src/cli/ and src/cli/commands/. The rest of dist/ stays tsc's output.
 //
 // The groups below put what the common commands always load together into a few chunks (left to
@@ -31,8 +34,9 @@ import { fileURLToPath } from "node:url";
 import { rolldown } from "rolldown";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const chunks = join(root, "dist", "cli", "chunks");
-rmSync(chunks, { recursive: true, force: true });
+const cliDir = join(root, "dist", "cli");
+const chunks = join(cliDir, "chunks");
+rmSync(cliDir, { recursive: true, force: true });
 
 // A group also takes the modules its members import that no group of a higher priority took, so
 // the groups that others depend on come first: "cli" (commander) must not take the configuration
@@ -95,26 +99,15 @@ const bundle = await rolldown({
 const { output } = await bundle.write({
   dir: join(root, "dist"),
   format: "cjs",
-  entryFileNames: "[name].cjs",
+  entryFileNames: "[name].js",
   chunkFileNames: "cli/chunks/[name]-[hash].cjs",
   sourcemap: true,
   codeSplitting: { groups: GROUPS },
 });
 await bundle.close();
 
-// The package is "type": "module", so dist/cli/main.js (the bin) and the threads' entries
-// (start.ts names `../capture-worker.js`, …) are ES modules: each is a two-line shim that
-// require()s its CommonJS entry beside it. From there every chunk loads through require():
-// synchronous, without the ES module loader's per-file resolve, asynchronous read and link.
-for (const name of ENTRIES) {
-  const shebang = name === "cli/main" ? "#!/usr/bin/env node\n" : "";
-  const base = name.slice(name.lastIndexOf("/") + 1);
-  writeFileSync(
-    join(root, "dist", `${name}.js`),
-    `${shebang}// Bundled by scripts/bundle-cli.mjs: the code is in ${base}.cjs and dist/cli/chunks/.\n` +
-      `import { createRequire } from "node:module";\ncreateRequire(import.meta.url)("./${base}.cjs");\n`,
-  );
-}
+// The CommonJS scope of the bundle's .js files (the package itself is "type": "module").
+writeFileSync(join(cliDir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 
 const modules = {};
 for (const item of output) {

@@ -30,11 +30,17 @@ export interface AssetSet {
   pageBytesGzip: number;
 }
 
-/** Where the client scripts are compiled to: `dist/web/client/` of the package this file belongs to. */
+/**
+ * Where the client scripts are compiled to: `dist/web/client/` of the package this file belongs to
+ * (the first folder up with a package.json and a dist/: the bundle's dist/cli/ has a package.json
+ * of its own, for its CommonJS scope).
+ */
 function clientDir(): URL {
   let dir = new URL(".", import.meta.url);
   for (let i = 0; i < 6; i++) {
-    if (existsSync(new URL("package.json", dir))) return new URL("dist/web/client/", dir);
+    if (existsSync(new URL("package.json", dir)) && existsSync(new URL("dist/", dir))) {
+      return new URL("dist/web/client/", dir);
+    }
     dir = new URL("..", dir);
   }
   return new URL("../../dist/web/client/", import.meta.url);

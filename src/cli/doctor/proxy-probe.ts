@@ -1,17 +1,15 @@
-import * as http from "node:http";
 import { connect } from "node:net";
 import { resolve as resolvePath } from "node:path";
-import {
-  HEALTH_PATH,
-  type ProxyStatusFile,
-  pidAlive,
-  readProxyStatus,
-} from "../../capture/proxy/proxy-status.js";
+import { type ProxyStatusFile, pidAlive, readProxyStatus } from "../../capture/proxy/proxy-status.js";
 import type { Config } from "../../core/config.js";
+import type { Health } from "./proxy-health.js";
 
 /**
  * Is the proxy running? Reads `proxy-status.json` (pid, address), checks the
  * pid, and asks the port's health endpoint (which only this proxy answers).
+ * A TCP connection first tells whether anything listens: only then is
+ * node:http loaded (proxy-health.ts) to ask, so `status` with no proxy
+ * running does not pay for it.
  */
 
 export interface ProxyProbe {
@@ -33,49 +31,8 @@ export interface ProxyProbe {
   running: boolean;
 }
 
-interface Health {
-  pid: number;
-  dataDir: string | null;
-}
-
-function askHealth(url: string, token: string | undefined, timeoutMs: number): Promise<Health | null> {
-  return new Promise((resolve) => {
-    const u = new URL(HEALTH_PATH, url);
-    const req = http.get(
-      {
-        hostname: u.hostname.replace(/^\[|\]$/g, ""),
-        port: u.port,
-        path: u.pathname,
-        headers: token ? { "proxy-authorization": `Bearer ${token}` } : {},
-        timeout: timeoutMs,
-        agent: false,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          if (body.length < 4096) body += d;
-        });
-        res.on("end", () => {
-          try {
-            const parsed = JSON.parse(body) as { service?: string; pid?: number; dataDir?: unknown };
-            resolve(
-              res.statusCode === 200 && parsed.service === "mcp-mitm-mem0"
-                ? {
-                    pid: parsed.pid ?? -1,
-                    dataDir: typeof parsed.dataDir === "string" ? parsed.dataDir : null,
-                  }
-                : null,
-            );
-          } catch {
-            resolve(null);
-          }
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(null));
-  });
+async function askHealth(url: string, token: string | undefined, timeoutMs: number): Promise<Health | null> {
+  return (await import("./proxy-health.js")).askHealth(url, token, timeoutMs);
 }
 
 /** Whether anything accepts a TCP connection on host:port. */
@@ -106,9 +63,10 @@ export async function probeProxy(config: Config, timeoutMs = 1500): Promise<Prox
       ? `http://${probeHost(status.host)}:${status.port}`
       : `http://${probeHost(config.proxy.host)}:${config.proxy.port}`;
   const alive = status?.running ? pidAlive(status.pid) : false;
-  const health = await askHealth(url, config.proxy.authToken, timeoutMs);
+  const held = await portHeld(url, timeoutMs);
+  const health = held ? await askHealth(url, config.proxy.authToken, timeoutMs) : null;
   const otherDataDir = health?.dataDir != null && resolvePath(health.dataDir) !== resolvePath(config.dataDir);
-  const foreign = health === null && (await portHeld(url, timeoutMs));
+  const foreign = held && health === null;
   const answering = health !== null && !otherDataDir;
   return {
     status,
@@ -129,9 +87,9 @@ export async function whoHolds(
   token: string | undefined,
   timeoutMs = 1500,
 ): Promise<{ kind: "proxy"; pid: number; dataDir: string | null } | { kind: "foreign" } | { kind: "free" }> {
+  if (!(await portHeld(url, timeoutMs))) return { kind: "free" };
   const health = await askHealth(url, token, timeoutMs);
-  if (health) return { kind: "proxy", ...health };
-  return (await portHeld(url, timeoutMs)) ? { kind: "foreign" } : { kind: "free" };
+  return health ? { kind: "proxy", ...health } : { kind: "foreign" };
 }
 
 /** The URL to probe for a proxy listening on host:port. */
