@@ -1,5 +1,5 @@
 /**
- * `npm run bench:startup [-- --runs 15] [--size 100000] [--cpu] [--json PATH]`
+ * `npm run bench:startup [-- --runs 15] [--size 100000] [--cpu] [--compare CLI] [--json PATH]`
  *
  * Start-up time of each command as a whole process (spawn to exit, or for
  * `mcp` spawn to the answer to `initialize`), next to `node -e 0` measured in
@@ -12,6 +12,10 @@
  * and adds the p50 of its CPU time (all threads, to its exit: for `mcp` also the
  * shutdown after `initialize`) and that ratio. CPU time depends less than wall
  * time on what else the machine runs; perf's own start adds to every wall time.
+ *
+ * `--compare path/to/dist/cli/main.js` (another build, e.g. of an older commit
+ * in a git worktree) adds each command of that build as a case of its own,
+ * interleaved in the same rounds: a before/after under the same load.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -107,10 +111,10 @@ const INITIALIZE = `${JSON.stringify({
 })}\n`;
 
 /** Spawns `mcp`, sends `initialize` at once, and resolves with the time to its answer. */
-function timeMcpInitialize(env: NodeJS.ProcessEnv): Promise<Sample> {
+function timeMcpInitialize(cliPath: string, env: NodeJS.ProcessEnv): Promise<Sample> {
   return new Promise((resolvePromise, reject) => {
     const start = process.hrtime.bigint();
-    const { child, cpu } = spawnNode([CLI, "mcp"], env, ["pipe", "pipe", "pipe"]);
+    const { child, cpu } = spawnNode([cliPath, "mcp"], env, ["pipe", "pipe", "pipe"]);
     let out = "";
     let stderr = "";
     let ms: number | null = null;
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
     options: {
       json: { type: "string" },
       cpu: { type: "boolean", default: false },
+      compare: { type: "string" },
       runs: { type: "string", default: "15" },
       size: { type: "string", default: "100000" },
     },
@@ -174,19 +179,26 @@ async function main(): Promise<void> {
       DEFAULT_USER_ID: USER,
       MITM_PORT: "9",
     };
-    const cli =
-      (...args: string[]) =>
-      () =>
-        timeProcess([CLI, ...args], env);
+    const commands = (cliPath: string, label: string, targets: boolean): Case[] => {
+      const cli =
+        (...args: string[]) =>
+        () =>
+          timeProcess([cliPath, ...args], env);
+      const t = (n: number) => (targets ? n : undefined);
+      return [
+        { name: `--version${label}`, target: t(1.5), run: cli("--version") },
+        { name: `--help${label}`, target: t(1.5), run: cli("--help") },
+        { name: `search (${fmt(size)})${label}`, target: t(2.5), run: cli("search", query) },
+        { name: `list (${fmt(size)})${label}`, target: t(2.5), run: cli("list") },
+        { name: `show (${fmt(size)})${label}`, target: t(2.5), run: cli("show", id) },
+        { name: `status${label}`, target: t(2.5), run: cli("status") },
+        { name: `mcp → initialize${label}`, target: t(3), run: () => timeMcpInitialize(cliPath, env) },
+      ].map(({ target, ...c }) => (target === undefined ? c : { ...c, target }));
+    };
     const cases: Case[] = [
       { name: "node -e 0", run: () => timeProcess(["-e", "0"], env) },
-      { name: "--version", target: 1.5, run: cli("--version") },
-      { name: "--help", target: 1.5, run: cli("--help") },
-      { name: `search (${fmt(size)})`, target: 2.5, run: cli("search", query) },
-      { name: `list (${fmt(size)})`, target: 2.5, run: cli("list") },
-      { name: `show (${fmt(size)})`, target: 2.5, run: cli("show", id) },
-      { name: "status", target: 2.5, run: cli("status") },
-      { name: "mcp → initialize", target: 3, run: () => timeMcpInitialize(env) },
+      ...commands(CLI, "", true),
+      ...(values.compare ? commands(resolve(values.compare), " (compare)", false) : []),
     ];
     for (const c of cases) await c.run(); // warm-up: disk cache, store pages
     const samples = cases.map(() => [] as Sample[]);
@@ -243,7 +255,7 @@ async function main(): Promise<void> {
         results.map((r) => [
           r.name,
           fmt(r.p50_ms, 1),
-          r.target === null ? "1.00" : fmt(r.ratio, 2),
+          fmt(r.ratio, 2),
           ...cpuColumns(r),
           r.target === null ? "" : `≤ ${r.target}×`,
           r.ok === null ? "" : r.ok ? "ok" : "MISSED",
