@@ -4,7 +4,9 @@
  *   `--reuse` keeps the loaded PostgreSQL schemas (bench_keep_<seed>_<size>) and SQLite files
  *   (<tmpdir>/bench-store-keep/) and searches them again in later runs; `--search-only` skips
  *   the 1- and 8-writer ingest runs. Without `--backend`, `--reuse` keeps the store and the raw
- *   baseline's files there too (ingest is then not measured: the row says "(kept)").
+ *   baseline's files there too (ingest is then not measured: the row says "(kept)"). A kept
+ *   store whose full-text index the current write path would have merged (seeded by an older
+ *   release) is loaded again.
  *
  * With `--backend postgres`: ingest with 1 and 8 concurrent writers (the 8
  * also sending 10% of each other's memories: stored once, no error), then at
@@ -21,8 +23,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
 import { buildFtsQuery } from "../src/core/search/fts-query.js";
 import type { AddInput } from "../src/core/types.js";
+import { mergeDue, segmentPages } from "../src/store/sqlite/fts-maintenance.js";
 import { ADD_BATCH_SIZE, SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { elapsedMs, percentile, round3 } from "./lib/percentile.js";
 import {
@@ -57,6 +61,20 @@ interface SizeResult {
   no_feedback_search_p99_ms: number;
 }
 
+/**
+ * Whether a kept store file is one the current write path could have left: not one whose
+ * full-text index it would have merged (a file seeded by an older release is loaded again).
+ */
+function keptIndexCurrent(path: string): boolean {
+  const db = new Database(path, { readonly: true });
+  try {
+    const structure = db.prepare("SELECT block FROM memories_fts_data WHERE id = 10").pluck().get();
+    return !mergeDue(segmentPages(structure as Uint8Array | undefined));
+  } finally {
+    db.close();
+  }
+}
+
 async function measure(size: number, queryCount: number, dir: string, reuse: boolean): Promise<SizeResult> {
   const rng = new SeededRng(SEED + size);
   // 90% of memories belong to the searched user, the rest to nine others (so user filtering is real).
@@ -71,7 +89,7 @@ async function measure(size: number, queryCount: number, dir: string, reuse: boo
   const rawPath = join(dir, `raw-${SEED}-${size}.db`);
   let store: SqliteMemoryStore | null = null;
   let raw: RawSqliteBaseline | null = null;
-  if (reuse && existsSync(storePath) && existsSync(rawPath)) {
+  if (reuse && existsSync(storePath) && existsSync(rawPath) && keptIndexCurrent(storePath)) {
     store = SqliteMemoryStore.open(storePath);
     raw = new RawSqliteBaseline(rawPath);
     if ((await store.stats()).memories !== size || raw.count() !== size) {
@@ -206,7 +224,7 @@ async function loadedSqlite(
   inputs: AddInput[],
   reuse: boolean,
 ): Promise<{ store: SqliteMemoryStore; per_s: number | null }> {
-  if (reuse && existsSync(path)) {
+  if (reuse && existsSync(path) && keptIndexCurrent(path)) {
     const kept = SqliteMemoryStore.open(path);
     if ((await kept.stats()).memories === inputs.length) return { store: kept, per_s: null };
     await kept.close();

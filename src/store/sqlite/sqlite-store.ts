@@ -19,6 +19,7 @@ import type {
   CheckedSearch,
 } from "../validate-input.js";
 import { DenseIndex, type DenseOptions, type VectorIndexStatus } from "./dense-index.js";
+import { FtsMaintenance } from "./fts-maintenance.js";
 import { MemoryReads } from "./memory-reads.js";
 import { MemorySearch } from "./memory-search.js";
 import { MemoryWrites, nowIso } from "./memory-writes.js";
@@ -52,6 +53,8 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
   private readonly searcher: MemorySearch;
   private readonly statements: StatementCache;
   private readonly dense: DenseIndex | null;
+  /** Merges the full-text index after writes when it has spread over many segments (null when read-only). */
+  private readonly fts: FtsMaintenance | null;
 
   private constructor(
     private readonly db: Database.Database,
@@ -64,6 +67,7 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
     this.reads = new MemoryReads(db, this.statements, dbPath);
     this.writes = new MemoryWrites(db, this.statements);
     this.searcher = new MemorySearch(db, this.statements, opts.searchFeedback ?? true);
+    this.fts = opts.readonly ? null : new FtsMaintenance(db, logger);
     this.dense = opts.embeddings
       ? DenseIndex.open(db, this.statements, opts.embeddings, opts.readonly ?? false, logger)
       : null;
@@ -96,6 +100,7 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
 
   protected async addChecked(input: CheckedAdd): Promise<AddResult> {
     const result = this.guard("add", () => this.writes.addBatch([input], nowIso())[0] as AddResult);
+    if (result.status !== "duplicate") this.fts?.afterWrite();
     this.dense?.indexer.nudge();
     return result;
   }
@@ -113,6 +118,7 @@ export class SqliteMemoryStore extends CheckedMemoryStore {
       // Let other work (a proxy forwarding bytes) run between batches.
       if (start + ADD_BATCH_SIZE < inputs.length) await new Promise((r) => setImmediate(r));
     }
+    if (this.db.open) this.fts?.afterWrite();
     this.dense?.indexer.nudge();
     return results;
   }
