@@ -62,16 +62,16 @@ export interface StemCounter {
 }
 
 /**
- * Tokens' stems and non-ASCII texts' tokens, shared by the counters of one
- * search: a second scoring pass (pseudo-relevance feedback) stems nothing twice.
+ * Non-ASCII texts' tokens, shared by the counters of one search: a second
+ * scoring pass (pseudo-relevance feedback) tokenises nothing twice. (Stems
+ * are memoised by stem() itself; ASCII texts are scanned in place.)
  */
 export interface TextCache {
   tokens: Map<string, string[]>;
-  stems: Map<string, string>;
 }
 
 export function textCache(): TextCache {
-  return { tokens: new Map(), stems: new Map() };
+  return { tokens: new Map() };
 }
 
 /** The text's tokens, from the cache or tokenised once. */
@@ -113,12 +113,7 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
   const slotFor = (token: string): number => {
     let slot = slotOf.get(token);
     if (slot === undefined) {
-      let s = cache.stems.get(token);
-      if (s === undefined) {
-        s = stem(token);
-        cache.stems.set(token, s);
-      }
-      slot = slots.get(s) ?? -1;
+      slot = slots.get(stem(token)) ?? -1;
       slotOf.set(token, slot);
     }
     return slot;

@@ -79,14 +79,24 @@ function maxBoost(intent: TimeIntent): number {
   return (intent.asksWhen ? 1 + STATES_TIME_BOOST : 1) * (intent.window ? 1 + NAMED_DATE_BOOST : 1);
 }
 
-/** Each candidate's match of `terms` over its own text and its neighbours' (BM25F, see lexical-score.ts). */
+/**
+ * Each candidate's match of `terms` over its own text and its neighbours'
+ * (BM25F, see lexical-score.ts). `own[i]`, when given, is candidate i's
+ * match of the same terms over its own text alone (matchTerms): used as is
+ * for a candidate without neighbours, whose match that is.
+ */
 export function candidateMatches(
   terms: readonly WeightedTerm[],
   candidates: readonly RankCandidate[],
   avgTokens: number,
   count: StemCounter = stemCounter(terms),
+  own: readonly (TermMatch | undefined)[] = [],
 ): TermMatch[] {
-  return candidates.map((c) => matchFields(terms, weightedTexts(c), avgTokens, count));
+  return candidates.map((c, i) => {
+    const known = own[i];
+    if (known && c.neighbours.before.length === 0 && c.neighbours.after.length === 0) return known;
+    return matchFields(terms, weightedTexts(c), avgTokens, count);
+  });
 }
 
 /**

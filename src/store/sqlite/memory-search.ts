@@ -4,9 +4,12 @@ import { expansionTerms, FEEDBACK, relevanceModel } from "../../core/search/feed
 import { buildFtsQuery } from "../../core/search/fts-query.js";
 import {
   inverseDocumentFrequency,
-  lexicalScores,
+  matchTerms,
+  queryTermCount,
   type StemCounter,
+  scoreMatches,
   stemCounter,
+  type TermMatch,
   textCache,
   type WeightedTerm,
 } from "../../core/search/lexical-score.js";
@@ -144,14 +147,20 @@ export class MemorySearch {
     }
     const cache = textCache();
     const count = stemCounter(terms, cache);
-    const candidates = this.candidates(hits, terms, count, corpus.avgTokens, limit, filters, where);
+    const { candidates, own } = this.candidates(hits, terms, count, corpus.avgTokens, limit, filters, where);
     const intent = queryTimeIntent(query);
     const ranked = candidates.map((c) => ({
       text: c.row.memory,
       createdAt: c.row.created_at,
       neighbours: c.neighbours,
     }));
-    const matches = candidateMatches(terms, ranked, corpus.avgTokens, count);
+    const matches = candidateMatches(
+      terms,
+      ranked,
+      corpus.avgTokens,
+      count,
+      candidates.map((c) => own.get(c.row.pk)),
+    );
     let scores = scoreCandidates(matches, terms.length, intent, ranked);
     if (this.feedback) {
       const extra = this.expansion(terms, ranked, scores, corpus.docs);
@@ -189,7 +198,10 @@ export class MemorySearch {
     );
   }
 
-  /** Every hit; the best by their own words with their session neighbours that the filters allow. */
+  /**
+   * Every hit; the best by their own words with their session neighbours that
+   * the filters allow. `own`: each hit's match over its own text.
+   */
   private candidates(
     hits: ReadonlyMap<number, SearchRow>,
     terms: readonly WeightedTerm[],
@@ -198,16 +210,13 @@ export class MemorySearch {
     limit: number,
     filters: CheckedFilters,
     where: SqlFragment,
-  ): Candidate[] {
+  ): { candidates: Candidate[]; own: Map<number, TermMatch> } {
     const rows = [...hits.values()];
-    const own = lexicalScores(
-      terms,
-      rows.map((r) => r.memory),
-      avgTokens,
-      count,
-    );
+    const matches = rows.map((r) => matchTerms(terms, r.memory, avgTokens, count));
+    const own = new Map(rows.map((r, i) => [r.pk, matches[i] as TermMatch]));
+    const scores = scoreMatches(matches, queryTermCount(terms));
     const ranked = rows
-      .map((row, i) => ({ row, score: own[i] ?? 0 }))
+      .map((row, i) => ({ row, score: scores[i] ?? 0 }))
       .sort((a, b) => b.score - a.score || b.row.pk - a.row.pk)
       .map(({ row }) => row);
     const expanded = this.sessions.expand(ranked.slice(0, expandedHits(limit)));
@@ -216,7 +225,7 @@ export class MemorySearch {
     }
     const found = [...expanded.values()];
     const extra = found.filter((c) => !hits.has(c.row.pk)).map((c) => c.row.pk);
-    if (extra.length === 0 || onlyScopeFilters(filters)) return found;
+    if (extra.length === 0 || onlyScopeFilters(filters)) return { candidates: found, own };
     // Neighbours the filters exclude gave context to the hits; they are not results.
     const allowed = new Set(
       this.statements
@@ -224,7 +233,7 @@ export class MemorySearch {
         .pluck()
         .all(JSON.stringify(extra), ...where.params) as number[],
     );
-    return found.filter((c) => hits.has(c.row.pk) || allowed.has(c.row.pk));
+    return { candidates: found.filter((c) => hits.has(c.row.pk) || allowed.has(c.row.pk)), own };
   }
 
   private fullRows(pks: readonly number[]): Map<number, MemoryRow> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildFtsQuery } from "../../../src/core/search/fts-query.js";
 import { matchFields, matchTerms, type WeightedTerm } from "../../../src/core/search/lexical-score.js";
 import {
+  candidateMatches,
   ENDS_WITH_QUESTION_PENALTY,
   NEIGHBOUR_MAX_CHARS,
   NEIGHBOUR_WEIGHTS,
@@ -44,6 +45,27 @@ describe("matchFields", () => {
     const own = matchTerms(t, "pottery class was fun", 8);
     expect(m.bm25).toBeGreaterThan(0);
     expect(m.bm25).toBeLessThan(own.bm25);
+  });
+});
+
+describe("candidateMatches", () => {
+  it("takes a candidate's own-text match as is only when it has no neighbours", () => {
+    const t = terms("pottery class schedule");
+    const candidates: RankCandidate[] = [
+      alone("the pottery class is on Tuesdays"),
+      {
+        ...alone("it moved to Thursdays"),
+        neighbours: { before: ["when is the pottery class?"], after: [] },
+      },
+      { ...alone("the schedule changed"), neighbours: { before: [], after: ["pottery class at noon"] } },
+    ];
+    const own = candidates.map((c) => matchTerms(t, c.text, 6));
+    const plain = candidateMatches(t, candidates, 6);
+    expect(candidateMatches(t, candidates, 6, undefined, own)).toEqual(plain);
+    expect(plain[0]).toEqual(own[0]);
+    // With neighbours the match is more than the own text's (so `own` must not be used there).
+    expect(plain[1]?.coverage).toBeGreaterThan(own[1]?.coverage ?? 1);
+    expect(plain[2]?.coverage).toBeGreaterThan(own[2]?.coverage ?? 1);
   });
 });
 
