@@ -492,9 +492,26 @@ function reportInjection(r: InjectionResult): void {
             "",
             "",
           ],
+          [
+            `after ${fmt(Math.round(r.with_history.body_bytes / 1000))} KB of conversation: p50 (ms)`,
+            fmt(r.with_history.off_ttfb_p50_ms, 3),
+            fmt(r.with_history.on_ttfb_p50_ms, 3),
+            fmt(r.with_history.added_p50_ms, 3),
+            "",
+            "",
+          ],
+          [
+            `after ${fmt(Math.round(r.with_history.body_bytes / 1000))} KB of conversation: p99 (ms)`,
+            fmt(r.with_history.off_ttfb_p99_ms, 3),
+            fmt(r.with_history.on_ttfb_p99_ms, 3),
+            fmt(r.with_history.added_p99_ms, 3),
+            "",
+            "",
+          ],
         ],
       )}\n` +
       `  ${fmt(r.with_notes)} of ${fmt(r.requests)} requests got memories added (x-memory-injected > 0)` +
+      `, ${fmt(r.with_history.with_notes)} of ${fmt(r.with_history.requests)} after the conversation` +
       (r.without_header > 0 ? `; ${fmt(r.without_header)} had no x-memory-injected header` : "") +
       "\n",
   );

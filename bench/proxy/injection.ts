@@ -8,11 +8,18 @@
  * hits both alike. Added latency = time to the reply's first byte with
  * injection on minus off (p50 and p99 of each side). The response header
  * `x-memory-injected` says how many memories each request got.
+ *
+ * A second row sends each new person turn after a ~150 KB conversation (a
+ * system prompt and 30-odd earlier exchanges with tool calls and results,
+ * the same for every request), as Claude Code's requests are: there the
+ * proxy also parses the body, keys every earlier person turn and looks it up
+ * in the ledger, and splices the notes into a large body.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { conversationCorpus } from "../lib/conversation-corpus.js";
 import { percentile } from "../lib/percentile.js";
 import { SeededRng } from "../lib/seeded-rng.js";
 import { syntheticMemories, syntheticQueries } from "../lib/synthetic-memories.js";
@@ -20,6 +27,19 @@ import { messagesBody } from "./clients.js";
 import type { NodeChild } from "./peers.js";
 
 const USER = "bench_user";
+
+export interface InjectionRow {
+  /** Bytes of each request body. */
+  body_bytes: number;
+  requests: number;
+  off_ttfb_p50_ms: number;
+  off_ttfb_p99_ms: number;
+  on_ttfb_p50_ms: number;
+  on_ttfb_p99_ms: number;
+  added_p50_ms: number;
+  added_p99_ms: number;
+  with_notes: number;
+}
 
 export interface InjectionResult {
   memories: number;
@@ -34,6 +54,38 @@ export interface InjectionResult {
   with_notes: number;
   /** Requests whose header was missing on the injecting proxy (the injector did not run). */
   without_header: number;
+  /** The same with a ~150 KB conversation before each new turn (half as many requests). */
+  with_history: InjectionRow;
+}
+
+const HISTORY_BYTES = 150_000;
+
+/** The same conversation before every new turn: a system prompt and exchanges with a tool call each. */
+function conversationHistory(bytes: number): { system: string; messages: unknown[] } {
+  const rng = new SeededRng(4_711);
+  const asks = syntheticQueries(rng, 200, syntheticMemories(new SeededRng(99), 500));
+  const corpus = conversationCorpus(bytes, 11);
+  const system = corpus.slice(0, 8_000);
+  const messages: unknown[] = [];
+  let at = 8_000;
+  for (let i = 0; at < corpus.length; i++) {
+    const id = `toolu_bench_${i}`;
+    const result = corpus.slice(at, at + 4_000);
+    at += 4_000;
+    messages.push(
+      { role: "user", content: asks[i % asks.length] },
+      {
+        role: "assistant",
+        content: [
+          { type: "text", text: "Let me look at the file first." },
+          { type: "tool_use", id, name: "Read", input: { file_path: `/home/dev/app/src/module-${i}.ts` } },
+        ],
+      },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: id, content: result }] },
+      { role: "assistant", content: [{ type: "text", text: `Read it: ${result.slice(0, 200)}` }] },
+    );
+  }
+  return { system, messages };
 }
 
 /** Seeds `size` memories into `<dir>/inject-off` and `<dir>/inject-on` (the same file, copied). */
@@ -87,8 +139,23 @@ export async function measureInjection(
   size: number,
   samples: number,
 ): Promise<InjectionResult> {
-  const rng = new SeededRng(7_262);
+  const short = await measureRow(off, on, samples, 0);
+  const long = await measureRow(off, on, Math.ceil(samples / 2), HISTORY_BYTES);
+  const { without_header: shortMissing, ...shortRow } = short;
+  const { without_header: longMissing, ...longRow } = long;
+  return { memories: size, ...shortRow, without_header: shortMissing + longMissing, with_history: longRow };
+}
+
+async function measureRow(
+  off: NodeChild,
+  on: NodeChild,
+  samples: number,
+  historyBytes: number,
+): Promise<InjectionRow & { without_header: number }> {
+  const rng = new SeededRng(historyBytes === 0 ? 7_262 : 7_263);
   const queries = syntheticQueries(rng, samples + 30, syntheticMemories(new SeededRng(20_261_203), 2_000));
+  const history = historyBytes > 0 ? conversationHistory(historyBytes) : null;
+  const historyJson = history ? JSON.stringify(history.messages).slice(1, -1) : "";
   const offUrl = `http://127.0.0.1:${off.port}`;
   const onUrl = `http://127.0.0.1:${on.port}`;
   const offAgent = new Agent({ connections: 1 });
@@ -97,17 +164,22 @@ export async function measureInjection(
   const onMs: number[] = [];
   let withNotes = 0;
   let withoutHeader = 0;
+  let bytes = 0;
   try {
     for (let i = 0; i < queries.length; i++) {
       const warm = i < 30;
       // A turn as a person writes it: the query, and a number so that no two turns are alike.
-      const body = (side: string) => messagesBody(`${queries[i]} (${side} turn ${i})`, false);
+      const body = (side: string) => {
+        const text = `${queries[i]} (${side} turn ${i})`;
+        if (!history) return messagesBody(text, false);
+        // As an SDK sends it: the conversation so far, then the new turn.
+        return `{"model":"claude-bench","max_tokens":256,"stream":false,"system":${JSON.stringify(history.system)},"messages":[${historyJson},${JSON.stringify({ role: "user", content: text })}]}`;
+      };
       const order = i % 2 === 0 ? ["off", "on"] : ["on", "off"];
       for (const side of order) {
-        const r =
-          side === "off"
-            ? await timed(offUrl, body(side), offAgent)
-            : await timed(onUrl, body(side), onAgent);
+        const b = body(side);
+        bytes = b.length;
+        const r = side === "off" ? await timed(offUrl, b, offAgent) : await timed(onUrl, b, onAgent);
         if (warm) continue;
         if (side === "off") offMs.push(r.ms);
         else {
@@ -124,7 +196,7 @@ export async function measureInjection(
   const r3 = (n: number) => Math.round(n * 1000) / 1000;
   const p = (xs: number[], q: number) => r3(percentile(xs, q));
   return {
-    memories: size,
+    body_bytes: bytes,
     requests: onMs.length,
     off_ttfb_p50_ms: p(offMs, 50),
     off_ttfb_p99_ms: p(offMs, 99),

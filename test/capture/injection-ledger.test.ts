@@ -55,6 +55,24 @@ describe("injection ledger", () => {
     }
   });
 
+  it("reads many turns at once: kept and committed records, none for unknown turns", () => {
+    const ledger = InjectionLedger.open(path);
+    try {
+      ledger.put("t1", A);
+      ledger.put("t2", B);
+      ledger.commit();
+      ledger.put("t3", A);
+      const many = ledger.getMany(["t1", "t2", "t3", "t4"]);
+      expect([...many.keys()].sort()).toEqual(["t1", "t2", "t3"]);
+      expect(many.get("t2")).toEqual(B);
+      expect(many.get("t3")).toEqual(A);
+      expect([...ledger.getMany(["t2"])]).toEqual([["t2", B]]);
+      expect(ledger.getMany([]).size).toBe(0);
+    } finally {
+      ledger.close();
+    }
+  });
+
   it("keeps entries whose commit failed and writes them with a later commit; close commits", () => {
     const errors: unknown[] = [];
     const ledger = InjectionLedger.open(path, (e) => errors.push(e));

@@ -48,6 +48,10 @@ export function injectionLedgerPath(dataDir: string): string {
 
 export class InjectionLedger {
   private readonly getStmt: Database.Statement<[string], { notes: string; ids: string; used_at: number }>;
+  private readonly getManyStmt: Database.Statement<
+    [string],
+    { turn_key: string; notes: string; ids: string; used_at: number }
+  >;
   private readonly putStmt: Database.Statement<[string, string, string, number, number]>;
   private readonly touchStmt: Database.Statement<[number, string]>;
   private readonly writeAll: (puts: [string, Pending][], touches: [string, number][]) => void;
@@ -62,6 +66,9 @@ export class InjectionLedger {
     private readonly onCommitError: (error: unknown) => void,
   ) {
     this.getStmt = db.prepare("SELECT notes, ids, used_at FROM injections WHERE turn_key = ?");
+    this.getManyStmt = db.prepare(
+      "SELECT turn_key, notes, ids, used_at FROM injections WHERE turn_key IN (SELECT value FROM json_each(?))",
+    );
     this.putStmt = db.prepare(
       "INSERT OR IGNORE INTO injections (turn_key, notes, ids, created_at, used_at) VALUES (?, ?, ?, ?, ?)",
     );
@@ -94,7 +101,34 @@ export class InjectionLedger {
     const kept = this.pending.get(turnKey);
     if (kept) return kept.entry;
     const row = this.getStmt.get(turnKey);
-    if (!row) return null;
+    return row ? this.entry(turnKey, row, now) : null;
+  }
+
+  /** The records of these turns (those that have one), in one query. */
+  getMany(turnKeys: readonly string[], now = Date.now()): Map<string, LedgerEntry> {
+    const out = new Map<string, LedgerEntry>();
+    const ask: string[] = [];
+    for (const key of turnKeys) {
+      const kept = this.pending.get(key);
+      if (kept) out.set(key, kept.entry);
+      else ask.push(key);
+    }
+    if (ask.length === 1 && ask[0] !== undefined) {
+      const one = this.get(ask[0], now);
+      if (one) out.set(ask[0], one);
+    } else if (ask.length > 1) {
+      for (const row of this.getManyStmt.all(JSON.stringify(ask))) {
+        out.set(row.turn_key, this.entry(row.turn_key, row, now));
+      }
+    }
+    return out;
+  }
+
+  private entry(
+    turnKey: string,
+    row: { notes: string; ids: string; used_at: number },
+    now: number,
+  ): LedgerEntry {
     if (now - row.used_at > TOUCH_EVERY_MS && !this.touches.has(turnKey)) {
       this.touches.set(turnKey, now);
       this.scheduleBackstop();

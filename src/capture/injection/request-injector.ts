@@ -128,15 +128,17 @@ export class RequestInjector {
     const notes = new Map<number, string>();
     const shown = new Set<string>();
     let replayed = 0;
+    // Every turn's record in one lookup (a long conversation has dozens of person turns).
+    const recorded = this.opts.ledger.getMany(turns.map((t) => keyOf(t.key)));
     for (const turn of turns.slice(0, -1)) {
-      const entry = this.opts.ledger.get(keyOf(turn.key));
+      const entry = recorded.get(keyOf(turn.key));
       if (!entry || entry.notes === "") continue;
       notes.set(turn.index, entry.notes);
       for (const id of entry.ids) shown.add(id);
       replayed += entry.ids.length;
     }
 
-    let entry = this.opts.ledger.get(keyOf(newest.key));
+    let entry = recorded.get(keyOf(newest.key)) ?? null;
     let skipped: Skip | null = null;
     // Only a person turn that ends the request is searched for; a later tool round trip replays it.
     if (!entry && newest.index === messageCount - 1) {
