@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { displayPath } from "../core/episodes/index.js";
+import { displayPath } from "../core/episodes/display-path.js";
 import type { HistoryEvent, Memory, ScoredMemory } from "../core/types.js";
 
 /** Limits on what a client may send. Messages say how to fix the call. */

@@ -164,6 +164,28 @@ describe("start-up: each command loads only what it uses", () => {
     expect(matching(alone, STORE).length).toBeGreaterThan(0);
   });
 
+  it("mcp answers initialize without loading the episode builder or the redaction rules", () => {
+    const initialize = `${JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "trace", version: "1" },
+      },
+    })}\n`;
+    const later = [
+      /\/(dist|src)\/core\/capture\/redaction[\w-]*\.[jt]s$/,
+      /\/(dist|src)\/core\/episodes\/episode-/,
+    ];
+    const mcp = loadedModules(["mcp"], dir, initialize);
+    expect(matching(mcp, [/node_modules\/@modelcontextprotocol\//]).length).toBeGreaterThan(0);
+    expect(matching(mcp, later)).toEqual([]);
+    // `add` redacts what it stores: the same patterns see the rules load there.
+    expect(matching(loadedModules(["add", "a note"], dir), later).length).toBeGreaterThan(0);
+  });
+
   it("the heavy modules are there for the commands that use them", () => {
     // `ca path` creates the CA with the X.509 stack: the pattern list does catch a heavy load.
     expect(matching(loadedModules(["ca", "path"], dir), HEAVY).length).toBeGreaterThan(0);

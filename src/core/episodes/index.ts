@@ -1,5 +1,6 @@
 /** Episodes: the unit of captured memory, built alike from proxy traffic and transcripts. */
 
+export { displayPath } from "./display-path.js";
 export { abandonEpisode, idleReason, MOVED_ON_REASON } from "./episode-abandon.js";
 export {
   ANSWER_MAX_CHARS,
@@ -13,7 +14,7 @@ export {
 } from "./episode-builder.js";
 export { EPISODE_KIND, episodeText, episodeToMemory, TRACE_LINES_MAX, traceLines } from "./episode-memory.js";
 export { hasToolResults, isPersonMessage, personWords, RECALL_HEADING } from "./person-words.js";
-export { displayPath, firstLine, isRecallTool, mcpToolName, traceCall } from "./trace.js";
+export { firstLine, isRecallTool, mcpToolName, traceCall } from "./trace.js";
 export type {
   ApiMessage,
   Episode,

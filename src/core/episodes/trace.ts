@@ -5,6 +5,7 @@
  */
 import { isObject } from "../capture/message-accumulator.js";
 import { redact } from "../capture/redaction.js";
+import { displayPath } from "./display-path.js";
 import type { EpisodeFacts } from "./types.js";
 
 /** Bound on one trace line and on a key argument. */
@@ -43,15 +44,6 @@ function str(input: Record<string, unknown>, ...names: string[]): string | null 
     if (typeof v === "string" && v.trim() !== "") return v;
   }
   return null;
-}
-
-/** A path shown relative to the project when it lies inside it. */
-export function displayPath(path: string, project: string | null): string {
-  if (project) {
-    const root = project.endsWith("/") ? project : `${project}/`;
-    if (path.startsWith(root) && path.length > root.length) return path.slice(root.length);
-  }
-  return path;
 }
 
 /** `mcp__memory__search_memories` → `{ server: "memory", tool: "search_memories" }`. */

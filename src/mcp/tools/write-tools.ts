@@ -1,6 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { describeRedactions, redactMemoryText } from "../../core/capture/redaction-report.js";
 import { InvalidInputError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/types.js";
 import { renderMemory } from "../render.js";
@@ -47,9 +46,16 @@ const redactInput = z
       "false stores the text exactly as given; only when the user explicitly wants a secret remembered",
   );
 
+/**
+ * The redaction rules, loaded on the first write (not before the server answers `initialize`:
+ * they are a few hundred patterns, and most sessions only read).
+ */
+const redaction = () => import("../../core/capture/redaction-report.js");
+
 /** " (2 secrets redacted (api_key, password); pass redact: false to keep them)", or "". */
-function redactionNote(redacted: readonly string[]): string {
-  return redacted.length === 0 ? "" : ` (${describeRedactions(redacted)}; pass redact: false to keep them)`;
+async function redactionNote(redacted: readonly string[]): Promise<string> {
+  if (redacted.length === 0) return "";
+  return ` (${(await redaction()).describeRedactions(redacted)}; pass redact: false to keep them)`;
 }
 
 /** Messages become one memory: a "role: content" line each. */
@@ -101,6 +107,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
           throw new InvalidInputError("pass exactly one of `text` or `messages`");
         }
         const keep = args.redact === false;
+        const { redactMemoryText } = await redaction();
         const messages = args.messages?.map((m) => ({
           ...m,
           content: redactMemoryText(m.content, { keep }).text,
@@ -126,7 +133,7 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
         });
         const out = result.memory ? toMemoryOutput(result.memory) : null;
         let text: string;
-        if (result.status === "created") text = `Stored memory ${out?.id}${redactionNote(redacted)}.`;
+        if (result.status === "created") text = `Stored memory ${out?.id}${await redactionNote(redacted)}.`;
         else if (result.status === "duplicate")
           text = `Already remembered as memory ${out?.id}; nothing added.`;
         else text = `Accepted; the backend is processing it (event ${result.event_id ?? "unknown"}).`;
@@ -161,12 +168,15 @@ export function registerWriteTools(server: McpServer, deps: ToolDeps): void {
           throw new InvalidInputError("pass at least one of `text`, `metadata` or `categories` to change");
         }
         await ownedMemory(deps, memory_id, userOrDefault(deps, user_id, "write"));
-        const next = text === undefined ? undefined : redactMemoryText(text, { keep: redact === false });
+        const next =
+          text === undefined
+            ? undefined
+            : (await redaction()).redactMemoryText(text, { keep: redact === false });
         const memory = toMemoryOutput(
           await deps.store.update(memory_id, { memory: next?.text, metadata, categories }),
         );
         return ok(
-          `Updated memory ${memory.id}${redactionNote(next?.redacted ?? [])}:\n${renderMemory(memory)}`,
+          `Updated memory ${memory.id}${await redactionNote(next?.redacted ?? [])}:\n${renderMemory(memory)}`,
           {
             memory,
           },
