@@ -10,9 +10,11 @@ const MIN_INDEX_PAGES = 64;
  * The index is merged into one segment once the pages outside its largest
  * segment reach this share of it: each merge rewrites the whole index, so
  * with a share s the merges of a growing store rewrite about (1 + s) / s
- * times its final size in all (9x at 1/8).
+ * times its final size in all (17x at 1/16; at most once per addMany call).
+ * 1/8 left the bench's 100,000 memories with 12% of the index outside the
+ * largest segment and searches ~14% slower than merged (docs/search.md).
  */
-const MERGE_SHARE = 1 / 8;
+const MERGE_SHARE = 1 / 16;
 
 /** SQLite varint (big-endian groups of 7 bits; the 9th byte carries 8), as FTS5 writes them. */
 function readVarint(buf: Uint8Array, start: number): [value: number, next: number] {
@@ -80,7 +82,7 @@ export function mergeDue(pages: readonly number[]): boolean {
  * (100,000 memories in batches of 1,000: 9 segments, 3 of them ~730 pages):
  * each word of a search is then looked up in every segment, and the
  * newest-first lookups walk them all. After writes, once the pages outside
- * the largest segment reach 1/8 of it, the store merges the index into one
+ * the largest segment reach 1/16 of it, the store merges the index into one
  * segment (FTS5 'optimize': the same rows, terms and BM25 statistics, so
  * searches return exactly what they did). Best effort: a merge that cannot
  * run now (another writer, a full disk) is left for a later write.

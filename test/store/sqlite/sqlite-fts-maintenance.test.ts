@@ -26,11 +26,11 @@ const memoryText = (i: number) =>
   `note ${i}: ${WORDS[i % 9]} ${WORDS[(i * 7) % 9]} and the ${WORDS[(i * 5 + 3) % 9]} item ${i % 97}`;
 
 describe("full-text index maintenance", () => {
-  it("decides to merge once the pages outside the largest segment reach 1/8 of it", () => {
+  it("decides to merge once the pages outside the largest segment reach 1/16 of it", () => {
     expect(mergeDue([])).toBe(false);
     expect(mergeDue([800])).toBe(false);
-    expect(mergeDue([800, 99])).toBe(false);
-    expect(mergeDue([800, 60, 40])).toBe(true);
+    expect(mergeDue([800, 49])).toBe(false);
+    expect(mergeDue([800, 30, 20])).toBe(true);
     expect(mergeDue([30, 20])).toBe(false); // under 64 pages: too small to matter
     expect(segmentPages(undefined)).toEqual([]);
   });
