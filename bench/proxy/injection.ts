@@ -38,20 +38,12 @@ export interface InjectionRow {
   on_ttfb_p99_ms: number;
   added_p50_ms: number;
   added_p99_ms: number;
+  /** Requests that got at least one memory added (header x-memory-injected > 0). */
   with_notes: number;
 }
 
-export interface InjectionResult {
+export interface InjectionResult extends Omit<InjectionRow, "body_bytes"> {
   memories: number;
-  requests: number;
-  off_ttfb_p50_ms: number;
-  off_ttfb_p99_ms: number;
-  on_ttfb_p50_ms: number;
-  on_ttfb_p99_ms: number;
-  added_p50_ms: number;
-  added_p99_ms: number;
-  /** Requests that got at least one memory added (header x-memory-injected > 0). */
-  with_notes: number;
   /** Requests whose header was missing on the injecting proxy (the injector did not run). */
   without_header: number;
   /** The same with a ~150 KB conversation before each new turn (half as many requests). */

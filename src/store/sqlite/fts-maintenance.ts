@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { type Logger, silentLogger } from "../../core/logger.js";
+import { readVarint } from "./term-statistics.js";
 
 /**
  * Below this many leaf pages (~2,500 memories) the index is never merged by
@@ -15,19 +16,6 @@ const MIN_INDEX_PAGES = 64;
  * largest segment and searches ~14% slower than merged (docs/search.md).
  */
 const MERGE_SHARE = 1 / 16;
-
-/** SQLite varint (big-endian groups of 7 bits; the 9th byte carries 8), as FTS5 writes them. */
-function readVarint(buf: Uint8Array, start: number): [value: number, next: number] {
-  let value = 0;
-  for (let i = 0; i < 9; i++) {
-    const byte = buf[start + i];
-    if (byte === undefined) return [value, buf.length];
-    if (i === 8) return [value * 256 + byte, start + 9];
-    value = value * 128 + (byte & 0x7f);
-    if ((byte & 0x80) === 0) return [value, start + i + 1];
-  }
-  return [value, start + 9];
-}
 
 /**
  * Leaf pages of each segment of an FTS5 index, from its structure record

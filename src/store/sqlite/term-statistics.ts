@@ -12,8 +12,8 @@ export interface CorpusSize {
 const DRIFT = 0.1;
 const CACHE_LIMIT = 20_000;
 
-/** SQLite varint (big-endian groups of 7 bits; the 9th byte carries 8). */
-function readVarint(buf: Uint8Array, start: number): [value: number, next: number] {
+/** SQLite varint (big-endian groups of 7 bits; the 9th byte carries 8), as FTS5 writes them. */
+export function readVarint(buf: Uint8Array, start: number): [value: number, next: number] {
   let value = 0;
   for (let i = 0; i < 9; i++) {
     const byte = buf[start + i];
