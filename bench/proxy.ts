@@ -41,6 +41,7 @@ import {
 } from "./proxy/clients.js";
 import {
   type InjectionResult,
+  type InjectionRow,
   injectionEnv,
   measureInjection,
   seedInjectionStores,
@@ -468,43 +469,24 @@ async function captureThroughput(
 
 function reportInjection(r: InjectionResult): void {
   const ok = r.added_p50_ms < TARGETS.injectAddedP50Ms;
+  /** One percentile's row: off, on, added (ms), then the goal and whether it is met. */
+  const row = (label: string, x: Omit<InjectionRow, "body_bytes">, p: "p50" | "p99", goal = ["", ""]) => [
+    label,
+    fmt(x[`off_ttfb_${p}_ms`], 3),
+    fmt(x[`on_ttfb_${p}_ms`], 3),
+    fmt(x[`added_${p}_ms`], 3),
+    ...goal,
+  ];
+  const history = `after ${fmt(Math.round(r.with_history.body_bytes / 1000))} KB of conversation`;
   process.stdout.write(
     `\nproxy-side recall (MEMORY_INJECT=on) at ${fmt(r.memories)} memories, reverse mode, ${fmt(r.requests)} new person turns a side, alternating:\n` +
       `${formatTable(
         ["", "inject off", "inject on", "added", "goal", "met"],
         [
-          [
-            "reply first byte p50 (ms)",
-            fmt(r.off_ttfb_p50_ms, 3),
-            fmt(r.on_ttfb_p50_ms, 3),
-            fmt(r.added_p50_ms, 3),
-            `< ${TARGETS.injectAddedP50Ms}`,
-            ok ? "yes" : "NO",
-          ],
-          [
-            "reply first byte p99 (ms)",
-            fmt(r.off_ttfb_p99_ms, 3),
-            fmt(r.on_ttfb_p99_ms, 3),
-            fmt(r.added_p99_ms, 3),
-            "",
-            "",
-          ],
-          [
-            `after ${fmt(Math.round(r.with_history.body_bytes / 1000))} KB of conversation: p50 (ms)`,
-            fmt(r.with_history.off_ttfb_p50_ms, 3),
-            fmt(r.with_history.on_ttfb_p50_ms, 3),
-            fmt(r.with_history.added_p50_ms, 3),
-            "",
-            "",
-          ],
-          [
-            `after ${fmt(Math.round(r.with_history.body_bytes / 1000))} KB of conversation: p99 (ms)`,
-            fmt(r.with_history.off_ttfb_p99_ms, 3),
-            fmt(r.with_history.on_ttfb_p99_ms, 3),
-            fmt(r.with_history.added_p99_ms, 3),
-            "",
-            "",
-          ],
+          row("reply first byte p50 (ms)", r, "p50", [`< ${TARGETS.injectAddedP50Ms}`, ok ? "yes" : "NO"]),
+          row("reply first byte p99 (ms)", r, "p99"),
+          row(`${history}: p50 (ms)`, r.with_history, "p50"),
+          row(`${history}: p99 (ms)`, r.with_history, "p99"),
         ],
       )}\n` +
       `  ${fmt(r.with_notes)} of ${fmt(r.requests)} requests got memories added (x-memory-injected > 0)` +
