@@ -105,7 +105,12 @@ async function startWebPageOrWarn(
   }
 }
 
-function waitForSignal(proxy: ProxyHandle, hooks: Promise<HookThread>, logger: Logger): Promise<void> {
+/**
+ * SIGINT/SIGTERM handled from now on: resolves with the first. Installed before the proxy
+ * listens, since `stop` may signal as soon as the status file names this process: without a
+ * handler Node's default would kill it there and then. A second signal exits at once.
+ */
+function firstSignal(logger: Logger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -115,19 +120,29 @@ function waitForSignal(proxy: ProxyHandle, hooks: Promise<HookThread>, logger: L
         process.exit(130);
       }
       stopping = true;
-      logger.info("shutting down", { signal });
-      // The hook socket goes first: from then on hooks answer in-process.
-      const closed = hooks
-        .then((h) => h.stop())
-        .catch(() => {})
-        .then(() => proxy.close());
-      closed.then(resolve, (e: unknown) => {
-        logger.error("shutdown failed", { error: e instanceof Error ? e.name : "error" });
-        resolve();
-      });
+      resolve(signal);
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+  });
+}
+
+/** Once `signalled`, shuts down: the hook socket first (hooks then answer in-process), then the proxy. */
+function shutDownOn(
+  signalled: Promise<NodeJS.Signals>,
+  proxy: ProxyHandle,
+  hooks: Promise<HookThread>,
+  logger: Logger,
+): Promise<void> {
+  return signalled.then((signal) => {
+    logger.info("shutting down", { signal });
+    return hooks
+      .then((h) => h.stop())
+      .catch(() => {})
+      .then(() => proxy.close())
+      .catch((e: unknown) => {
+        logger.error("shutdown failed", { error: e instanceof Error ? e.name : "error" });
+      });
   });
 }
 
@@ -161,6 +176,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         return;
       }
       const logger = ctx.logger();
+      const signalled = firstSignal(logger);
       const store = await ctx.store({ entry: "proxy" });
       startVectorIndexing(store);
       await checkStoreHealth(store, logger);
@@ -186,8 +202,7 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         workerData: { dataDir: config.dataDir, version: program.version() ?? "", logLevel: config.logLevel },
         logger,
       });
-      // Handlers first: the proxy answers already, and whoever reads the line below may signal at once.
-      const stopped = waitForSignal(proxy, hooks, logger);
+      const stopped = shutDownOn(signalled, proxy, hooks, logger);
       await hooks;
       ctx.out(
         `capture proxy listening on ${proxy.url} (store: ${store.backend}, upstream: ${displayUrl(config.proxy.upstreamUrl)})`,
