@@ -4,6 +4,6 @@
  * (src/capture/proxy/journal-thread.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type JournalThreadData, runJournalThread } from "../capture/proxy/journal-thread.js";
+import { type JournalThreadStart, runJournalThread } from "../capture/proxy/journal-thread.js";
 
-if (parentPort) runJournalThread(workerData as JournalThreadData, parentPort);
+if (parentPort) runJournalThread(workerData as JournalThreadStart, parentPort);

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Outbox } from "../../src/capture/pipeline/outbox.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -127,5 +128,43 @@ describe("kill -9 during capture, then restart", () => {
     expect(finalStatus.stats.duplicates).toBe(5);
     // Extraction ran once per turn: the preference is one derived memory, not one per replay.
     expect(await storedTexts("insights")).toHaveLength(1);
+  });
+
+  it("a reply the client has seen is in the spool: killed before it reached the journal, the next start stores it", async () => {
+    const spooled = () => {
+      const root = join(dir, "spool");
+      return existsSync(root)
+        ? readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length
+        : 0;
+    };
+    const before = (await storedTexts()).length;
+    // Another connection holds journal.db's write lock: nothing can move from the spool into the journal.
+    const lock = new Database(join(dir, "journal.db"));
+    lock.pragma("busy_timeout = 5000");
+    let third: Awaited<ReturnType<typeof spawnStart>> | null = null;
+    try {
+      const first = await spawnStart(dir, env);
+      lock.exec("BEGIN IMMEDIATE");
+      const client = new Anthropic({ apiKey: stub.apiKey, baseURL: first.url, maxRetries: 0 });
+      const texts = ["spooled one", "spooled two", "spooled three"];
+      for (const [i, t] of texts.entries()) await ask(client, t, i === 1);
+      // The client has every reply; the exchanges are only in the spool.
+      expect(spooled()).toBeGreaterThan(0);
+      first.child.kill("SIGKILL");
+      expect(await first.exited).toBe("SIGKILL");
+      lock.exec("COMMIT");
+
+      third = await spawnStart(dir, env);
+      await until(async () => (await storedTexts()).length >= before + 3, "the spooled turns to be stored");
+      const stored = await storedTexts();
+      for (const t of texts) expect(stored.filter((x) => x === `User: ${t}`)).toHaveLength(1);
+      // The killed run's spool was read back and deleted.
+      await until(() => spooled() === 0, "the killed run's spool deleted");
+    } finally {
+      if (lock.inTransaction) lock.exec("COMMIT");
+      lock.close();
+      third?.child.kill("SIGTERM");
+    }
+    expect(await third?.exited).toBe(0);
   });
 });

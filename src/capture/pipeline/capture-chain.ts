@@ -144,9 +144,10 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
 /**
  * Capture on a worker thread, and the journal written by another (the
  * journal writer, journal-thread.ts): this side does no SQLite work at all.
- * It copies each exchange to the writer, which commits whatever arrived
- * together in one transaction and confirms; the forwarder releases the end
- * of the reply then, and the capture thread is told there are new rows.
+ * It appends each exchange to the spool (one write; durable before the
+ * client sees the end of its reply); the writer moves what was spooled into
+ * journal.db in one transaction and confirms, and the capture thread is told
+ * there are new rows.
  * Counters come back from the capture thread as deltas. When the journal
  * cannot be written (full disk), the exchange goes to the capture thread in
  * memory, counted and logged, so it is still captured while the process lives.
@@ -159,6 +160,8 @@ export function threadCaptureChain(parts: {
   journal: JournalThreadData;
   /** The journal writer's thread gave up the disk reserve. */
   onReserveReleased?: (() => void) | undefined;
+  /** A spool write failed on a full disk: gives up the reserve (true when that freed space). */
+  releaseReserve?: (() => boolean) | undefined;
   /** The journal writer's compiled script (src/cli/journal-thread.ts; see `JournalWriterOptions.entry`). */
   journalEntry?: URL | undefined;
 }): CaptureChain {
@@ -192,6 +195,7 @@ export function threadCaptureChain(parts: {
     entry: parts.journalEntry,
     onDurable: notify,
     onReserveReleased: parts.onReserveReleased,
+    onDiskFull: parts.releaseReserve,
     onUnwritten: (meta, req, res, code) => {
       count("captureFailures");
       logger.error("could not journal an exchange; capturing it from memory only", { code });

@@ -137,6 +137,8 @@ CREATE TABLE IF NOT EXISTS exchanges (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS exchanges_created ON exchanges (created_at);
+-- How far each spool segment (src/capture/proxy/spool.ts) has been moved into this journal.
+CREATE TABLE IF NOT EXISTS spool_read (segment TEXT PRIMARY KEY, offset INTEGER NOT NULL);
 `;
 
 /** The journal database beside an outbox database. */
@@ -434,6 +436,49 @@ export class Outbox {
     });
     // BEGIN IMMEDIATE: a busy lock shows at the start, before anything was done.
     this.write(() => tx.immediate());
+  }
+
+  private spoolStatements: {
+    get: Database.Statement;
+    put: Database.Statement;
+    drop: Database.Statement;
+  } | null = null;
+
+  private get spool() {
+    const j = this.journal;
+    this.spoolStatements ??= {
+      get: j.prepare("SELECT offset FROM spool_read WHERE segment = ?").pluck(),
+      put: j.prepare(
+        "INSERT INTO spool_read (segment, offset) VALUES (?, ?) ON CONFLICT(segment) DO UPDATE SET offset = excluded.offset",
+      ),
+      drop: j.prepare("DELETE FROM spool_read WHERE segment = ?"),
+    };
+    return this.spoolStatements;
+  }
+
+  /** How far a spool segment has been moved into the journal (0: not at all). */
+  spoolOffset(segment: string): number {
+    return (this.spool.get.get(segment) as number | undefined) ?? 0;
+  }
+
+  /**
+   * Journals exchanges read from a spool segment and records, in the same
+   * transaction, the offset they were read up to: a crash either side of
+   * the commit neither loses nor repeats one.
+   */
+  journalSpooled(items: readonly JournalItem[], segment: string, offset: number, now = Date.now()): void {
+    const insert = this.journalStatement;
+    const { put } = this.spool;
+    const tx = this.journal.transaction(() => {
+      for (const it of items) insert.run(it.meta, it.request, it.response, now);
+      put.run(segment, offset);
+    });
+    this.write(() => tx.immediate());
+  }
+
+  /** A spool segment is deleted: its row goes. */
+  forgetSpoolSegment(segment: string): void {
+    this.write(() => this.spool.drop.run(segment));
   }
 
   /**

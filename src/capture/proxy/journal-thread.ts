@@ -2,25 +2,30 @@
  * The journal writer's thread (`start` runs it with `worker_threads` beside
  * the capture thread; its entry is src/cli/journal-thread.ts): it holds its own connection to `outbox.db` and does
  * every SQLite write and read the forwarding thread used to do itself, so
- * forwarding never waits on the disk or on the capture thread's lock.
+ * forwarding never waits on SQLite, a lock or the capture thread.
  *
- * - `journal`: finished exchanges, written with group commit: whatever
- *   arrived while a commit was in flight goes into the next transaction
- *   (one commit, one WAL append, for all of them). `durable` then tells the
- *   forwarding thread up to which sequence number exchanges are on disk, and
- *   only then does the client see the end of its reply. A batch that cannot
- *   be written (full disk beyond the reserve) is sent back (`failed`, bytes
- *   included) so the forwarding thread hands it to capture in memory.
+ * - `spooled`: the forwarding thread appended exchanges to its spool segment
+ *   (spool.ts; durable already) up to an offset. They are moved into
+ *   journal.db with group commit (whatever was announced meanwhile goes into
+ *   one transaction, with how far the segment was read), and a segment is
+ *   deleted once all of it is in. `durable` then tells the forwarding thread
+ *   up to which sequence number exchanges are in the journal (the capture
+ *   thread is told there are new rows). A batch that cannot be written (a
+ *   full disk beyond the reserve, a lock held too long) stays in the spool
+ *   and is tried again.
+ * - at start: what runs that ended left in the spool, moved in first.
  * - `counters`: lifetime counter deltas (a write transaction, so off the
  *   forwarding thread too).
  * - `stats`: how far behind capture is (journal depth, outbox depth,
  *   episodes in progress), for `status` and proxy-status.json.
  */
+import { basename } from "node:path";
 import type { MessagePort } from "node:worker_threads";
 import type { LogLevel } from "../../core/logger.js";
 import { createLogger } from "../../core/logger.js";
 import { diskReserve } from "../../files/disk-reserve.js";
-import { type JournalItem, type JournalMeta, Outbox } from "../pipeline/outbox.js";
+import { Outbox } from "../pipeline/outbox.js";
+import { drainSegment, dropSegment, recoverSpool, segmentKey, segmentPath } from "./spool.js";
 
 export interface JournalThreadData {
   outboxPath: string;
@@ -29,12 +34,11 @@ export interface JournalThreadData {
   logLevel: LogLevel;
 }
 
-/** One exchange: its meta, and request and response bytes back to back in `body` (request first). */
-export interface JournalEntry {
-  seq: number;
-  meta: JournalMeta;
-  body: Uint8Array;
-  requestBytes: number;
+/** What the writer's thread is given: the journal's place, and the spool directory of this run. */
+export interface JournalThreadStart extends JournalThreadData {
+  /** `<dataDir>/spool`, and this run's own directory in it (spool.ts). */
+  spoolRoot: string;
+  spoolDir: string;
 }
 
 export interface JournalSnapshot {
@@ -47,24 +51,33 @@ export interface JournalSnapshot {
 }
 
 export type ToJournalThread =
-  /** Exchanges finished in one turn of the forwarding thread's event loop, oldest first. */
-  | { type: "journal"; entries: JournalEntry[] }
+  /**
+   * Segment `segment` of this run's spool holds whole records up to `upTo`, the last of them
+   * exchange number `seq`; `final`: nothing more is written to it (it is deleted once read).
+   */
+  | { type: "spooled"; segment: number; upTo: number; seq: number; final: boolean }
   | { type: "counters"; deltas: Record<string, number> }
   | { type: "stats"; id: number }
   | { type: "close" };
 
 export type FromJournalThread =
-  /** Every exchange with a sequence number up to `upTo` is on disk (or was reported `failed`). */
-  | { type: "durable"; upTo: number }
-  | { type: "failed"; entries: JournalEntry[]; code: string }
+  /**
+   * Every exchange with a sequence number up to `upTo` is in the journal; segment `segment`
+   * has been read up to `end` (all of it when that is its length).
+   */
+  | { type: "durable"; upTo: number; segment: number; end: number }
+  /** Exchanges runs that ended left in the spool, moved into the journal at start. */
+  | { type: "recovered"; count: number }
   | { type: "stats"; id: number; snapshot: JournalSnapshot | null }
   | { type: "log"; line: string }
   /** The disk was full and the reserve was given up (this thread said so in a warn line). */
   | { type: "reserveReleased" }
   | { type: "closed" };
 
-/** How long a commit waits for the write lock before the batch is handed to capture in memory. */
+/** How long a commit waits for the write lock before it is tried again later (the batch stays spooled). */
 const BUSY_WAIT_MS = 5000;
+/** When a batch could not be moved into the journal, the next try. */
+const RETRY_MS = 1000;
 
 function snapshot(outbox: Outbox): JournalSnapshot | null {
   try {
@@ -84,7 +97,7 @@ function errorCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).name ?? "error";
 }
 
-export function runJournalThread(data: JournalThreadData, port: MessagePort): void {
+export function runJournalThread(data: JournalThreadStart, port: MessagePort): void {
   const post = (msg: FromJournalThread, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
   const logger = createLogger(data.logLevel, (line) => post({ type: "log", line }), {
     component: "journal",
@@ -114,33 +127,62 @@ export function runJournalThread(data: JournalThreadData, port: MessagePort): vo
     }
   };
 
-  let queue: JournalEntry[] = [];
+  // What was announced and not all moved in yet, per segment (ascending), and the announcements in order.
+  const segments = new Map<number, { upTo: number; final: boolean; read: number }>();
+  const announced: { seq: number; segment: number; upTo: number }[] = [];
+  let durableSeq = 0;
   let scheduled = false;
+  let retry: ReturnType<typeof setTimeout> | null = null;
+  let failing = false;
   const flush = (): void => {
     scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return;
-    const items: JournalItem[] = batch.map((e) => ({
-      meta: JSON.stringify(e.meta),
-      request: e.body.subarray(0, e.requestBytes),
-      response: e.body.subarray(e.requestBytes),
-    }));
-    try {
-      whenUnlocked(() => outbox.journalExchanges(items));
-    } catch (e) {
-      // Not on disk: the forwarding thread hands these to capture in memory (counted, logged there).
-      post(
-        { type: "failed", entries: batch, code: errorCode(e) },
-        batch.map((x) => x.body.buffer as ArrayBuffer),
-      );
+    let last: { segment: number; end: number } | null = null;
+    for (const [n, s] of segments) {
+      const path = segmentPath(data.spoolDir, n);
+      const key = segmentKey(data.spoolDir, n);
+      try {
+        if (s.read < s.upTo) s.read = drainSegment(outbox, path, key, s.upTo, whenUnlocked).end;
+        if (s.final && s.read >= s.upTo) {
+          dropSegment(outbox, path, key);
+          segments.delete(n);
+        }
+        last = { segment: n, end: s.read };
+        if (failing) logger.info("the spooled exchanges are in the journal again");
+        failing = false;
+      } catch (e) {
+        // Still in the spool (durable): tried again in a while, and on the next announcement.
+        if (!failing)
+          logger.warn("could not move spooled exchanges into the journal; they wait in the spool", {
+            code: errorCode(e),
+          });
+        failing = true;
+        retry ??= setTimeout(() => {
+          retry = null;
+          flush();
+        }, RETRY_MS);
+        break;
+      }
     }
-    post({ type: "durable", upTo: (batch[batch.length - 1] as JournalEntry).seq });
+    let advanced = false;
+    while (announced.length > 0) {
+      const a = announced[0] as (typeof announced)[number];
+      const s = segments.get(a.segment);
+      if (s && s.read < a.upTo) break;
+      durableSeq = a.seq;
+      advanced = true;
+      announced.shift();
+    }
+    if (advanced && last) post({ type: "durable", upTo: durableSeq, ...last });
+    else if (advanced) post({ type: "durable", upTo: durableSeq, segment: 0, end: 0 });
   };
 
   port.on("message", (msg: ToJournalThread) => {
-    if (msg.type === "journal") {
-      for (const e of msg.entries) queue.push(e);
+    if (msg.type === "spooled") {
+      const s = segments.get(msg.segment) ?? { upTo: 0, final: false, read: 0 };
+      s.upTo = Math.max(s.upTo, msg.upTo);
+      s.final ||= msg.final;
+      segments.set(msg.segment, s);
+      announced.push({ seq: msg.seq, segment: msg.segment, upTo: msg.upTo });
       // Every message already waiting is delivered before this runs: one commit for all of them.
       if (!scheduled) {
         scheduled = true;
@@ -156,10 +198,21 @@ export function runJournalThread(data: JournalThreadData, port: MessagePort): vo
       flush();
       post({ type: "stats", id: msg.id, snapshot: snapshot(outbox) });
     } else if (msg.type === "close") {
+      if (retry) clearTimeout(retry);
       flush();
       outbox.close();
       post({ type: "closed" });
       port.close();
     }
   });
+
+  // What runs that ended left in the spool goes in first (before this run's, which is announced later).
+  try {
+    const count = recoverSpool(outbox, data.spoolRoot, basename(data.spoolDir), whenUnlocked);
+    if (count > 0) post({ type: "recovered", count });
+  } catch (e) {
+    logger.warn("could not read back what an earlier run left in the spool; the next start tries again", {
+      code: errorCode(e),
+    });
+  }
 }

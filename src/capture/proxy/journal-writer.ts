@@ -1,54 +1,52 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../core/logger.js";
+import { isDiskFull } from "../../store/sqlite/open-database.js";
 import type { JournalMeta, Outbox } from "../pipeline/outbox.js";
 import type {
   FromJournalThread,
-  JournalEntry,
   JournalSnapshot,
   JournalThreadData,
+  JournalThreadStart,
   ToJournalThread,
 } from "./journal-thread.js";
+import {
+  drainDirectory,
+  SEGMENT_BYTES,
+  SEGMENT_IDLE_BYTES,
+  type SpoolBody,
+  SpoolWriter,
+  spoolRoot,
+} from "./spool.js";
 
 /**
- * The forwarding thread's side of the journal writer (journal-thread.ts):
- * `journal` copies an exchange's bytes into one buffer (the one copy made of
- * a body on this thread), hands that buffer over to the writer's thread
- * (transferred, not cloned) and resolves once it is on disk (group commit there), so
- * the forwarder can release the end of the reply then and never blocks on
- * SQLite meanwhile. A batch the writer could not write comes back to
- * `onUnwritten` (the caller captures it from memory). If the writer's thread
- * dies, the exchanges it had not confirmed are journaled here, synchronously
- * (`fallback`), and so is every later one: slower, never lost.
+ * The forwarding thread's side of the journal: `journal` appends an
+ * exchange to this run's spool (spool.ts: one `writev`, synchronous), so it
+ * is durable when `journal` returns and the forwarder never holds back the
+ * end of a reply. Once per turn of the event loop the writer's thread
+ * (journal-thread.ts) is told how far the spool reaches; it moves the
+ * exchanges into journal.db and confirms, and the capture thread is told
+ * there are new rows. An exchange that cannot be spooled (a full disk even
+ * after the reserve went) goes to `onUnwritten` (the caller captures it from
+ * memory). If the writer's thread dies, this thread moves what is spooled
+ * into the journal itself and journals every later exchange directly:
+ * slower, never lost.
  */
 
-/** A body as one buffer, or as the chunks that came (references; copied once, into the posted buffer). */
-export type JournalBody = Uint8Array | readonly Uint8Array[];
-
-interface Pending {
-  seq: number;
-  meta: JournalMeta;
-  /** The bodies as they came (the posted copy was transferred): journaled from here if the thread dies. */
-  request: JournalBody;
-  response: JournalBody;
-  resolve: () => void;
-}
+/** A body as one buffer, or as the chunks that came (references; written as they are). */
+export type JournalBody = SpoolBody;
 
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const partsOf = (b: JournalBody): readonly Uint8Array[] => (b instanceof Uint8Array ? [b] : b);
-const sizeOf = (b: JournalBody): number => {
-  let n = 0;
-  for (const c of partsOf(b)) n += c.length;
-  return n;
-};
 /** One buffer of the body's own bytes (a chunk may be a view into a much larger buffer). */
 const joined = (b: JournalBody): Buffer =>
-  b instanceof Uint8Array ? asBuffer(b) : Buffer.concat(b as Uint8Array[], sizeOf(b));
+  b instanceof Uint8Array ? asBuffer(b) : Buffer.concat(b as Uint8Array[]);
 
 export interface JournalWriterOptions {
   data: JournalThreadData;
   /** The proxy's own outbox connection: used only if the writer's thread is gone. */
   fallback: Outbox;
   logger: Logger;
+  /** A write failed on a full disk: true when space was freed (the disk reserve) and it is worth trying again. */
+  onDiskFull?: (() => boolean) | undefined;
   /** Exchanges that could not be journaled: meta and bodies, to capture from memory. */
   onUnwritten(meta: JournalMeta, request: Uint8Array, response: Uint8Array, code: string): void;
   /** Called once per confirmed batch (the capture thread is told there are new rows). */
@@ -62,41 +60,60 @@ export interface JournalWriterOptions {
 const EMPTY: JournalSnapshot = { capturing: 0, oldestAt: null, outboxDepth: 0, episodesInProgress: 0 };
 
 export class JournalWriter {
-  private readonly thread: Worker;
-  private readonly pending: Pending[] = [];
-  private head = 0;
+  private readonly thread: Worker | null;
+  private readonly spool: SpoolWriter | null;
+  /** Exchanges spooled, and the last of them the writer's thread has confirmed in the journal. */
   private seq = 0;
+  private durableSeq = 0;
   private alive = true;
   private closing = false;
   private last: JournalSnapshot = EMPTY;
   private statsId = 0;
   private readonly statsWaiting = new Map<number, (s: JournalSnapshot) => void>();
   private closed: (() => void) | null = null;
-  /** Posted together at the end of this turn of the event loop (one message, one wake-up of the thread). */
-  private outgoing: JournalEntry[] = [];
-  private readonly post = (): void => {
-    const entries = this.outgoing;
-    this.outgoing = [];
-    // Each body buffer is the writer's from now on (moved, not copied).
-    if (entries.length > 0 && this.alive)
-      this.send(
-        { type: "journal", entries },
-        entries.map((e) => e.body.buffer as ArrayBuffer),
-      );
+  private announceQueued = false;
+  /** Tells the writer's thread how far the spool reaches (at the end of this turn: one message, one wake-up). */
+  private readonly announce = (final = false): void => {
+    this.announceQueued = false;
+    const spool = this.spool;
+    if (!spool || !this.alive || !spool.writing) return;
+    const end = final || spool.size >= SEGMENT_BYTES;
+    this.send({ type: "spooled", segment: spool.segment, upTo: spool.size, seq: this.seq, final: end });
+    if (end) spool.rotate();
   };
 
   constructor(private readonly opts: JournalWriterOptions) {
-    this.thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
-      workerData: opts.data,
+    let spool: SpoolWriter | null = null;
+    try {
+      spool = new SpoolWriter(spoolRoot(opts.data.dataDir));
+    } catch (e) {
+      opts.logger.error("cannot create the capture spool; journaling on the forwarding thread", {
+        code: (e as NodeJS.ErrnoException).code ?? "error",
+      });
+    }
+    this.spool = spool;
+    if (!spool) {
+      this.alive = false;
+      this.thread = null;
+      return;
+    }
+    const workerData: JournalThreadStart = {
+      ...opts.data,
+      spoolRoot: spoolRoot(opts.data.dataDir),
+      spoolDir: spool.dir,
+    };
+    const thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
+      workerData,
     });
-    this.thread.on("message", (msg: FromJournalThread) => this.onMessage(msg));
-    this.thread.on("error", (e) => {
+    this.thread = thread;
+    thread.on("message", (msg: FromJournalThread) => this.onMessage(msg));
+    thread.on("error", (e) => {
       opts.logger.error("the journal writer's thread failed; journaling on the forwarding thread", {
         error: e.name,
       });
       this.takeOver();
     });
-    this.thread.on("exit", () => {
+    thread.on("exit", () => {
       if (!this.closing) this.takeOver();
       this.closed?.();
     });
@@ -107,10 +124,10 @@ export class JournalWriter {
     return this.last;
   }
 
-  /** Asks the writer's thread for a fresh snapshot (what it wrote so far is committed first). */
+  /** Asks the writer's thread for a fresh snapshot (what was spooled so far is moved in first). */
   refresh(): Promise<JournalSnapshot> {
     if (!this.alive) return Promise.resolve(this.fallbackSnapshot());
-    this.post();
+    this.announce();
     const id = ++this.statsId;
     return new Promise((resolve) => {
       this.statsWaiting.set(id, resolve);
@@ -119,50 +136,63 @@ export class JournalWriter {
   }
 
   addCounters(deltas: Record<string, number>): void {
-    this.post();
     if (this.alive) this.send({ type: "counters", deltas });
     else this.opts.fallback.addCounters(deltas);
   }
 
   /**
-   * Journals one exchange; resolves once it is on disk, or was handed to `onUnwritten`. The
+   * Journals one exchange, durably, before it returns: appended to the spool (or, once the
+   * writer's thread is gone, written to the journal here), or handed to `onUnwritten`. The
    * bodies (a buffer, or the chunks as they came) are not changed and may be let go of at once.
+   * Returns nothing: there is nothing to wait for.
    */
-  journal(meta: JournalMeta, request: JournalBody, response: JournalBody): Promise<void> {
-    return new Promise((resolve) => {
-      const seq = ++this.seq;
-      const p: Pending = { seq, meta, request, response, resolve };
-      if (!this.alive) return this.writeHere(p);
-      // The one copy: request and response back to back in a buffer of exactly their size, which
-      // is then transferred (a view into a larger buffer would be posted whole).
-      const requestBytes = sizeOf(request);
-      const body = new Uint8Array(requestBytes + sizeOf(response));
-      let at = 0;
-      for (const c of partsOf(request)) {
-        body.set(c, at);
-        at += c.length;
+  journal(meta: JournalMeta, request: JournalBody, response: JournalBody): undefined {
+    const spool = this.spool;
+    if (!this.alive || !spool) {
+      this.writeHere(meta, request, response);
+      return undefined;
+    }
+    const json = JSON.stringify(meta);
+    let failure: unknown = null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        spool.append(json, request, response);
+        failure = null;
+        break;
+      } catch (e) {
+        failure = e;
+        // A full disk: the reserve gives its space back, and the exchange is written once more.
+        if (attempt > 0 || !isDiskFull(e) || this.opts.onDiskFull?.() !== true) break;
       }
-      for (const c of partsOf(response)) {
-        body.set(c, at);
-        at += c.length;
-      }
-      this.pending.push(p);
-      if (this.outgoing.length === 0) setImmediate(this.post);
-      this.outgoing.push({ seq, meta, body, requestBytes });
-    });
+    }
+    // A segment a failed write had to give up: the writer's thread reads it up to its last whole record.
+    const ended = spool.takeEnded();
+    if (ended)
+      this.send({ type: "spooled", segment: ended.segment, upTo: ended.end, seq: this.seq, final: true });
+    if (failure !== null) {
+      const code = (failure as NodeJS.ErrnoException).code ?? "error";
+      this.opts.onUnwritten(meta, joined(request), joined(response), code);
+      return undefined;
+    }
+    this.seq++;
+    if (!this.announceQueued) {
+      this.announceQueued = true;
+      setImmediate(this.announce);
+    }
+    return undefined;
   }
 
-  /** Exchanges posted and not confirmed yet. */
+  /** Exchanges spooled and not confirmed in the journal yet. */
   inFlight(): number {
-    return this.pending.length - this.head;
+    return this.seq - this.durableSeq;
   }
 
-  /** Writes what is queued, then ends the thread (bounded). */
+  /** Moves what is spooled into the journal, then ends the thread (bounded). */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (!this.alive) return;
-    this.post();
+    if (!this.alive || !this.thread) return;
+    this.announce(true);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       this.closed = () => {
@@ -171,36 +201,36 @@ export class JournalWriter {
       };
       this.send({ type: "close" });
     });
-    // Whatever it did not confirm (a hung disk): journaled here, so it is not lost.
+    // Whatever it did not move in (a hung disk): moved here, so it is not left for the next start.
     this.takeOver();
     await this.thread.terminate();
   }
 
-  private send(msg: ToJournalThread, transfer?: ArrayBuffer[]): void {
-    this.thread.postMessage(msg, transfer);
+  private send(msg: ToJournalThread): void {
+    this.thread?.postMessage(msg);
   }
 
   private onMessage(msg: FromJournalThread): void {
     if (msg.type === "durable") {
-      let any = false;
-      while (this.head < this.pending.length && (this.pending[this.head] as Pending).seq <= msg.upTo) {
-        const p = this.pending[this.head] as Pending;
-        this.pending[this.head] = undefined as unknown as Pending;
-        this.head++;
-        any = true;
-        p.resolve();
+      if (msg.upTo > this.durableSeq) {
+        this.durableSeq = msg.upTo;
+        this.opts.onDurable();
       }
-      this.compact();
-      if (any) this.opts.onDurable();
-    } else if (msg.type === "failed") {
-      for (const e of msg.entries) {
-        this.opts.onUnwritten(
-          e.meta,
-          e.body.subarray(0, e.requestBytes),
-          e.body.subarray(e.requestBytes),
-          msg.code,
-        );
-      }
+      // All of the segment being written is in the journal: a new one begins, and this one is deleted.
+      const spool = this.spool;
+      if (
+        spool?.writing &&
+        msg.segment === spool.segment &&
+        msg.end === spool.size &&
+        spool.size >= SEGMENT_IDLE_BYTES &&
+        !this.announceQueued
+      )
+        this.announce(true);
+    } else if (msg.type === "recovered") {
+      this.opts.logger.info("read back exchanges an earlier run left in the capture spool", {
+        count: msg.count,
+      });
+      this.opts.onDurable();
     } else if (msg.type === "stats") {
       const snapshot = msg.snapshot ?? this.last;
       this.last = snapshot;
@@ -211,37 +241,41 @@ export class JournalWriter {
     else if (msg.type === "closed") this.closed?.();
   }
 
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.pending.length) {
-      this.pending.splice(0, this.head);
-      this.head = 0;
-    }
-  }
-
-  /** The writer's thread is gone: what it had not confirmed, and everything from now on, is journaled here. */
+  /**
+   * The writer's thread is gone: what this run spooled is moved into the journal here, and
+   * every later exchange is journaled here directly.
+   */
   private takeOver(): void {
-    if (!this.alive && this.inFlight() === 0) return;
+    if (!this.alive) return;
     this.alive = false;
-    const left = this.pending.slice(this.head);
-    this.pending.length = 0;
-    this.head = 0;
-    for (const p of left) this.writeHere(p);
+    const spool = this.spool;
+    if (spool) {
+      spool.rotate();
+      try {
+        const moved = drainDirectory(this.opts.fallback, spool.dir);
+        if (moved > 0) this.opts.onDurable();
+      } catch (e) {
+        this.opts.logger.error("could not move the spooled exchanges into the journal; the next start does", {
+          code: (e as NodeJS.ErrnoException).code ?? "error",
+        });
+      }
+    }
+    this.durableSeq = this.seq;
     for (const [id, resolve] of this.statsWaiting) {
       this.statsWaiting.delete(id);
       resolve(this.fallbackSnapshot());
     }
   }
 
-  private writeHere(p: Pending): void {
-    const request = joined(p.request);
-    const response = joined(p.response);
+  private writeHere(meta: JournalMeta, request: JournalBody, response: JournalBody): void {
+    const req = joined(request);
+    const res = joined(response);
     try {
-      this.opts.fallback.journalExchange(p.meta, request, response);
+      this.opts.fallback.journalExchange(meta, req, res);
       this.opts.onDurable();
     } catch (e) {
-      this.opts.onUnwritten(p.meta, request, response, (e as NodeJS.ErrnoException).code ?? "error");
+      this.opts.onUnwritten(meta, req, res, (e as NodeJS.ErrnoException).code ?? "error");
     }
-    p.resolve();
   }
 
   private fallbackSnapshot(): JournalSnapshot {

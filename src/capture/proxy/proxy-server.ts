@@ -155,6 +155,7 @@ function openCaptureChain(
         logLevel: config.logLevel,
       },
       onReserveReleased: reserve.noteReleased,
+      releaseReserve: reserve.release,
       journalEntry: opts.captureThread.journalEntry,
     });
   }
