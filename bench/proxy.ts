@@ -56,6 +56,8 @@ import {
   writeUpstreamIdentity,
 } from "./proxy/peers.js";
 
+import type { ThreadMemory } from "./proxy/thread-memory.js";
+
 const TARGETS = {
   eventP50Ms: 1,
   warmTtfbP50Ms: 2,
@@ -270,6 +272,8 @@ async function main(): Promise<void> {
             direct_undici_rps: directUndici,
             rss_mb: {
               ours_fresh_after_10k: oursRss,
+              ours_fresh_after_10k_by_thread: rssPhase?.memory.threads ?? null,
+              ours_fresh_after_10k_resident_by_kind: rssPhase?.memory.resident ?? null,
               ours_after_whole_run: allRunRss,
               mitmdump_reverse_after_whole_run: mitmRss,
             },
@@ -308,6 +312,7 @@ async function measureRss(
   requestsHandled: number;
   afterRss: ChildStats;
   oursRss: { peak: number; now: number } | null;
+  memory: ProxyMemory;
   capture: CaptureResult | null;
 }> {
   process.stderr.write("measuring RSS on a fresh proxy after 10,000 requests...\n");
@@ -328,6 +333,8 @@ async function measureRss(
   requestsHandled += await requestCount(forwardRoute("f", freshUrl, upstreamByName, freshCa), 16, q, true);
   const afterRss = await caughtUp(fresh);
   const oursRss = rssMb(fresh.proc.pid ?? 0);
+  const memory = (JSON.parse(await fresh.ask("memory")) as { memory: ProxyMemory }).memory;
+  reportMemory(memory, oursRss);
 
   // Capture throughput on the same fresh proxy (defaults: reflection every 5 episodes): a wrk
   // flood of unique requests for floodSeconds, the episodes stored sampled every 250 ms; the
@@ -337,7 +344,7 @@ async function measureRss(
     process.stderr.write("measuring capture throughput (a flood of unique exchanges)...\n");
     capture = await captureThroughput(fresh, dir, freshUrl, useWrk);
   }
-  return { requestsHandled, afterRss, oursRss, capture };
+  return { requestsHandled, afterRss, oursRss, memory, capture };
 }
 
 /** Proxy-side recall (MEMORY_INJECT=on): added latency on a store of N.injectMemories. */
@@ -362,6 +369,37 @@ async function injectionPhase(
   const injectOn = await proxyOn(seeded.on, true);
   children.push(injectOn);
   return await measureInjection(injectOff, injectOn, N.injectMemories, N.injectRequests);
+}
+
+interface ProxyMemory {
+  threads: ThreadMemory[];
+  resident: Record<string, number> | null;
+}
+
+/** What the fresh proxy's RSS is made of: each thread's V8 heap, then the resident pages by kind. */
+function reportMemory(m: ProxyMemory, rss: { peak: number; now: number } | null): void {
+  process.stdout.write(
+    `\nmemory of the fresh proxy after the RSS phase (RSS now ${fmt(rss?.now ?? 0, 1)} MB, peak ${fmt(rss?.peak ?? 0, 1)} MB):\n` +
+      `${formatTable(
+        ["thread", "V8 heap MB", "used", "young gen", "code", "external", "V8 malloc"],
+        m.threads.map((t) => [
+          t.thread,
+          fmt(t.heapMb, 1),
+          fmt(t.usedMb, 1),
+          fmt(t.youngMb, 1),
+          fmt(t.codeMb, 1),
+          fmt(t.externalMb, 1),
+          fmt(t.mallocedMb, 1),
+        ]),
+      )}\n`,
+  );
+  if (m.resident)
+    process.stdout.write(
+      `resident by kind (MB, /proc/pid/smaps): ${Object.entries(m.resident)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+        .join(", ")}\n`,
+    );
 }
 
 interface ChildStats {

@@ -4,13 +4,15 @@
  * Args: <dataDir> <upstreamUrl> <upstreamCaFile> <interceptHost> [extra config as JSON]
  * Prints `{"port":N,"caPath":...}`; a `stats` line on stdin is answered with
  * `{"stats":...}` (the counters as `status` reads them, capture's backlog,
- * this process's RSS); on SIGTERM closes and prints its stats.
+ * this process's RSS), a `memory` line with `{"memory":...}` (each thread's V8 heap and the
+ * resident memory by kind, bench/proxy/thread-memory.ts); on SIGTERM closes and prints its stats.
  */
 import { join } from "node:path";
 import { startProxy } from "../../src/capture/proxy/proxy-server.js";
 import { validateConfig } from "../../src/core/config.js";
 import { createLogger } from "../../src/core/logger.js";
 import { SqliteMemoryStore } from "../../src/store/sqlite/sqlite-store.js";
+import { allThreadsMemory, residentByKind } from "./thread-memory.js";
 
 const [dataDir, upstreamUrl, caFile, interceptHost, extra] = process.argv.slice(2) as [
   string,
@@ -33,15 +35,16 @@ const config = validateConfig(
 );
 const logger = createLogger("warn");
 const store = SqliteMemoryStore.open(join(dataDir, "memories.db"), { logger });
-// As `start` runs it: capture on its own thread, with its own store connection.
+// As `start` runs it: capture on its own thread, with its own store connection. The entries are the
+// real ones, wrapped only to answer the `memory` line's asks.
 const proxy = await startProxy({
   config,
   store,
   logger,
   captureThread: {
-    entry: new URL("../../src/cli/capture-worker.js", import.meta.url),
+    entry: new URL("./capture-worker-probed.js", import.meta.url),
     workerData: { config },
-    journalEntry: new URL("../../src/cli/journal-thread.js", import.meta.url),
+    journalEntry: new URL("./journal-thread-probed.js", import.meta.url),
   },
 });
 process.stdout.write(`${JSON.stringify({ port: proxy.port, caPath: proxy.caPath })}\n`);
@@ -58,6 +61,13 @@ process.stdin.setEncoding("utf8").on("data", (d: string) => {
       replies = replies.then(async () => {
         const stats = await proxy.freshStats();
         process.stdout.write(`${JSON.stringify({ stats, rssMb: process.memoryUsage.rss() / 2 ** 20 })}\n`);
+      });
+    } else if (line === "memory") {
+      replies = replies.then(async () => {
+        const threads = await allThreadsMemory(2);
+        process.stdout.write(
+          `${JSON.stringify({ memory: { threads, resident: residentByKind(process.pid) } })}\n`,
+        );
       });
     }
     nl = stdinBuf.indexOf("\n");
