@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Outbox, outboxPath } from "../src/capture/pipeline/outbox.js";
+import { captureThreadOptions } from "../src/capture/proxy/thread-options.js";
 import { validateConfig } from "../src/core/config.js";
 import { fmt, formatTable } from "./lib/table.js";
 
@@ -139,7 +140,8 @@ async function run(reflectionEvery: string): Promise<Run> {
     const journalMs = performance.now() - t0;
     outbox.close();
 
-    const thread = new Worker(entry, { workerData: { config } });
+    // Started as `start` starts it (its V8 limits included).
+    const thread = new Worker(entry, captureThreadOptions({ config }));
     const counts: Record<string, number> = {};
     const samples: { t: number; stored: number }[] = [];
     const started = performance.now();

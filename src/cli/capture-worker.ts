@@ -6,6 +6,7 @@
 import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { runCaptureWorker } from "../capture/pipeline/capture-worker-loop.js";
+import { CAPTURE_STORE_CACHE_KIB } from "../capture/proxy/thread-options.js";
 import type { Config } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { openStore } from "../store/open-store.js";
@@ -36,7 +37,8 @@ if (process.platform === "linux") {
   }
 }
 if (port) {
-  openStore(config, logger).then(
+  // Its own connection, which writes: a smaller page cache than the searching connections' (thread-options.ts).
+  openStore(config, logger, { sqliteCacheKib: CAPTURE_STORE_CACHE_KIB }).then(
     (store) =>
       runCaptureWorker({
         config,

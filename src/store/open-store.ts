@@ -10,8 +10,15 @@ export function databasePath(config: Pick<Config, "dataDir">): string {
   return join(config.dataDir, "memories.db");
 }
 
-/** Opens the configured backend: the embedded SQLite store, Mem0 when a key is set, or PostgreSQL. */
-export async function openStore(config: Config, logger: Logger): Promise<MemoryStore> {
+/**
+ * Opens the configured backend: the embedded SQLite store, Mem0 when a key is set, or PostgreSQL.
+ * `sqliteCacheKib`: the embedded store's page cache, for a connection that needs less than the default.
+ */
+export async function openStore(
+  config: Config,
+  logger: Logger,
+  opts: { sqliteCacheKib?: number | undefined } = {},
+): Promise<MemoryStore> {
   if (config.backend === "postgres" && config.postgres.url) {
     const { PgMemoryStore } = await import("./postgres/pg-store.js");
     return PgMemoryStore.open(config.postgres.url, { logger, timeoutMs: config.postgres.timeoutMs });
@@ -26,11 +33,13 @@ export async function openStore(config: Config, logger: Logger): Promise<MemoryS
   }
   const { SqliteMemoryStore } = await import("./sqlite/sqlite-store.js");
   const e = config.embeddings;
-  if (!e) return SqliteMemoryStore.open(databasePath(config), { logger });
+  const cacheKib = opts.sqliteCacheKib;
+  if (!e) return SqliteMemoryStore.open(databasePath(config), { logger, cacheKib });
   const { OpenAiEmbedder } = await import("../embeddings/openai-embedder.js");
   const embedder = new OpenAiEmbedder({ url: e.url, model: e.model, apiKey: e.apiKey });
   return SqliteMemoryStore.open(databasePath(config), {
     logger,
+    cacheKib,
     embeddings: { embedder, weight: e.weight, queryTimeoutMs: e.queryTimeoutMs },
   });
 }

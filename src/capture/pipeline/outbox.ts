@@ -92,6 +92,13 @@ export interface OutboxCounts {
 /** Rows that finished this long ago are pruned on open (their keys stop deduplicating). */
 export const OUTBOX_KEEP_DONE_MS = 30 * 86_400_000;
 
+/**
+ * Page cache per connection, outbox.db and journal.db alike (KiB; SQLite's default is 2,000).
+ * Their rows are written once, read once soon after and deleted: a cache holds little that is
+ * read again, and each of the three threads that open an outbox has two connections.
+ */
+export const OUTBOX_CACHE_KIB = 512;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY,
@@ -273,8 +280,10 @@ export class Outbox {
     try {
       // Opening waits for the lock as usual (schema, pruning); `busyTimeoutMs` applies afterwards.
       db.pragma("busy_timeout = 2000");
+      db.pragma(`cache_size = -${OUTBOX_CACHE_KIB}`);
       if (!readonly || existsSync(jpath)) jdb = openSqlite(jpath, { readonly, fileMustExist: readonly });
       jdb?.pragma("busy_timeout = 2000");
+      jdb?.pragma(`cache_size = -${OUTBOX_CACHE_KIB}`);
       if (!readonly) {
         prepareWritable(db);
         db.exec(SCHEMA);

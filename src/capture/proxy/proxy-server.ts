@@ -27,6 +27,7 @@ import { displayUrl } from "./proxy-status.js";
 import { CAPTURE_CAP_BYTES, createRequestHandler, type InterceptedSocket } from "./request-router.js";
 import { ServerDrain } from "./server-drain.js";
 import { startStatusReporter } from "./status-reporter.js";
+import { captureThreadOptions } from "./thread-options.js";
 import { createPassthroughAgent, createUpstream } from "./upstream.js";
 
 /**
@@ -142,7 +143,7 @@ function openCaptureChain(
 ): CaptureChain {
   const { config, store, logger } = opts;
   if (opts.captureThread) {
-    const thread = new Worker(opts.captureThread.entry, { workerData: opts.captureThread.workerData });
+    const thread = new Worker(opts.captureThread.entry, captureThreadOptions(opts.captureThread.workerData));
     return threadCaptureChain({
       thread,
       outbox,

@@ -8,12 +8,14 @@ import { openSqlite } from "./sqlite-database.js";
 import { toStoreError } from "./sqlite-errors.js";
 
 /** Page cache per connection: random-key indexes (dedup hashes) stay in memory through bulk imports. */
-const CACHE_KIB = 16 * 1024;
+export const DEFAULT_CACHE_KIB = 16 * 1024;
 
 export interface OpenDatabaseOptions {
   readonly?: boolean | undefined;
   /** How long a write waits for another process's write lock before failing (default 5000 ms). */
   busyTimeoutMs?: number | undefined;
+  /** This connection's page cache in KiB (default DEFAULT_CACHE_KIB); smaller for a connection that only writes. */
+  cacheKib?: number | undefined;
 }
 
 export interface OpenedDatabase {
@@ -38,7 +40,7 @@ function checkReadonlyVersion(db: Database.Database, dbPath: string): number {
  * Opens (creating if needed, in a 0700 folder, as a 0600 file) and migrates
  * the database: WAL so readers never block the writer, busy_timeout so two
  * processes wait for each other instead of failing, synchronous=NORMAL (safe
- * in WAL: a killed process loses nothing committed), a 16 MiB page cache,
+ * in WAL: a killed process loses nothing committed), a 16 MiB page cache (by default),
  * secure_delete (freed content is zeroed).
  */
 /** Bytes the WAL keeps after a checkpoint (memories.db; the outbox uses the same). */
@@ -77,7 +79,7 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
     db = openSqlite(dbPath, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
     if (!existed) chmodSync(dbPath, 0o600);
     db.function("mem_uuid", { deterministic: false }, () => uuidV7());
-    db.pragma(`cache_size = -${CACHE_KIB}`);
+    db.pragma(`cache_size = -${Math.max(1, Math.floor(options.cacheKib ?? DEFAULT_CACHE_KIB))}`);
     if (readonly) return { db, migratedFrom: checkReadonlyVersion(db, dbPath) };
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");

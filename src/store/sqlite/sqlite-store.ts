@@ -36,6 +36,8 @@ export interface SqliteStoreOptions {
   readonly?: boolean | undefined;
   /** How long a write waits for another process's lock (default 5000 ms). */
   busyTimeoutMs?: number | undefined;
+  /** The connection's SQLite page cache in KiB (default 16 MiB; the capture thread's is smaller). */
+  cacheKib?: number | undefined;
   /** The optional dense signal: an embedding model (EMBEDDINGS_URL); search is lexical without it. */
   embeddings?: DenseOptions | undefined;
   /**
