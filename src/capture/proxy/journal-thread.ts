@@ -19,7 +19,6 @@
  * - `stats`: how far behind capture is (journal depth, outbox depth,
  *   episodes in progress), for `status` and proxy-status.json.
  */
-import { basename } from "node:path";
 import type { MessagePort } from "node:worker_threads";
 import type { LogLevel } from "../../core/logger.js";
 import { createLogger } from "../../core/logger.js";
@@ -36,9 +35,11 @@ export interface JournalThreadData {
 
 /** What the writer's thread is given: the journal's place, and the spool directory of this run. */
 export interface JournalThreadStart extends JournalThreadData {
-  /** `<dataDir>/spool`, and this run's own directory in it (spool.ts). */
+  /** `<dataDir>/spool`, and this writer's own directory in it (spool.ts). */
   spoolRoot: string;
   spoolDir: string;
+  /** THIS_PROCESS of the forwarding thread: its directories are never read back as a dead run's. */
+  spoolProcess: string;
 }
 
 export interface JournalSnapshot {
@@ -143,7 +144,7 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
       try {
         if (s.read < s.upTo) s.read = drainSegment(outbox, path, key, s.upTo, whenUnlocked).end;
         if (s.final && s.read >= s.upTo) {
-          dropSegment(outbox, path, key);
+          dropSegment(outbox, path, key, whenUnlocked);
           segments.delete(n);
         }
         last = { segment: n, end: s.read };
@@ -208,7 +209,7 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
 
   // What runs that ended left in the spool goes in first (before this run's, which is announced later).
   try {
-    const count = recoverSpool(outbox, data.spoolRoot, basename(data.spoolDir), whenUnlocked);
+    const count = recoverSpool(outbox, data.spoolRoot, data.spoolProcess, whenUnlocked);
     if (count > 0) post({ type: "recovered", count });
   } catch (e) {
     logger.warn("could not read back what an earlier run left in the spool; the next start tries again", {

@@ -16,6 +16,7 @@ import {
   type SpoolBody,
   SpoolWriter,
   spoolRoot,
+  THIS_PROCESS,
 } from "./spool.js";
 
 /**
@@ -101,6 +102,7 @@ export class JournalWriter {
       ...opts.data,
       spoolRoot: spoolRoot(opts.data.dataDir),
       spoolDir: spool.dir,
+      spoolProcess: THIS_PROCESS,
     };
     const thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
       workerData,

@@ -19,7 +19,7 @@ import type { JournalItem, Outbox } from "../pipeline/outbox.js";
 /**
  * The spool: where the forwarding thread makes a finished exchange durable
  * before the client sees the end of its reply. One `writev` appends it to a
- * segment file (`<dataDir>/spool/<pid>-<start>/<n>.spool`, mode 0600): no SQLite,
+ * segment file (`<dataDir>/spool/<pid>-<start>-<random>/<n>.spool`, mode 0600): no SQLite,
  * no lock, no other thread to wait for. The journal writer's thread
  * (journal-thread.ts) then moves what was spooled into journal.db (group
  * commit), recording in the same transaction how far it has read each
@@ -48,6 +48,12 @@ export const SEGMENT_IDLE_BYTES = 64 * 1024;
 const READ_BYTES = 4 * 1024 * 1024;
 /** More chunks than this are joined first (one iovec each; IOV_MAX is 1024). */
 const MAX_PARTS = 256;
+
+/**
+ * This process, as spool directories are named: its pid and when it started. A directory with the
+ * same pid and another start is a process before it (pids come round again, in containers above all).
+ */
+export const THIS_PROCESS = `${process.pid}-${Math.round(performance.timeOrigin).toString(36)}`;
 
 export function spoolRoot(dataDir: string): string {
   return join(dataDir, "spool");
@@ -83,12 +89,12 @@ export class SpoolWriter {
   /** A segment given up after a write that could not be cut back (see `takeEnded`). */
   private ended: { segment: number; end: number } | null = null;
 
-  /** This run's own directory, `<root>/<pid>-<start time>` (created here; no other run writes it). */
+  /** This writer's own directory, `<root>/<pid>-<process start>-<random>` (created here; no other writes it). */
   readonly dir: string;
 
   constructor(root: string) {
     mkdirSync(root, { recursive: true, mode: 0o700 });
-    this.dir = join(root, `${process.pid}-${Date.now().toString(36)}${randomBytes(2).toString("hex")}`);
+    this.dir = join(root, `${THIS_PROCESS}-${randomBytes(3).toString("hex")}`);
     mkdirSync(this.dir, { mode: 0o700 });
   }
 
@@ -270,15 +276,25 @@ export function drainSegment(
   }
 }
 
-/** Deletes a segment whose records are all in the journal, and its `spool_read` row. */
-export function dropSegment(outbox: Outbox, path: string, key: string): void {
+/**
+ * Deletes a segment whose records are all in the journal, then its `spool_read` row (in that
+ * order: a crash between the two leaves a row for a file that is gone, never a file read twice).
+ */
+export function dropSegment(
+  outbox: Outbox,
+  path: string,
+  key: string,
+  write: (fn: () => void) => void = (fn) => fn(),
+): void {
   rmSync(path, { force: true });
-  outbox.forgetSpoolSegment(key);
+  write(() => outbox.forgetSpoolSegment(key));
 }
 
-/** Whether the run that owns a spool directory may still be writing it. */
-function isAlive(pid: number): boolean {
-  // Another directory with this process's pid is a run before it (pids come round again in containers).
+/** Whether the process that named a spool directory (`<pid>-<start>-...`) may still be writing it. */
+function mayBeWriting(name: string, thisProcess: string): boolean {
+  if (name.startsWith(`${thisProcess}-`)) return true;
+  const pid = Number.parseInt(name, 10);
+  // Another start with this process's pid is a process before it.
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
@@ -314,7 +330,7 @@ export function drainDirectory(outbox: Outbox, dir: string, write?: (fn: () => v
     const path = join(dir, segmentName(n));
     const key = segmentKey(dir, n);
     moved += drainSegment(outbox, path, key, null, write).moved;
-    dropSegment(outbox, path, key);
+    dropSegment(outbox, path, key, write);
   }
   try {
     rmdirSync(dir);
@@ -335,14 +351,15 @@ function firstWritten(dir: string): number {
 }
 
 /**
- * What runs that ended left in the spool (killed, or stopped while the
- * journal could not be written): every directory but `own` (this run's)
- * whose process is gone, the run that wrote first first. Returns the exchanges moved.
+ * What processes that ended left in the spool (killed, or stopped while the
+ * journal could not be written): every directory whose process is gone
+ * (`thisProcess`: THIS_PROCESS of the process asking, whose own are left
+ * alone), the one written first first. Returns the exchanges moved.
  */
 export function recoverSpool(
   outbox: Outbox,
   root: string,
-  own: string,
+  thisProcess: string,
   write?: (fn: () => void) => void,
 ): number {
   let dirs: string[];
@@ -351,12 +368,12 @@ export function recoverSpool(
   } catch {
     return 0;
   }
-  let moved = 0;
   const ended = dirs
-    .filter((d) => d !== own && /^\d+-/.test(d) && !isAlive(Number.parseInt(d, 10)))
+    .filter((d) => /^\d+-[0-9a-z]+-/.test(d) && !mayBeWriting(d, thisProcess))
     .map((d) => join(root, d));
   const order = new Map(ended.map((d) => [d, firstWritten(d)]));
   ended.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  let moved = 0;
   for (const dir of ended) moved += drainDirectory(outbox, dir, write);
   return moved;
 }

@@ -95,7 +95,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     }
     // Durable already: the spool on disk holds every record, whole, before the thread has read any.
     const [segment] = spoolFiles();
-    expect(segment).toMatch(/^\d+-[0-9a-z]+\/00000001\.spool$/);
+    expect(segment).toMatch(/^\d+-[0-9a-z]+-[0-9a-f]{6}\/00000001\.spool$/);
     const onDisk = readSpool(join(dir, "spool", segment as string), 0, null);
     expect(onDisk.torn).toBe(false);
     expect(onDisk.items.map((it) => it.request.toString())).toEqual(
@@ -189,7 +189,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     // A run that was killed: its directory (named for a pid that is gone), two segments, the last
     // record of the second cut short; segment 1 was already partly moved into the journal.
     const root = join(dir, "spool");
-    const killed = join(root, `${deadPid()}-killed`);
+    const killed = join(root, `${deadPid()}-k1lled-0a0b0c`);
     mkdirSync(killed, { recursive: true });
     const record = (i: number) => {
       const w = new SpoolWriter(join(dir, "scratch"));
