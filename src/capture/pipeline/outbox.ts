@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import type Database from "better-sqlite3";
 import type { ConversationTurn } from "../../core/capture/index.js";
 import type { Episode } from "../../core/episodes/index.js";
-import { isDiskFull, reclaimWal, WAL_SIZE_LIMIT } from "../../store/sqlite/open-database.js";
+import { enterWal, isDiskFull, reclaimWal, WAL_SIZE_LIMIT } from "../../store/sqlite/open-database.js";
 import { openSqlite } from "../../store/sqlite/sqlite-database.js";
 
 /**
@@ -155,7 +155,8 @@ export function journalPathFor(outboxDbPath: string): string {
 
 /** The pragmas both databases are written with. */
 function prepareWritable(db: Database.Database): void {
-  db.pragma("journal_mode = WAL");
+  // Three threads open both databases at once when the proxy starts: the pragma waits for the lock.
+  enterWal(db, 2000);
   // WAL + NORMAL survives a killed process (not a power cut), at a fraction of FULL's cost.
   db.pragma("synchronous = NORMAL");
   // Raw exchanges pass through here: deleted rows are overwritten, and the WAL stays bounded.

@@ -18,6 +18,7 @@ import {
   spoolRoot,
   THIS_PROCESS,
 } from "./spool.js";
+import { journalThreadOptions } from "./thread-options.js";
 
 /**
  * The forwarding thread's side of the journal: `journal` appends an
@@ -104,9 +105,10 @@ export class JournalWriter {
       spoolDir: spool.dir,
       spoolProcess: THIS_PROCESS,
     };
-    const thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
-      workerData,
-    });
+    const thread = new Worker(
+      opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url),
+      journalThreadOptions(workerData),
+    );
     this.thread = thread;
     thread.on("message", (msg: FromJournalThread) => this.onMessage(msg));
     thread.on("error", (e) => {

@@ -52,6 +52,27 @@ export function isDiskFull(e: unknown): boolean {
   return code === "SQLITE_FULL" || code === "ENOSPC" || code === "SQLITE_IOERR_WRITE";
 }
 
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * `journal_mode = WAL`, waiting for the lock up to `busyTimeoutMs`: SQLite
+ * does not call the busy handler for this pragma, so two processes creating
+ * the same database at once would otherwise see SQLITE_BUSY at once (seen in
+ * test/store/sqlite/sqlite-concurrency.test.ts under load).
+ */
+export function enterWal(db: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (e) {
+      if (!String((e as { code?: unknown }).code).startsWith("SQLITE_BUSY") || Date.now() > deadline) throw e;
+      Atomics.wait(nap, 0, 0, 5);
+    }
+  }
+}
+
 /**
  * After a write failed on a full disk: checkpoint and truncate the WAL so that
  * its frames give back their space (best effort; true when it finished).
@@ -81,7 +102,7 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
     db.function("mem_uuid", { deterministic: false }, () => uuidV7());
     db.pragma(`cache_size = -${Math.max(1, Math.floor(options.cacheKib ?? DEFAULT_CACHE_KIB))}`);
     if (readonly) return { db, migratedFrom: checkReadonlyVersion(db, dbPath) };
-    db.pragma("journal_mode = WAL");
+    enterWal(db, busyTimeoutMs);
     db.pragma("synchronous = NORMAL");
     // Deleted memories are overwritten with zeros, not only unlinked (forgotten means gone from disk).
     db.pragma("secure_delete = ON");
