@@ -1,4 +1,4 @@
-import type { Worker } from "node:worker_threads";
+import { MessageChannel, type TransferListItem, type Worker } from "node:worker_threads";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { diskIsTight } from "../../files/disk-reserve.js";
@@ -167,7 +167,7 @@ export function threadCaptureChain(parts: {
 }): CaptureChain {
   const { thread, outbox, count, logger } = parts;
   let stopped: (() => void) | null = null;
-  const send = (msg: ToCaptureThread, transfer?: ArrayBuffer[]) => thread.postMessage(msg, transfer);
+  const send = (msg: ToCaptureThread, transfer?: TransferListItem[]) => thread.postMessage(msg, transfer);
   thread.on("message", (msg: FromCaptureThread) => {
     if (msg.type === "counters") {
       for (const [name, by] of Object.entries(msg.deltas)) count(name as CounterName, by ?? 0);
@@ -188,7 +188,11 @@ export function threadCaptureChain(parts: {
       send({ type: "journaled" });
     });
   };
+  // The journal writer tells the capture thread about new rows itself, not through this thread.
+  const channel = new MessageChannel();
+  send({ type: "journalPort", port: channel.port1 }, [channel.port1]);
   const writer = new JournalWriter({
+    capturePort: channel.port2,
     data: parts.journal,
     fallback: outbox,
     logger,

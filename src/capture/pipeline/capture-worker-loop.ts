@@ -18,6 +18,8 @@ import { type JournalMeta, Outbox, outboxPath } from "./outbox.js";
 
 export type ToCaptureThread =
   | { type: "journaled" }
+  /** The journal writer's thread's own line to this one: it says "journaled" there directly. */
+  | { type: "journalPort"; port: MessagePort }
   | { type: "exchange"; meta: JournalMeta; request: Uint8Array; response: Uint8Array }
   | { type: "stop" };
 
@@ -88,7 +90,13 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
 
   port.on("message", (msg: ToCaptureThread) => {
     if (msg.type === "journaled") read();
-    else if (msg.type === "exchange") {
+    else if (msg.type === "journalPort") {
+      msg.port.on("message", (m: { type: string }) => {
+        if (m.type === "journaled") read();
+      });
+      // Never keeps the thread alive by itself (stop ends it).
+      msg.port.unref();
+    } else if (msg.type === "exchange") {
       pipeline.submitUnjournaled(
         fromJournal({
           id: 0,

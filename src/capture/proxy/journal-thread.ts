@@ -40,6 +40,8 @@ export interface JournalThreadStart extends JournalThreadData {
   spoolDir: string;
   /** THIS_PROCESS of the forwarding thread: its directories are never read back as a dead run's. */
   spoolProcess: string;
+  /** The capture thread's line: told "journaled" here when rows were added. */
+  capturePort?: MessagePort | undefined;
 }
 
 export interface JournalSnapshot {
@@ -79,6 +81,11 @@ export type FromJournalThread =
 const BUSY_WAIT_MS = 5000;
 /** When a batch could not be moved into the journal, the next try. */
 const RETRY_MS = 1000;
+/**
+ * How often at most the forwarding thread is told how far the journal is (it only needs it for
+ * `status` and to begin a new segment): every message wakes it, so not one per commit.
+ */
+const DURABLE_EVERY_MS = 50;
 
 function snapshot(outbox: Outbox): JournalSnapshot | null {
   try {
@@ -173,8 +180,25 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
       advanced = true;
       announced.shift();
     }
-    if (advanced && last) post({ type: "durable", upTo: durableSeq, ...last });
-    else if (advanced) post({ type: "durable", upTo: durableSeq, segment: 0, end: 0 });
+    if (last) lastRead = last;
+    if (!advanced) return;
+    data.capturePort?.postMessage({ type: "journaled" });
+    tellDurable();
+  };
+  let lastRead = { segment: 0, end: 0 };
+  let toldAt = Number.NEGATIVE_INFINITY;
+  let tellTimer: ReturnType<typeof setTimeout> | null = null;
+  const tellNow = (): void => {
+    if (tellTimer) clearTimeout(tellTimer);
+    tellTimer = null;
+    toldAt = performance.now();
+    post({ type: "durable", upTo: durableSeq, ...lastRead });
+  };
+  const tellDurable = (): void => {
+    if (tellTimer) return;
+    const wait = toldAt + DURABLE_EVERY_MS - performance.now();
+    if (wait <= 0) tellNow();
+    else tellTimer = setTimeout(tellNow, wait);
   };
 
   port.on("message", (msg: ToJournalThread) => {
@@ -197,10 +221,13 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
       }
     } else if (msg.type === "stats") {
       flush();
+      tellNow();
       post({ type: "stats", id: msg.id, snapshot: snapshot(outbox) });
     } else if (msg.type === "close") {
       if (retry) clearTimeout(retry);
       flush();
+      tellNow();
+      data.capturePort?.close();
       outbox.close();
       post({ type: "closed" });
       port.close();
@@ -210,7 +237,10 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
   // What runs that ended left in the spool goes in first (before this run's, which is announced later).
   try {
     const count = recoverSpool(outbox, data.spoolRoot, data.spoolProcess, whenUnlocked);
-    if (count > 0) post({ type: "recovered", count });
+    if (count > 0) {
+      post({ type: "recovered", count });
+      data.capturePort?.postMessage({ type: "journaled" });
+    }
   } catch (e) {
     logger.warn("could not read back what an earlier run left in the spool; the next start tries again", {
       code: errorCode(e),

@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import { type MessagePort, Worker } from "node:worker_threads";
 import type { Logger } from "../../core/logger.js";
 import { isDiskFull } from "../../store/sqlite/open-database.js";
 import type { JournalMeta, Outbox } from "../pipeline/outbox.js";
@@ -51,8 +51,13 @@ export interface JournalWriterOptions {
   onDiskFull?: (() => boolean) | undefined;
   /** Exchanges that could not be journaled: meta and bodies, to capture from memory. */
   onUnwritten(meta: JournalMeta, request: Uint8Array, response: Uint8Array, code: string): void;
-  /** Called once per confirmed batch (the capture thread is told there are new rows). */
+  /**
+   * Called when exchanges reached the journal (the capture thread is told there are new rows):
+   * when this thread wrote them, and, without `capturePort`, when the writer's thread confirms.
+   */
   onDurable(): void;
+  /** The capture thread's end of a channel: the writer's thread tells it about new rows itself. */
+  capturePort?: MessagePort | undefined;
   /** The writer's thread gave up the disk reserve (a full disk). */
   onReserveReleased?: (() => void) | undefined;
   /** The thread's compiled script (default: dist/cli/journal-thread.js of an unbundled build). */
@@ -105,10 +110,12 @@ export class JournalWriter {
       spoolDir: spool.dir,
       spoolProcess: THIS_PROCESS,
     };
-    const thread = new Worker(
-      opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url),
-      journalThreadOptions(workerData),
-    );
+    const port = opts.capturePort;
+    if (port) workerData.capturePort = port;
+    const thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
+      ...journalThreadOptions(workerData),
+      transferList: port ? [port] : [],
+    });
     this.thread = thread;
     thread.on("message", (msg: FromJournalThread) => this.onMessage(msg));
     thread.on("error", (e) => {
@@ -218,7 +225,7 @@ export class JournalWriter {
     if (msg.type === "durable") {
       if (msg.upTo > this.durableSeq) {
         this.durableSeq = msg.upTo;
-        this.opts.onDurable();
+        if (!this.opts.capturePort) this.opts.onDurable();
       }
       // All of the segment being written is in the journal: a new one begins, and this one is deleted.
       const spool = this.spool;
@@ -234,7 +241,7 @@ export class JournalWriter {
       this.opts.logger.info("read back exchanges an earlier run left in the capture spool", {
         count: msg.count,
       });
-      this.opts.onDurable();
+      if (!this.opts.capturePort) this.opts.onDurable();
     } else if (msg.type === "stats") {
       const snapshot = msg.snapshot ?? this.last;
       this.last = snapshot;

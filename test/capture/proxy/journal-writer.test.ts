@@ -11,6 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { MessageChannel } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type JournalMeta, Outbox } from "../../../src/capture/pipeline/outbox.js";
@@ -239,6 +240,30 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     const j = new Database(join(dir, "journal.db"), { readonly: true });
     expect(j.prepare("SELECT COUNT(*) AS n FROM spool_read").get()).toEqual({ n: 0 });
     j.close();
+  });
+
+  it("with a capture port, tells the capture thread itself about new rows, not through this thread", async () => {
+    await writer.close();
+    const channel = new MessageChannel();
+    const told: string[] = [];
+    channel.port1.on("message", (m: { type: string }) => told.push(m.type));
+    let durable = 0;
+    const w = new JournalWriter({
+      data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
+      fallback: outbox,
+      logger: silentLogger,
+      entry,
+      capturePort: channel.port2,
+      onDurable: () => durable++,
+      onUnwritten: () => unwritten++,
+    });
+    w.journal(meta(1), Buffer.from("a"), Buffer.from("b"));
+    await until(() => told.includes("journaled"), "the capture port told about the new row");
+    await settled(w);
+    expect(journaled()).toHaveLength(1);
+    expect(durable).toBe(0);
+    await w.close();
+    channel.port1.close();
   });
 
   it("adds lifetime counters and reports how far behind capture is", async () => {
