@@ -3,7 +3,6 @@
  * its own connection to the configured store and runs capture there, so the
  * proxy's thread only forwards bytes and journals finished exchanges.
  */
-import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { runCaptureWorker } from "../capture/pipeline/capture-worker-loop.js";
 import { CAPTURE_STORE_CACHE_KIB } from "../capture/proxy/thread-options.js";
@@ -11,6 +10,7 @@ import type { Config } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { openStore } from "../store/open-store.js";
 import { reflectionHook } from "./reflection-hook.js";
+import { BACKGROUND_NICE, yieldCpuToForwarding } from "./thread-priority.js";
 
 const { config } = workerData as { config: Config };
 const port = parentPort;
@@ -21,21 +21,9 @@ const logger = createLogger(
   port ? (line) => port.postMessage({ type: "log", line }) : undefined,
   { component: "capture" },
 );
-/**
- * Capture yields the CPU to forwarding: this thread runs CAPTURE_NICE steps nicer than the rest of
- * the process. Linux only, where a thread's nice value is its own (setpriority with 0 is the
- * calling thread); elsewhere it would lower the whole process, forwarding included. Capture then
- * uses what forwarding leaves: under a flood its backlog grows (durable, in the journal) and it
- * catches up once traffic eases.
- */
-const CAPTURE_NICE = 10;
-if (process.platform === "linux") {
-  try {
-    setPriority(0, Math.min(19, getPriority(0) + CAPTURE_NICE));
-  } catch {
-    // not allowed here: capture runs at the process's own priority
-  }
-}
+// Capture uses what forwarding leaves: under a flood its backlog grows (durable, in the journal)
+// and it catches up once traffic eases.
+yieldCpuToForwarding(BACKGROUND_NICE);
 if (port) {
   // Its own connection, which writes: a smaller page cache than the searching connections' (thread-options.ts).
   openStore(config, logger, { sqliteCacheKib: CAPTURE_STORE_CACHE_KIB }).then(

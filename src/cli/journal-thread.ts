@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type JournalThreadStart, runJournalThread } from "../capture/proxy/journal-thread.js";
-import { yieldCpuToForwarding } from "./thread-priority.js";
+import { BACKGROUND_NICE, yieldCpuToForwarding } from "./thread-priority.js";
 
-yieldCpuToForwarding(10);
+yieldCpuToForwarding(BACKGROUND_NICE);
 if (parentPort) runJournalThread(workerData as JournalThreadStart, parentPort);

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BACKGROUND_NICE } from "../../src/cli/thread-priority.js";
 import { type AnthropicStub, startAnthropicStub } from "../support/anthropic-stub.js";
 import { tempDataDir } from "../support/cli.js";
 import { until } from "../support/until.js";
@@ -7,7 +8,7 @@ import { spawnStart } from "./support/cli-process.js";
 
 /**
  * `start` runs capture and the journal writer below forwarding: on Linux each of the two threads is
- * 10 nice steps below the process's main (forwarding) thread, read from /proc as the OS sees them.
+ * BACKGROUND_NICE steps below the process's main (forwarding) thread, read from /proc as the OS sees them.
  */
 const linux = process.platform === "linux";
 if (!linux) console.log("thread-priority.test.ts: skipped — per-thread nice values are Linux's");
@@ -42,14 +43,17 @@ function niceByThread(pid: number): Map<number, number> {
 }
 
 describe.skipIf(!linux)("thread priorities of start", () => {
-  it("runs the capture and journal writer threads 10 nice steps below forwarding", async () => {
+  it("runs the capture and journal writer threads BACKGROUND_NICE steps below forwarding", async () => {
     const proxy = await spawnStart(dir, { UPSTREAM_URL: stub.url, UPSTREAM_CA_FILE: stub.caFile });
     try {
       const pid = proxy.child.pid as number;
       const base = niceByThread(pid).get(pid) as number;
       await until(
-        () => [...niceByThread(pid).values()].filter((n) => n === Math.min(19, base + 10)).length >= 2,
-        () => `two threads at nice ${base + 10}: ${JSON.stringify([...niceByThread(pid)])}`,
+        () =>
+          [...niceByThread(pid).values()].filter((n) => n === Math.min(19, base + BACKGROUND_NICE)).length >=
+          2,
+        () =>
+          `two threads at nice ${Math.min(19, base + BACKGROUND_NICE)}: ${JSON.stringify([...niceByThread(pid)])}`,
       );
       // Forwarding itself keeps the process's priority.
       expect(niceByThread(pid).get(pid)).toBe(base);
