@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiHeaders, type Harness, rawRequest, startHarness, until } from "./support/harness.js";
@@ -41,6 +42,57 @@ describe("robustness", () => {
       messages: [{ role: "user", content: "after the big headers" }],
     });
     expect(ok.type).toBe("message");
+  });
+
+  it("sends a body that comes in pieces upstream whole, and nothing upstream for a client that gives up halfway", async () => {
+    h = await startHarness();
+    const u = new URL(h.proxy.url);
+    const body = Buffer.from(
+      JSON.stringify({
+        model: "m",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "in three pieces" }],
+      }),
+    );
+    const head = (length: number) =>
+      `POST /v1/messages HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\nx-api-key: ${h.stub.apiKey}\r\nanthropic-version: 2023-06-01\r\ncontent-length: ${length}\r\nconnection: close\r\n\r\n`;
+    const before = h.stub.exchanges.length;
+    // The body in three writes, each after the proxy has seen the one before.
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(Number(u.port), u.hostname, () => {
+        sock.write(head(body.length) + body.subarray(0, 10).toString("latin1"));
+        setImmediate(() => {
+          sock.write(body.subarray(10, 20));
+          setImmediate(() => sock.write(body.subarray(20)));
+        });
+      });
+      let got = "";
+      sock.setEncoding("latin1").on("data", (d: string) => {
+        got += d;
+      });
+      sock.on("end", () => resolve(got));
+      sock.on("error", reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(h.stub.exchanges.length).toBe(before + 1);
+    expect(h.stub.exchanges.at(-1)?.body.equals(body)).toBe(true);
+
+    // Half a body, then the client goes: the upstream never sees a request.
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(Number(u.port), u.hostname, () => {
+        sock.write(head(body.length) + body.subarray(0, 10).toString("latin1"), () => {
+          sock.destroy();
+          resolve();
+        });
+      });
+    });
+    const ok = await h.reverseClient().messages.create({
+      model: "m",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "after the one that gave up" }],
+    });
+    expect(ok.type).toBe("message");
+    expect(h.stub.exchanges.length).toBe(before + 2);
   });
 
   it("forwards a 50 MB body (the upstream refuses it) and keeps serving", async () => {

@@ -117,6 +117,16 @@ function hasBody(req: http.IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || (len !== undefined && len !== "0");
 }
 
+/** Up to this many bytes, a request body with a content-length is read whole before it goes upstream. */
+const BUFFERED_BODY_BYTES = 1024 * 1024;
+
+/** The request's content-length when its body is read whole first (null: streamed). */
+function bufferedLength(req: http.IncomingMessage): number | null {
+  if (req.headers["transfer-encoding"] !== undefined) return null;
+  const n = Number(req.headers["content-length"]);
+  return Number.isSafeInteger(n) && n > 0 && n <= BUFFERED_BODY_BYTES ? n : null;
+}
+
 /** The request body as undici pulls it: each chunk teed for capture, backpressure left to undici. */
 async function* teed(req: http.IncomingMessage, tee: BodyTee | null): AsyncGenerator<Buffer> {
   for await (const chunk of req) {
@@ -264,33 +274,50 @@ export function forwardRequest(
 
   const replaced = opts.body;
   if (replaced && capture) requestBody.push(replaced.captured);
-  try {
-    target.dispatcher.dispatch(
-      {
-        origin: target.origin,
-        method: (req.method ?? "GET") as Dispatcher.HttpMethod,
-        path: target.path,
-        headers: replaced
-          ? endToEndHeaders(req.rawHeaders, DROP_REPLACED, [
-              "host",
-              target.hostHeader,
-              "content-length",
-              String(replaced.forward.length),
-            ])
-          : endToEndHeaders(req.rawHeaders, DROP_REQUEST, ["host", target.hostHeader]),
-        body: replaced
-          ? replaced.forward
-          : hasBody(req)
-            ? // undici takes async iterables as bodies (its types list only streams).
-              (teed(req, capture ? requestBody : null) as unknown as Readable)
-            : null,
-      },
-      handler,
-    );
-  } catch (err) {
-    // undici refuses the request itself (a header it does not allow, say): answer, never crash.
-    failure = failureCode(err);
-    sendProxyError(res, 400, "invalid_request_error", "the capture proxy cannot forward this request");
+  const dispatch = (body: Buffer | Readable | null): void => {
+    try {
+      target.dispatcher.dispatch(
+        {
+          origin: target.origin,
+          method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+          path: target.path,
+          headers: replaced
+            ? endToEndHeaders(req.rawHeaders, DROP_REPLACED, [
+                "host",
+                target.hostHeader,
+                "content-length",
+                String(replaced.forward.length),
+              ])
+            : endToEndHeaders(req.rawHeaders, DROP_REQUEST, ["host", target.hostHeader]),
+          body,
+        },
+        handler,
+      );
+    } catch (err) {
+      // undici refuses the request itself (a header it does not allow, say): answer, never crash.
+      failure = failureCode(err);
+      sendProxyError(res, 400, "invalid_request_error", "the capture proxy cannot forward this request");
+    }
+  };
+  const length = bufferedLength(req);
+  if (replaced) dispatch(replaced.forward);
+  else if (!hasBody(req)) dispatch(null);
+  else if (length !== null) {
+    // A body of known, modest length (a Messages API request): read whole, then sent with the
+    // headers in one write upstream instead of a write per chunk through an async iterator.
+    const chunks: Buffer[] = [];
+    let got = 0;
+    req.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (capture) requestBody.push(chunk);
+    });
+    req.once("end", () => {
+      if (!res.destroyed) dispatch(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, got));
+    });
+  } else {
+    // undici takes async iterables as bodies (its types list only streams).
+    dispatch(teed(req, capture ? requestBody : null) as unknown as Readable);
   }
 
   res.once("close", () => {
