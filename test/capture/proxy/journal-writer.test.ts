@@ -15,7 +15,7 @@ import { MessageChannel } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type JournalMeta, Outbox } from "../../../src/capture/pipeline/outbox.js";
-import { JournalWriter } from "../../../src/capture/proxy/journal-writer.js";
+import { JournalWriter, type JournalWriterOptions } from "../../../src/capture/proxy/journal-writer.js";
 import { readSpool, SpoolWriter } from "../../../src/capture/proxy/spool.js";
 import { silentLogger } from "../../../src/core/logger.js";
 import { until } from "../../support/until.js";
@@ -36,20 +36,27 @@ let writer: JournalWriter;
 let durableBatches = 0;
 let unwritten = 0;
 
+/** A writer on this test's data directory, its thread from the built entry unless given another. */
+function newWriter(
+  o: Partial<JournalWriterOptions> & Pick<JournalWriterOptions, "onDurable">,
+): JournalWriter {
+  return new JournalWriter({
+    data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
+    fallback: outbox,
+    logger: silentLogger,
+    entry,
+    onUnwritten: () => unwritten++,
+    ...o,
+  });
+}
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "mmm-journal-writer-"));
   const path = join(dir, "outbox.db");
   outbox = Outbox.open(path);
   durableBatches = 0;
   unwritten = 0;
-  writer = new JournalWriter({
-    data: { outboxPath: path, dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
-    fallback: outbox,
-    logger: silentLogger,
-    entry,
-    onDurable: () => durableBatches++,
-    onUnwritten: () => unwritten++,
-  });
+  writer = newWriter({ onDurable: () => durableBatches++ });
 });
 afterEach(async () => {
   await writer.close();
@@ -158,14 +165,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     writeFileSync(dying, "process.exit(3);\n");
     const fallback = Outbox.open(join(dir, "outbox.db"));
     let durable = 0;
-    const other = new JournalWriter({
-      data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
-      fallback,
-      logger: silentLogger,
-      entry: pathToFileURL(dying),
-      onDurable: () => durable++,
-      onUnwritten: () => unwritten++,
-    });
+    const other = newWriter({ fallback, entry: pathToFileURL(dying), onDurable: () => durable++ });
     const big = Buffer.from("xxxxresponse part two yyyy");
     other.journal(meta(1), [Buffer.from("request "), Buffer.from("one")], [big.subarray(4, 21)]);
     other.journal(meta(2), Buffer.from("request two"), [Buffer.from("a"), Buffer.from("b")]);
@@ -219,14 +219,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
       record(0).length,
     );
     let recovered = 0;
-    const next = new JournalWriter({
-      data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
-      fallback: outbox,
-      logger: silentLogger,
-      entry,
-      onDurable: () => recovered++,
-      onUnwritten: () => unwritten++,
-    });
+    const next = newWriter({ onDurable: () => recovered++ });
     await until(() => recovered > 0, "the killed run's spool read back");
     expect(journaled().map((r) => r.request.toString())).toEqual([
       "request 0",
@@ -248,15 +241,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     const told: string[] = [];
     channel.port1.on("message", (m: { type: string }) => told.push(m.type));
     let durable = 0;
-    const w = new JournalWriter({
-      data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
-      fallback: outbox,
-      logger: silentLogger,
-      entry,
-      capturePort: channel.port2,
-      onDurable: () => durable++,
-      onUnwritten: () => unwritten++,
-    });
+    const w = newWriter({ capturePort: channel.port2, onDurable: () => durable++ });
     w.journal(meta(1), Buffer.from("a"), Buffer.from("b"));
     await until(() => told.includes("journaled"), "the capture port told about the new row");
     await settled(w);
