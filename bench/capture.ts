@@ -10,8 +10,9 @@
  * them all. Reported: episodes fully stored per second, sustained (between
  * the first and the last counter report) and overall, with reflection on
  * (REFLECTION_EVERY=5, the default) and off in the same run, the rate the
- * journal itself was written at (the baseline: one SQLite insert each), and
- * the process's peak RSS. bench:proxy's capture row is bounded by what the
+ * journal itself was written at (the baseline: one SQLite insert each), the
+ * CPU time per stored episode (steadier than the rates on a shared machine),
+ * and the process's peak RSS. bench:proxy's capture row is bounded by what the
  * proxy forwards on a shared machine; this one is the capture thread's
  * ceiling.
  */
@@ -100,6 +101,8 @@ interface Run {
   sustained_per_s: number;
   overall_per_s: number;
   seconds: number;
+  /** The process's CPU time (user + system) per stored episode while the thread worked: on a shared machine it moves less than the rates do. */
+  cpu_us_per_episode: number;
   peak_rss_mb: number;
 }
 
@@ -145,6 +148,8 @@ async function run(reflectionEvery: string): Promise<Run> {
     const counts: Record<string, number> = {};
     const samples: { t: number; stored: number }[] = [];
     const started = performance.now();
+    // This thread only waits meanwhile: the process's CPU time is the capture thread's.
+    const cpu0 = process.cpuUsage();
     await new Promise<void>((resolve, reject) => {
       thread.on("error", reject);
       thread.on("message", (m: { type: string; deltas?: Record<string, number>; line?: string }) => {
@@ -158,6 +163,7 @@ async function run(reflectionEvery: string): Promise<Run> {
       });
     });
     const ended = performance.now();
+    const cpu = process.cpuUsage(cpu0);
     await new Promise<void>((resolve) => {
       thread.on("message", (m: { type: string }) => m.type === "stopped" && resolve());
       thread.postMessage({ type: "stop" });
@@ -173,6 +179,8 @@ async function run(reflectionEvery: string): Promise<Run> {
       sustained_per_s: Math.round(((last.stored - first.stored) * 1000) / Math.max(1, last.t - first.t)),
       overall_per_s: Math.round(((counts.turnsStored ?? 0) * 1000) / (ended - started)),
       seconds: Math.round(ended - started) / 1000,
+      cpu_us_per_episode:
+        Math.round(((cpu.user + cpu.system) * 10) / Math.max(1, counts.turnsStored ?? 0)) / 10,
       peak_rss_mb: Math.round(peakRssMb() * 10) / 10,
     };
   } finally {
@@ -190,10 +198,11 @@ const rows = [on, off].map((r) => [
   fmt(r.overall_per_s),
   `${fmt(r.stored)} / ${fmt(N)}`,
   fmt(r.failures),
+  fmt(r.cpu_us_per_episode, 1),
 ]);
 process.stdout.write(
   `\ncapture thread alone: ${fmt(N)} unique exchanges journaled, then read, built, redacted, queued and stored\n` +
-    `${formatTable(["reflection", "journal writes/s (baseline)", "stored/s sustained", "stored/s overall", "stored", "failures"], rows)}\n` +
+    `${formatTable(["reflection", "journal writes/s (baseline)", "stored/s sustained", "stored/s overall", "stored", "failures", "CPU µs/episode"], rows)}\n` +
     `peak RSS of this process (the capture thread and the journal writer) after the run with reflection on: ${fmt(on.peak_rss_mb, 1)} MB\n` +
     `\n${formatTable(
       ["target", "measured", "goal", "met"],
