@@ -9,18 +9,19 @@ import type { ResourceLimits, WorkerOptions } from "node:worker_threads";
  * `node dist-bench/bench/proxy.js --phases rss` (docs/capture.md, Memory).
  *
  * - Young generation: `maxYoungGenerationSizeMb` is three semi-spaces (two
- *   plus the new large-object space), so 12 is a 4 MiB semi-space (V8's
+ *   plus the new large-object space), so 6 is a 2 MiB semi-space (V8's
  *   default limit here is 48, 16 MiB) and 3 is 1 MiB.
  * - Old generation: a smaller limit makes V8 grow the heap by a smaller factor
- *   after each full collection (1.6x at 1 GiB, 1.3x at 256 MiB) instead of
+ *   after each full collection (1.4x at 512 MiB, 1.3x at 256 MiB) instead of
  *   letting garbage pile up to 4x the live size. The limits stay far above
  *   what a thread keeps: the largest exchange capture takes is 8 MiB each way
- *   (CAPTURE_CAP_BYTES), and the journal writer's bodies are array buffers,
- *   outside the V8 heap.
+ *   (CAPTURE_CAP_BYTES; three such exchanges were captured with a 32 MiB
+ *   limit), and the journal writer's bodies are array buffers, outside the
+ *   V8 heap.
  */
 export const CAPTURE_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({
-  maxYoungGenerationSizeMb: 12,
-  maxOldGenerationSizeMb: 1024,
+  maxYoungGenerationSizeMb: 6,
+  maxOldGenerationSizeMb: 512,
 });
 
 export const JOURNAL_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({
