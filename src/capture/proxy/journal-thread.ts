@@ -149,7 +149,7 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
       const path = segmentPath(data.spoolDir, n);
       const key = segmentKey(data.spoolDir, n);
       try {
-        if (s.read < s.upTo) s.read = drainSegment(outbox, path, key, s.upTo, whenUnlocked).end;
+        if (s.read < s.upTo) s.read = drainSegment(outbox, path, key, s.read, s.upTo, whenUnlocked).end;
         if (s.final && s.read >= s.upTo) {
           dropSegment(outbox, path, key, whenUnlocked);
           segments.delete(n);

@@ -250,7 +250,8 @@ export function readSpool(path: string, from: number, to: number | null): SpoolR
 }
 
 /**
- * Moves a segment's records from where journal.db says it was read to
+ * Moves a segment's records from `from` (where it was read to: the journal thread
+ * keeps it, a reader after a crash asks `spoolOffset`) to
  * `to` (null: its end) into the journal, a batch per transaction, each
  * recording how far it got. Returns the exchanges moved and where it stopped.
  * `write` wraps each transaction (the journal thread waits for the lock there).
@@ -259,10 +260,11 @@ export function drainSegment(
   outbox: Outbox,
   path: string,
   key: string,
+  from: number,
   to: number | null,
   write: (fn: () => void) => void = (fn) => fn(),
 ): { moved: number; end: number; torn: boolean } {
-  let pos = outbox.spoolOffset(key);
+  let pos = from;
   let moved = 0;
   for (;;) {
     const r = readSpool(path, pos, to);
@@ -329,7 +331,7 @@ export function drainDirectory(outbox: Outbox, dir: string, write?: (fn: () => v
   for (const n of segmentsIn(dir)) {
     const path = join(dir, segmentName(n));
     const key = segmentKey(dir, n);
-    moved += drainSegment(outbox, path, key, null, write).moved;
+    moved += drainSegment(outbox, path, key, outbox.spoolOffset(key), null, write).moved;
     dropSegment(outbox, path, key, write);
   }
   try {
