@@ -64,6 +64,13 @@ export interface JournalWriterOptions {
   entry?: URL | undefined;
 }
 
+/**
+ * How long spooled exchanges wait before the writer's thread is told about them. They are durable
+ * already; this only batches: each message wakes that thread for a commit, and one per event loop
+ * turn under a flood was thousands a second (its CPU per exchange fell by a third at 10 ms).
+ */
+const ANNOUNCE_EVERY_MS = 10;
+
 const EMPTY: JournalSnapshot = { capturing: 0, oldestAt: null, outboxDepth: 0, episodesInProgress: 0 };
 
 export class JournalWriter {
@@ -79,7 +86,7 @@ export class JournalWriter {
   private readonly statsWaiting = new Map<number, (s: JournalSnapshot) => void>();
   private closed: (() => void) | null = null;
   private announceQueued = false;
-  /** Tells the writer's thread how far the spool reaches (at the end of this turn: one message, one wake-up). */
+  /** Tells the writer's thread how far the spool reaches (at most every ANNOUNCE_EVERY_MS: one message, one wake-up). */
   private readonly announce = (final = false): void => {
     this.announceQueued = false;
     const spool = this.spool;
@@ -188,7 +195,7 @@ export class JournalWriter {
     this.seq++;
     if (!this.announceQueued) {
       this.announceQueued = true;
-      setImmediate(this.announce);
+      setTimeout(this.announce, ANNOUNCE_EVERY_MS);
     }
     return undefined;
   }
