@@ -128,7 +128,7 @@ export class SpoolWriter {
     if (this.fd < 0) this.open();
     const before = this.size;
     try {
-      writeAll(this.fd, [header, ...parts], total);
+      writeAll(this.fd, [header, ...parts], total, before);
     } catch (e) {
       try {
         ftruncateSync(this.fd, before);
@@ -182,8 +182,13 @@ export class SpoolWriter {
   }
 }
 
-function writeAll(fd: number, parts: Uint8Array[], total: number): void {
-  let written = writevSync(fd, parts);
+/**
+ * Writes a record at `at`, the segment's length. Positioned, never at the file offset: a write a full
+ * disk cut short moves the offset, and cutting the file back does not move it back, so the next
+ * record would land after a hole of zeros that reads as a torn record (and stops every read there).
+ */
+function writeAll(fd: number, parts: Uint8Array[], total: number, at: number): void {
+  let written = writevSync(fd, parts, at);
   while (written < total) {
     // A short write (rare): the rest, from where it stopped.
     let skip = written;
@@ -196,7 +201,7 @@ function writeAll(fd: number, parts: Uint8Array[], total: number): void {
       rest.push(skip > 0 ? p.subarray(skip) : p);
       skip = 0;
     }
-    const n = writevSync(fd, rest);
+    const n = writevSync(fd, rest, at + written);
     if (n <= 0) throw Object.assign(new Error("short write to the spool"), { code: "EIO" });
     written += n;
   }
