@@ -15,12 +15,13 @@
  * 100 ms and p99 < 250 ms at 100k memories, process start included.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SqliteMemoryStore } from "../src/store/sqlite/sqlite-store.js";
 import { elapsedMs, percentile, round3 } from "./lib/percentile.js";
+import { proxyNodeFlags } from "./lib/proxy-node-flags.js";
 import { SeededRng } from "./lib/seeded-rng.js";
 import { syntheticMemories, syntheticQueries } from "./lib/synthetic-memories.js";
 import { fmt, formatTable } from "./lib/table.js";
@@ -100,10 +101,13 @@ function copyStore(s: Seeded): Seeded {
   return { ...s, dir };
 }
 
-/** `start --port 0 --no-ui` on `dir`; resolves once it listens and its hook socket is there. */
+/**
+ * `start --port 0 --no-ui` on `dir`, with `start`'s node flags (proxyNodeFlags()); resolves
+ * once it listens and its hook socket is there.
+ */
 function startProxy(dir: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, "start", "--port", "0", "--no-ui"], {
+    const child = spawn(process.execPath, [...proxyNodeFlags(), CLI, "start", "--port", "0", "--no-ui"], {
       env: { ...env, UPSTREAM_URL: "http://127.0.0.1:9", LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -121,6 +125,17 @@ function startProxy(dir: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> 
     });
     child.on("exit", (code) => reject(new Error(`start exited (${code}) before listening:\n${err}`)));
   });
+}
+
+/** A process's resident set now and at its peak (Linux /proc), MB; NaN elsewhere. */
+function rssOf(pid: number | undefined): { nowMb: number; peakMb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const mb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
+    return { nowMb: mb("VmRSS"), peakMb: mb("VmHWM") };
+  } catch {
+    return { nowMb: Number.NaN, peakMb: Number.NaN };
+  }
 }
 
 interface Case {
@@ -278,7 +293,18 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    if (values.json) writeFileSync(values.json, `${JSON.stringify({ runs, sizes, results }, null, 2)}\n`);
+    // The running proxies' memory after every run (the hook thread is part of it; Linux /proc only).
+    const proxyRss = sizes.map((size, k) => ({ size, ...rssOf(proxies[k]?.pid) }));
+    console.log(
+      `\nthe running proxies (a real \`start\`) after the runs: ${proxyRss
+        .map((r) => `${fmt(r.size)} memories RSS now ${fmt(r.nowMb, 1)} MB, peak ${fmt(r.peakMb, 1)} MB`)
+        .join("; ")}`,
+    );
+    if (values.json)
+      writeFileSync(
+        values.json,
+        `${JSON.stringify({ runs, sizes, results, proxy_rss_mb: proxyRss }, null, 2)}\n`,
+      );
   } finally {
     for (const w of writers) await w.close();
     await Promise.all(

@@ -52,6 +52,7 @@ import {
   type NodeChild,
   rssMb,
   spawnNode,
+  spawnProxyChild,
   startMitmdump,
   writeUpstreamIdentity,
 } from "./proxy/peers.js";
@@ -140,12 +141,7 @@ async function main(): Promise<void> {
     }
 
     const dataDir = join(dir, "data");
-    const ours = await spawnNode(join(here, "proxy", "proxy-child.js"), [
-      dataDir,
-      upstreamUrl,
-      id.caFile,
-      "localhost",
-    ]);
+    const ours = await spawnProxyChild([dataDir, upstreamUrl, id.caFile, "localhost"]);
     children.push(ours);
     const oursUrl = `http://127.0.0.1:${ours.port}`;
     const oursCa = readFileSync(String(ours.info.caPath), "utf8");
@@ -316,12 +312,7 @@ async function measureRss(
   capture: CaptureResult | null;
 }> {
   process.stderr.write("measuring RSS on a fresh proxy after 10,000 requests...\n");
-  const fresh = await spawnNode(join(here, "proxy", "proxy-child.js"), [
-    join(dir, "data-rss"),
-    upstreamUrl,
-    caFile,
-    "localhost",
-  ]);
+  const fresh = await spawnProxyChild([join(dir, "data-rss"), upstreamUrl, caFile, "localhost"]);
   children.push(fresh);
   const freshUrl = `http://127.0.0.1:${fresh.port}`;
   const freshCa = readFileSync(String(fresh.info.caPath), "utf8");
@@ -357,13 +348,7 @@ async function injectionPhase(
   process.stderr.write(`measuring injection at ${fmt(N.injectMemories)} memories...\n`);
   const seeded = await seedInjectionStores(dir, N.injectMemories);
   const proxyOn = (dataDir: string, on: boolean) =>
-    spawnNode(join(here, "proxy", "proxy-child.js"), [
-      dataDir,
-      upstreamUrl,
-      caFile,
-      "localhost",
-      JSON.stringify(injectionEnv(on)),
-    ]);
+    spawnProxyChild([dataDir, upstreamUrl, caFile, "localhost", JSON.stringify(injectionEnv(on))]);
   const injectOff = await proxyOn(seeded.off, false);
   children.push(injectOff);
   const injectOn = await proxyOn(seeded.on, true);

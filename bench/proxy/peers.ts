@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
 import { join } from "node:path";
+import { proxyNodeFlags } from "../lib/proxy-node-flags.js";
 import { createTestServerIdentity } from "../lib/tls-identity.js";
 
 export interface Child {
@@ -54,11 +55,19 @@ function stopper(proc: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Spawns a node script that prints `{"port":N,...}` as its first stdout line. */
-export function spawnNode(script: string, args: string[]): Promise<NodeChild> {
+/** Spawns our proxy as `start` runs it (proxy-child.ts, with `start`'s node flags: proxyNodeFlags()). */
+export function spawnProxyChild(args: string[]): Promise<NodeChild> {
+  return spawnNode(join(import.meta.dirname, "proxy-child.js"), args, proxyNodeFlags());
+}
+
+/**
+ * Spawns a node script that prints `{"port":N,...}` as its first stdout line, with `nodeFlags` and
+ * then `BENCH_CHILD_ARGS` (space-separated node flags for every child).
+ */
+export function spawnNode(script: string, args: string[], nodeFlags: string[] = []): Promise<NodeChild> {
   const proc = spawn(
     process.execPath,
-    [...(process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter(Boolean), script, ...args],
+    [...nodeFlags, ...(process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter(Boolean), script, ...args],
     { stdio: ["pipe", "pipe", "inherit"] },
   );
   const lines: string[] = [];

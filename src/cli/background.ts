@@ -14,6 +14,7 @@ import { MemoryError } from "../core/errors.js";
 import { explainBusyPort } from "./busy-port.js";
 import { carriedGlobalArgs } from "./carry.js";
 import { probeProxy, probeUrl, whoHolds } from "./doctor/proxy-probe.js";
+import { PROXY_NODE_FLAGS } from "./node-flags.js";
 
 export function proxyLogPath(dataDir: string): string {
   return join(dataDir, "proxy.log");
@@ -70,7 +71,9 @@ export async function startInBackground(options: {
   const log = proxyLogPath(config.dataDir);
   const fd = openSync(log, "a", 0o600);
   const cli = realpathSync(process.argv[1] ?? "");
+  // The proxy's node flags (node-flags.ts): this process may have been started without them.
   const args = [
+    ...PROXY_NODE_FLAGS,
     cli,
     "--data-dir",
     config.dataDir,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=512
 /**
  * The `mcp-mitm-mem0` executable. It imports nothing up front: `--version`
  * answers from package.json alone, `--help` from the command catalog
@@ -6,6 +6,10 @@
  * (commander and the command definitions), whose commands in turn load what
  * they need when they run. Start-up time is on the hot path (hooks run a
  * command on every prompt); `npm run bench:startup` measures it.
+ *
+ * The shebang's node flags are the proxy's (node-flags.ts: the process's V8
+ * young generation is sized at start only, and `start` is one of the commands
+ * this runs); test/cli/node-flags.test.ts checks they are that list.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

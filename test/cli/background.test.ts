@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { pidAlive, readProxyStatus } from "../../src/capture/proxy/proxy-status.js";
-import { runCli, tempDataDir } from "../support/cli.js";
+import { PROXY_NODE_FLAGS } from "../../src/cli/node-flags.js";
+import { cliPath, runCli, tempDataDir } from "../support/cli.js";
 
 const started: number[] = [];
 afterAll(() => {
@@ -30,6 +31,15 @@ describe("start --background and stop", () => {
     };
     expect(health).toMatchObject({ pid, dataDir: data });
     expect(readProxyStatus(data)).toMatchObject({ pid, running: true });
+    if (existsSync(`/proc/${pid}/cmdline`)) {
+      // Started with the proxy's node flags (node-flags.ts), whatever this process was started with.
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+      expect(argv.slice(0, PROXY_NODE_FLAGS.length + 2)).toEqual([
+        process.execPath,
+        ...PROXY_NODE_FLAGS,
+        realpathSync(cliPath),
+      ]);
+    }
 
     const again = await runCli(["start", "--background", "--port", "0", "--no-ui"], { env });
     expect(again.code).toBe(1);

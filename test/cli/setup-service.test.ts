@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { pidAlive } from "../../src/capture/proxy/proxy-status.js";
+import { PROXY_NODE_FLAGS } from "../../src/cli/node-flags.js";
 import { cliPath, runCli, tempDataDir } from "../support/cli.js";
 import { until } from "../support/until.js";
 
@@ -44,7 +45,16 @@ describe("setup service", () => {
       expect(verify.status).toBe(0);
     }
     const exec = systemdWords(unit.split("\n").find((l) => l.startsWith("ExecStart=")) ?? "");
-    expect(exec).toEqual([process.execPath, cliPath, "--data-dir", data, "start", "--no-ui"]);
+    // node, the proxy's node flags (node-flags.ts), the CLI.
+    expect(exec).toEqual([
+      process.execPath,
+      ...PROXY_NODE_FLAGS,
+      cliPath,
+      "--data-dir",
+      data,
+      "start",
+      "--no-ui",
+    ]);
     const unitEnv = Object.fromEntries(
       unit
         .split("\n")
@@ -99,7 +109,7 @@ describe("setup service", () => {
     expect(r.stdout).toMatch(/launchctl bootstrap gui\/\d+ /);
     const plist = readFileSync(file, "utf8");
     expect(plist).toContain(
-      `<string>${process.execPath}</string>\n    <string>${cliPath}</string>\n    <string>--data-dir</string>\n    <string>${data.replace("&", "&amp;")}</string>\n    <string>start</string>`,
+      `<string>${process.execPath}</string>\n${PROXY_NODE_FLAGS.map((f) => `    <string>${f}</string>\n`).join("")}    <string>${cliPath}</string>\n    <string>--data-dir</string>\n    <string>${data.replace("&", "&amp;")}</string>\n    <string>start</string>`,
     );
     expect(plist).toContain("<key>RunAtLoad</key>\n  <true/>");
     expect(plist).toContain("<key>SuccessfulExit</key>\n    <false/>");

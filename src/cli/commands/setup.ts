@@ -24,6 +24,7 @@ import { writeFileAtomicKeepingMode } from "../../files/atomic-write.js";
 import { carriedEnv, carriedGlobalArgs } from "../carry.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { UsageError } from "../errors.js";
+import { PROXY_NODE_FLAGS } from "../node-flags.js";
 import type { ManagedFile } from "../setup/claude-code.js";
 import { claudeCodeFiles, setupInputs } from "../setup/claude-code-target.js";
 import { describeCommand } from "./catalog.js";
@@ -194,6 +195,7 @@ async function setupService(ctx: CliContext, flags: ServiceFlags): Promise<void>
   const spec = {
     nodePath: process.execPath,
     args: [
+      ...PROXY_NODE_FLAGS,
       realpathSync(process.argv[1] ?? ""),
       "--data-dir",
       config.dataDir,

@@ -13,7 +13,7 @@ export const LAUNCHD_LABEL = "dev.mcp-mitm-mem0.proxy";
 
 export interface ServiceSpec {
   nodePath: string;
-  /** The CLI and its arguments after node: `<cli> --data-dir D [--config F] start`. */
+  /** Everything after node: the proxy's node flags (node-flags.ts), then `<cli> --data-dir D [--config F] start`. */
   args: string[];
   env: Record<string, string>;
   /** Where launchd appends the proxy's logs (systemd keeps them in the journal). */
