@@ -7,6 +7,10 @@ import type { ResourceLimits, WorkerOptions } from "node:worker_threads";
  * generation allowed to grow 4x between full collections, the growth factor
  * V8 gives a heap limit of 2 GiB or more). Measured with
  * `node dist-bench/bench/proxy.js --phases rss` (docs/capture.md, Memory).
+ * Under the proxy's node flags (src/cli/node-flags.ts: `start` is launched
+ * with them) V8 applies those flags to every isolate instead of these limits:
+ * 2 MiB semi-spaces and 512 MiB for each thread. These limits hold where the
+ * process was started without them (an embedding, `node dist/cli/main.js`).
  *
  * - Young generation: `maxYoungGenerationSizeMb` is three semi-spaces (two
  *   plus the new large-object space), so 6 is a 2 MiB semi-space (V8's
