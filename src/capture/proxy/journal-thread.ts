@@ -23,6 +23,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { LogLevel } from "../../core/logger.js";
 import { createLogger } from "../../core/logger.js";
 import { diskReserve } from "../../files/disk-reserve.js";
+import { whileBusy } from "../../store/sqlite/open-database.js";
 import { Outbox } from "../pipeline/outbox.js";
 import { drainSegment, dropSegment, recoverSpool, segmentKey, segmentPath } from "./spool.js";
 
@@ -119,21 +120,8 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
     return freed;
   };
   const outbox = Outbox.open(data.outboxPath, { onDiskFull, busyTimeoutMs: 0 });
-  const nap = new Int32Array(new SharedArrayBuffer(4));
   /** Runs `fn`, waiting for the write lock while another connection (capture's) holds it, up to BUSY_WAIT_MS. */
-  const whenUnlocked = (fn: () => void): void => {
-    const deadline = performance.now() + BUSY_WAIT_MS;
-    for (;;) {
-      try {
-        fn();
-        return;
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? "";
-        if (!code.startsWith("SQLITE_BUSY") || performance.now() > deadline) throw e;
-        Atomics.wait(nap, 0, 0, 0.1);
-      }
-    }
-  };
+  const whenUnlocked = (fn: () => void): void => whileBusy(fn, BUSY_WAIT_MS, 0.1);
 
   // What was announced and not all moved in yet, per segment (ascending), and the announcements in order.
   const segments = new Map<number, { upTo: number; final: boolean; read: number }>();

@@ -55,22 +55,31 @@ export function isDiskFull(e: unknown): boolean {
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 /**
+ * Runs `fn`, again after a nap of `napMs` each time it fails with SQLITE_BUSY (another connection
+ * holds the lock), for up to `timeoutMs`; then, or on any other error, throws. Synchronous: for
+ * what SQLite's own busy handler does not cover, or covers too coarsely.
+ */
+export function whileBusy<T>(fn: () => T, timeoutMs: number, napMs: number): T {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code);
+      if (!code.startsWith("SQLITE_BUSY") || performance.now() > deadline) throw e;
+      Atomics.wait(nap, 0, 0, napMs);
+    }
+  }
+}
+
+/**
  * `journal_mode = WAL`, waiting for the lock up to `busyTimeoutMs`: SQLite
  * does not call the busy handler for this pragma, so two processes creating
  * the same database at once would otherwise see SQLITE_BUSY at once (seen in
  * test/store/sqlite/sqlite-concurrency.test.ts under load).
  */
 export function enterWal(db: Database.Database, busyTimeoutMs: number): void {
-  const deadline = Date.now() + busyTimeoutMs;
-  for (;;) {
-    try {
-      db.pragma("journal_mode = WAL");
-      return;
-    } catch (e) {
-      if (!String((e as { code?: unknown }).code).startsWith("SQLITE_BUSY") || Date.now() > deadline) throw e;
-      Atomics.wait(nap, 0, 0, 5);
-    }
-  }
+  whileBusy(() => db.pragma("journal_mode = WAL"), busyTimeoutMs, 5);
 }
 
 /**
