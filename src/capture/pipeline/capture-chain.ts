@@ -23,10 +23,10 @@ import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
  */
 export interface CaptureChain {
   /**
-   * Hands an exchange over, durably: at once (nothing returned), or once the
-   * returned promise resolves (the forwarder holds the reply's end until then).
+   * Hands an exchange over, durably, before it returns (the forwarder calls it
+   * before the client can see the end of the reply).
    */
-  submit(raw: RawExchange): Promise<void> | undefined;
+  submit(raw: RawExchange): void;
   /** Exchanges handed over and not processed yet. */
   backlog(): number;
   /** What `status` shows of capture, without a query on the forwarding thread (see `refresh`). */
@@ -111,10 +111,7 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
   const { pipeline, worker } = captureParts(opts);
   const backlog = () => pipeline.inFlightCount() + pipeline.heldCount();
   return {
-    submit: (raw) => {
-      pipeline.submit(raw);
-      return undefined;
-    },
+    submit: (raw) => pipeline.submit(raw),
     backlog,
     figures: () => outboxFigures(opts.outbox, backlog()),
     refresh: async () => undefined,
@@ -221,7 +218,7 @@ export function threadCaptureChain(parts: {
       const raw = reduceHeaders(input);
       try {
         // The chunks as they came: the writer copies them once, into the buffer it hands over.
-        return writer.journal(journalMeta(raw), raw.requestBody.parts(), raw.responseBody.parts());
+        writer.journal(journalMeta(raw), raw.requestBody.parts(), raw.responseBody.parts());
       } finally {
         raw.requestBody.release();
         raw.responseBody.release();

@@ -65,11 +65,10 @@ export interface ForwardOptions {
    * With `capture`: called once, synchronously, with the exchange as it
    * stands, before the client can see the end of the reply (before its last
    * byte when the length is known, before the final chunk otherwise), or when
-   * the exchange fails. The capture pipeline makes it durable here: at once
-   * (nothing returned), or by the returned promise, and then the end of the
-   * reply is held back until it resolves (the rest flows meanwhile).
+   * the exchange fails. The capture pipeline makes it durable here, before it
+   * returns (the spool: one synchronous write), so nothing is held back.
    */
-  onCaptured?: ((exchange: RawExchange) => Promise<void> | undefined) | undefined;
+  onCaptured?: ((exchange: RawExchange) => void) | undefined;
   onDone(result: { status: number | null; failure: string | null; exchange: RawExchange | null }): void;
   /**
    * The request body already read and changed (proxy-side recall): `forward`
@@ -157,10 +156,6 @@ export function forwardRequest(
   let done = false;
   let captured: RawExchange | null = null;
   let expectedBytes: number | null = null;
-  /** The end of the reply waits for the exchange to be durable: the held bytes, and whether end() is due. */
-  let gateOpen = true;
-  let held: Buffer[] | null = null;
-  let ended = false;
 
   const snapshot = (complete: boolean): RawExchange => ({
     method: req.method ?? "GET",
@@ -180,34 +175,11 @@ export function forwardRequest(
   const handOff = (complete: boolean): void => {
     if (!capture || captured) return;
     captured = snapshot(complete);
-    let durable: Promise<void> | undefined;
     try {
-      durable = opts.onCaptured?.(captured);
+      opts.onCaptured?.(captured);
     } catch {
       // Capture never breaks forwarding; the pipeline counts its own failures.
     }
-    if (durable) {
-      gateOpen = false;
-      const open = () => {
-        gateOpen = true;
-        releaseEnd();
-      };
-      durable.then(open, open);
-    }
-  };
-  /** The exchange is durable: what was held back goes out, and the reply ends if the upstream's did. */
-  const releaseEnd = (): void => {
-    if (res.destroyed) return;
-    const rest = held;
-    held = null;
-    const last = rest?.length === 1 ? rest[0] : undefined;
-    if (rest && !last) for (const chunk of rest) res.write(chunk);
-    if (upstreamEnded && !ended) {
-      ended = true;
-      // The held byte and the end in one write.
-      if (last) res.end(last);
-      else res.end();
-    } else if (last) res.write(last);
   };
 
   const stream: ActiveStream = {
@@ -239,13 +211,6 @@ export function forwardRequest(
         responseBody.push(chunk);
         // The last byte of a response of known length ends it for the client: hand off first.
         if (expectedBytes !== null && responseBody.total >= expectedBytes) handOff(true);
-        if (!gateOpen) {
-          // All but the last byte go now; that one once the exchange is durable.
-          held ??= [];
-          if (chunk.length > 1) res.write(chunk.subarray(0, chunk.length - 1));
-          held.push(chunk.subarray(chunk.length - 1));
-          return;
-        }
       }
       if (!res.write(chunk) && !c.paused) {
         // The client is not keeping up: stop reading from the upstream until it drains.
@@ -256,8 +221,6 @@ export function forwardRequest(
     onResponseEnd() {
       upstreamEnded = true;
       handOff(failure === null);
-      if (!gateOpen) return; // releaseEnd() ends it
-      ended = true;
       res.end();
     },
     onResponseError(_c, err) {

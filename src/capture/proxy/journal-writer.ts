@@ -162,13 +162,12 @@ export class JournalWriter {
    * Journals one exchange, durably, before it returns: appended to the spool (or, once the
    * writer's thread is gone, written to the journal here), or handed to `onUnwritten`. The
    * bodies (a buffer, or the chunks as they came) are not changed and may be let go of at once.
-   * Returns nothing: there is nothing to wait for.
    */
-  journal(meta: JournalMeta, request: JournalBody, response: JournalBody): undefined {
+  journal(meta: JournalMeta, request: JournalBody, response: JournalBody): void {
     const spool = this.spool;
     if (!this.alive || !spool) {
       this.writeHere(meta, request, response);
-      return undefined;
+      return;
     }
     const json = JSON.stringify(meta);
     let failure: unknown = null;
@@ -190,14 +189,13 @@ export class JournalWriter {
     if (failure !== null) {
       const code = (failure as NodeJS.ErrnoException).code ?? "error";
       this.opts.onUnwritten(meta, joined(request), joined(response), code);
-      return undefined;
+      return;
     }
     this.seq++;
     if (!this.announceQueued) {
       this.announceQueued = true;
       setTimeout(this.announce, ANNOUNCE_EVERY_MS);
     }
-    return undefined;
   }
 
   /** Exchanges spooled and not confirmed in the journal yet. */

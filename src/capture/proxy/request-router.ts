@@ -67,9 +67,9 @@ export interface RouterDeps {
   health: () => Record<string, unknown>;
   /**
    * Called synchronously before the client sees the end of the reply (see
-   * `ForwardOptions.onCaptured`); a returned promise holds the reply's end until it resolves.
+   * `ForwardOptions.onCaptured`); the exchange is durable when it returns.
    */
-  onExchange(raw: RawExchange): Promise<void> | undefined;
+  onExchange(raw: RawExchange): void;
   /** Proxy-side recall (MEMORY_INJECT=on); absent: every byte forwarded as it came. */
   injector?: RequestInjector | undefined;
   /** Upstream failures are logged (status and host; never content). */
