@@ -85,10 +85,15 @@ export class JournalWriter {
   private statsId = 0;
   private readonly statsWaiting = new Map<number, (s: JournalSnapshot) => void>();
   private closed: (() => void) | null = null;
-  private announceQueued = false;
-  /** Tells the writer's thread how far the spool reaches (at most every ANNOUNCE_EVERY_MS: one message, one wake-up). */
+  /** The announcement due within ANNOUNCE_EVERY_MS (null: none pending). */
+  private announceTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Tells the writer's thread how far the spool reaches (at most every ANNOUNCE_EVERY_MS: one
+   * message, one wake-up); called early (stats, close, a full segment) it takes the pending one's place.
+   */
   private readonly announce = (final = false): void => {
-    this.announceQueued = false;
+    if (this.announceTimer) clearTimeout(this.announceTimer);
+    this.announceTimer = null;
     const spool = this.spool;
     if (!spool || !this.alive || !spool.writing) return;
     const end = final || spool.size >= SEGMENT_BYTES;
@@ -192,10 +197,7 @@ export class JournalWriter {
       return;
     }
     this.seq++;
-    if (!this.announceQueued) {
-      this.announceQueued = true;
-      setTimeout(this.announce, ANNOUNCE_EVERY_MS);
-    }
+    this.announceTimer ??= setTimeout(this.announce, ANNOUNCE_EVERY_MS);
   }
 
   /** Exchanges spooled and not confirmed in the journal yet. */
@@ -239,7 +241,7 @@ export class JournalWriter {
         msg.segment === spool.segment &&
         msg.end === spool.size &&
         spool.size >= SEGMENT_IDLE_BYTES &&
-        !this.announceQueued
+        this.announceTimer === null
       )
         this.announce(true);
     } else if (msg.type === "recovered") {
