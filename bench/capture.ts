@@ -203,7 +203,7 @@ const rows = [on, off].map((r) => [
 process.stdout.write(
   `\ncapture thread alone: ${fmt(N)} unique exchanges journaled, then read, built, redacted, queued and stored\n` +
     `${formatTable(["reflection", "journal writes/s (baseline)", "stored/s sustained", "stored/s overall", "stored", "failures", "CPU µs/episode"], rows)}\n` +
-    `peak RSS of this process (the capture thread and the journal writer) after the run with reflection on: ${fmt(on.peak_rss_mb, 1)} MB\n` +
+    `peak RSS of this process (the capture thread) after the run with reflection on: ${fmt(on.peak_rss_mb, 1)} MB\n` +
     `\n${formatTable(
       ["target", "measured", "goal", "met"],
       [

@@ -1,10 +1,9 @@
 // `npm run build`, after tsc: bundles the executable (src/cli/main.ts), the capture thread
-// (src/cli/capture-worker.ts), the hook thread (src/cli/hook/hook-worker.ts) and the journal
-// writer's thread (src/cli/journal-thread.ts) with rolldown into CommonJS: dist/cli/main.js,
-// dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js, dist/cli/journal-thread.js and the
-// chunks they share in dist/cli/chunks/*.cjs. dist/cli/ is replaced as a whole (tsc's output
+// (src/cli/capture-worker.ts) and the hook thread (src/cli/hook/hook-worker.ts) with rolldown
+// into CommonJS: dist/cli/main.js, dist/cli/capture-worker.js, dist/cli/hook/hook-worker.js and
+// the chunks they share in dist/cli/chunks/*.cjs. dist/cli/ is replaced as a whole (tsc's output
 // there is never run) and gets a package.json of its own, `{"type": "commonjs"}`, so that the
-// names everything else uses (the bin, start's worker URLs, the journal writer's default) are
+// names everything else uses (the bin, start's worker URLs) are
 // CommonJS files although the package is "type": "module". No ES module is loaded at all:
 // Node's ES module loader costs ~6 ms CPU to set up for an ESM entry, and resolves, reads
 // (asynchronously) and links every file on its own (8-20 ms per command with ESM chunks);
@@ -82,7 +81,7 @@ const GROUPS = [
 ];
 
 /** The executable and the entries of its worker threads (dist/<name>.js, from src/<name>.ts). */
-const ENTRIES = ["cli/main", "cli/capture-worker", "cli/hook/hook-worker", "cli/journal-thread"];
+const ENTRIES = ["cli/main", "cli/capture-worker", "cli/hook/hook-worker"];
 
 const bundle = await rolldown({
   cwd: root,

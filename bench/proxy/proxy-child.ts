@@ -35,8 +35,8 @@ const config = validateConfig(
 );
 const logger = createLogger("warn");
 const store = SqliteMemoryStore.open(join(dataDir, "memories.db"), { logger });
-// As `start` runs it: capture on its own thread, with its own store connection. The entries are the
-// real ones, wrapped only to answer the `memory` line's asks.
+// As `start` runs it: capture (and the journal mover) on its own thread, with its own store
+// connection. The entry is the real one, wrapped only to answer the `memory` line's asks.
 const proxy = await startProxy({
   config,
   store,
@@ -44,7 +44,6 @@ const proxy = await startProxy({
   captureThread: {
     entry: new URL("./capture-worker-probed.js", import.meta.url),
     workerData: { config },
-    journalEntry: new URL("./journal-thread-probed.js", import.meta.url),
   },
 });
 process.stdout.write(`${JSON.stringify({ port: proxy.port, caPath: proxy.caPath })}\n`);
@@ -64,7 +63,7 @@ process.stdin.setEncoding("utf8").on("data", (d: string) => {
       });
     } else if (line === "memory") {
       replies = replies.then(async () => {
-        const threads = await allThreadsMemory(2);
+        const threads = await allThreadsMemory(1);
         process.stdout.write(
           `${JSON.stringify({ memory: { threads, resident: residentByKind(process.pid) } })}\n`,
         );

@@ -23,9 +23,8 @@
  *
  * Both flags apply to every isolate of the process and take the place of the
  * worker threads' own resourceLimits (thread-options.ts): these are the
- * capture thread's own limits; the journal writer's thread gets 2 MiB
- * semi-spaces and 512 MiB instead of 1 and 256, the hook thread these instead
- * of V8's defaults. They also apply to every other command run through the
+ * capture thread's own limits, and the hook thread gets these instead of
+ * V8's defaults. They also apply to every other command run through the
  * executable (the shebang): none keeps anywhere near 512 MiB of JavaScript
  * objects (exports and imports stream).
  *

@@ -3,7 +3,7 @@ import { readlinkSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 
 /**
- * How many nice steps the capture and journal writer threads run below forwarding: as far as
+ * How many nice steps the capture thread (capture and the journal mover) runs below forwarding: as far as
  * Linux goes (19 above a process at 0). At 10 they still took CPU the forwarding thread was
  * waiting for under a flood; at 19 reverse-mode throughput at 16 connections was 7-12 % higher
  * (bench:proxy's routes, three interleaved pairs). Either way they get every idle cycle.

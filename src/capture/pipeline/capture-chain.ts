@@ -1,11 +1,11 @@
-import { MessageChannel, type TransferListItem, type Worker } from "node:worker_threads";
+import type { TransferListItem, Worker } from "node:worker_threads";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { diskIsTight } from "../../files/disk-reserve.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { Count, CounterName } from "../capture-stats.js";
 import type { RawExchange } from "../proxy/forward.js";
-import type { JournalThreadData } from "../proxy/journal-thread.js";
+import type { JournalMoverHandoff, JournalPlace } from "../proxy/journal-mover.js";
 import { JournalWriter } from "../proxy/journal-writer.js";
 import { CapturePipeline } from "./capture-pipeline.js";
 import type { FromCaptureThread, ToCaptureThread } from "./capture-worker-loop.js";
@@ -39,7 +39,7 @@ export interface CaptureChain {
   start(): Promise<void>;
   /** Processes what is handed over and drains the outbox (bounded), then stops. */
   stop(): Promise<void>;
-  /** After `stop` and the last status write: lets go of the journal (the writer's thread ends). */
+  /** After `stop` and the last status write: lets go of the journal (the capture thread ends). */
   close(): Promise<void>;
 }
 
@@ -139,31 +139,59 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
 }
 
 /**
- * Capture on a worker thread, and the journal written by another (the
- * journal writer, journal-thread.ts): this side does no SQLite work at all.
- * It appends each exchange to the spool (one write; durable before the
- * client sees the end of its reply); the writer moves what was spooled into
- * journal.db in one transaction and confirms, and the capture thread is told
- * there are new rows.
+ * Capture on a worker thread, which also runs the journal mover
+ * (journal-mover.ts): this side does no SQLite work at all. It appends each
+ * exchange to the spool (one write; durable before the client sees the end
+ * of its reply); the mover, on the capture thread, moves what was spooled
+ * into journal.db in one transaction and confirms, and capture reads it there.
  * Counters come back from the capture thread as deltas. When the journal
  * cannot be written (full disk), the exchange goes to the capture thread in
  * memory, counted and logged, so it is still captured while the process lives.
  */
 export function threadCaptureChain(parts: {
-  thread: Worker;
+  /**
+   * Starts the capture thread, giving it the journal mover's hand-off to run (null: no spool, the
+   * exchanges are journaled on this thread); the port in it goes in the Worker's transferList.
+   */
+  spawn: (mover: JournalMoverHandoff | null) => Worker;
   outbox: Outbox;
   count: Count;
   logger: Logger;
-  journal: JournalThreadData;
-  /** The journal writer's thread gave up the disk reserve. */
+  journal: JournalPlace;
+  /** The mover gave up the disk reserve. */
   onReserveReleased?: (() => void) | undefined;
   /** A spool write failed on a full disk: gives up the reserve (true when that freed space). */
   releaseReserve?: (() => boolean) | undefined;
-  /** The journal writer's compiled script (src/cli/journal-thread.ts; see `JournalWriterOptions.entry`). */
-  journalEntry?: URL | undefined;
 }): CaptureChain {
-  const { thread, outbox, count, logger } = parts;
+  const { outbox, count, logger } = parts;
   let stopped: (() => void) | null = null;
+  let closing = false;
+  // One notice per batch this thread journaled at most, and none while one is already on its way.
+  let noticeQueued = false;
+  const notify = () => {
+    if (noticeQueued) return;
+    noticeQueued = true;
+    queueMicrotask(() => {
+      noticeQueued = false;
+      send({ type: "journaled" });
+    });
+  };
+  const writer = new JournalWriter({
+    data: parts.journal,
+    fallback: outbox,
+    logger,
+    onDurable: notify,
+    onReserveReleased: parts.onReserveReleased,
+    onDiskFull: parts.releaseReserve,
+    onUnwritten: (meta, req, res, code) => {
+      count("captureFailures");
+      logger.error("could not journal an exchange; capturing it from memory only", { code });
+      const request = new Uint8Array(req);
+      const response = new Uint8Array(res);
+      send({ type: "exchange", meta, request, response }, [request.buffer, response.buffer]);
+    },
+  });
+  const thread = parts.spawn(writer.mover());
   const send = (msg: ToCaptureThread, transfer?: TransferListItem[]) => thread.postMessage(msg, transfer);
   thread.on("message", (msg: FromCaptureThread) => {
     if (msg.type === "counters") {
@@ -175,35 +203,9 @@ export function threadCaptureChain(parts: {
     count("captureFailures");
     logger.error("the capture thread failed; exchanges stay journaled for the next start", { error: e.name });
   });
-  // One notice per confirmed batch at most, and none while one is already on its way.
-  let noticeQueued = false;
-  const notify = () => {
-    if (noticeQueued) return;
-    noticeQueued = true;
-    queueMicrotask(() => {
-      noticeQueued = false;
-      send({ type: "journaled" });
-    });
-  };
-  // The journal writer tells the capture thread about new rows itself, not through this thread.
-  const channel = new MessageChannel();
-  send({ type: "journalPort", port: channel.port1 }, [channel.port1]);
-  const writer = new JournalWriter({
-    capturePort: channel.port2,
-    data: parts.journal,
-    fallback: outbox,
-    logger,
-    entry: parts.journalEntry,
-    onDurable: notify,
-    onReserveReleased: parts.onReserveReleased,
-    onDiskFull: parts.releaseReserve,
-    onUnwritten: (meta, req, res, code) => {
-      count("captureFailures");
-      logger.error("could not journal an exchange; capturing it from memory only", { code });
-      const request = new Uint8Array(req);
-      const response = new Uint8Array(res);
-      send({ type: "exchange", meta, request, response }, [request.buffer, response.buffer]);
-    },
+  // Without the thread the mover is gone too: the spool is moved into the journal here from then on.
+  thread.on("exit", () => {
+    if (!closing) writer.moverLost();
   });
   const figures = (): CaptureFigures => {
     const s = writer.snapshot();
@@ -240,8 +242,12 @@ export function threadCaptureChain(parts: {
         };
         send({ type: "stop" });
       });
+    },
+    close: async () => {
+      // The mover (on the capture thread) moves in what is spooled, then the thread ends.
+      await writer.close();
+      closing = true;
       await thread.terminate();
     },
-    close: () => writer.close(),
   };
 }

@@ -12,14 +12,14 @@ import { type JournalMeta, Outbox, outboxPath } from "./outbox.js";
  * The capture side of the proxy, on its own thread: it reads the exchanges
  * the forwarding thread journaled, turns them into episodes, stores them
  * and runs the reflection hook. Nothing here can delay a byte being
- * forwarded. Messages: `journaled` (new rows), `exchange` (one that could not
- * be journaled, in memory), `stop`; it answers with `counters` and `stopped`.
+ * forwarded. Messages: `journaled` (new rows the forwarding thread wrote
+ * itself), `exchange` (one that could not be journaled, in memory), `stop`;
+ * it answers with `counters` and `stopped`. The journal mover on the same
+ * thread calls `journaled()` on what this returns.
  */
 
 export type ToCaptureThread =
   | { type: "journaled" }
-  /** The journal writer's thread's own line to this one: it says "journaled" there directly. */
-  | { type: "journalPort"; port: MessagePort }
   | { type: "exchange"; meta: JournalMeta; request: Uint8Array; response: Uint8Array }
   | { type: "stop" };
 
@@ -40,7 +40,7 @@ export interface CaptureWorkerOptions {
 
 const COUNTERS_EVERY_MS = 200;
 
-export function runCaptureWorker(opts: CaptureWorkerOptions): void {
+export function runCaptureWorker(opts: CaptureWorkerOptions): { journaled(): void } {
   const { config, store, logger, port } = opts;
   const { counters, count } = counterSet();
   let sent = zeroCounters();
@@ -90,13 +90,7 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
 
   port.on("message", (msg: ToCaptureThread) => {
     if (msg.type === "journaled") read();
-    else if (msg.type === "journalPort") {
-      msg.port.on("message", (m: { type: string }) => {
-        if (m.type === "journaled") read();
-      });
-      // Never keeps the thread alive by itself (stop ends it).
-      msg.port.unref();
-    } else if (msg.type === "exchange") {
+    else if (msg.type === "exchange") {
       pipeline.submitUnjournaled(
         fromJournal({
           id: 0,
@@ -138,4 +132,5 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): void {
   // What a previous run journaled and the outbox rows it left.
   read();
   worker.notify();
+  return { journaled: read };
 }

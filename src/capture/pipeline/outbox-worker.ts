@@ -25,8 +25,8 @@ export const STORED_LINES_PER_S = 20;
 /**
  * How long the worker must have been idle after deliveries before the outbox WAL is checkpointed
  * and truncated (`Outbox.scrubDelivered`). That checkpoint blocks every other writer of outbox.db
- * while it runs, the journal writer's commits among them (and with them the ends of replies): not
- * after every batch of a flood, but once it is over. `drain` scrubs at once.
+ * while it runs, the journal mover's commits among them: not after every batch of a flood, but
+ * once it is over. `drain` scrubs at once.
  */
 export const SCRUB_IDLE_MS = 500;
 

@@ -20,8 +20,8 @@ import { openSqlite } from "../../store/sqlite/sqlite-database.js";
  *
  * The exchange journal (finished exchanges, raw, until capture has read them)
  * is a database of its own beside it, `<dataDir>/journal.db`, so that its
- * writer (the journal writer's thread, whose commits the ends of replies wait
- * for) never waits for capture's write transactions on outbox.db. An exchange
+ * writer (the journal mover, journal-mover.ts) never waits for capture's
+ * write transactions on outbox.db and its checkpoints. An exchange
  * still leaves the journal exactly when what it meant is recorded: its id goes
  * into `journal_done` (outbox.db) in the transaction that records it, the row
  * is deleted from journal.db after that commit, and the id is dropped from
@@ -434,7 +434,7 @@ export class Outbox {
 
   /**
    * Journals several finished exchanges in one transaction (one commit for
-   * all: the journal writer's group commit). All are written or none; on a
+   * all: the journal mover's group commit). All are written or none; on a
    * full disk the whole batch is tried once more after the WAL and the
    * reserve gave their space back (the callback only inserts, so a retry
    * cannot do anything twice).

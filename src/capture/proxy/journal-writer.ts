@@ -1,14 +1,14 @@
-import { type MessagePort, Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import type { Logger } from "../../core/logger.js";
 import { isDiskFull } from "../../store/sqlite/open-database.js";
 import type { JournalMeta, Outbox } from "../pipeline/outbox.js";
 import type {
-  FromJournalThread,
+  FromJournalMover,
+  JournalMoverHandoff,
+  JournalPlace,
   JournalSnapshot,
-  JournalThreadData,
-  JournalThreadStart,
-  ToJournalThread,
-} from "./journal-thread.js";
+  ToJournalMover,
+} from "./journal-mover.js";
 import {
   drainDirectory,
   SEGMENT_BYTES,
@@ -18,20 +18,19 @@ import {
   spoolRoot,
   THIS_PROCESS,
 } from "./spool.js";
-import { journalThreadOptions } from "./thread-options.js";
 
 /**
  * The forwarding thread's side of the journal: `journal` appends an
  * exchange to this run's spool (spool.ts: one `writev`, synchronous), so it
  * is durable when `journal` returns and the forwarder never holds back the
- * end of a reply. Once per turn of the event loop the writer's thread
- * (journal-thread.ts) is told how far the spool reaches; it moves the
- * exchanges into journal.db and confirms, and the capture thread is told
- * there are new rows. An exchange that cannot be spooled (a full disk even
- * after the reserve went) goes to `onUnwritten` (the caller captures it from
- * memory). If the writer's thread dies, this thread moves what is spooled
- * into the journal itself and journals every later exchange directly:
- * slower, never lost.
+ * end of a reply. At most every ANNOUNCE_EVERY_MS the journal mover
+ * (journal-mover.ts, on the capture thread: `mover()` is what that thread is
+ * given) is told how far the spool reaches; it moves the exchanges into
+ * journal.db and confirms, and capture reads them there. An exchange that
+ * cannot be spooled (a full disk even after the reserve went) goes to
+ * `onUnwritten` (the caller captures it from memory). If the mover's thread
+ * ends (`moverLost`), this thread moves what is spooled into the journal
+ * itself and journals every later exchange directly: slower, never lost.
  */
 
 /** A body as one buffer, or as the chunks that came (references; written as they are). */
@@ -43,8 +42,8 @@ const joined = (b: JournalBody): Buffer =>
   b instanceof Uint8Array ? asBuffer(b) : Buffer.concat(b as Uint8Array[]);
 
 export interface JournalWriterOptions {
-  data: JournalThreadData;
-  /** The proxy's own outbox connection: used only if the writer's thread is gone. */
+  data: JournalPlace;
+  /** The proxy's own outbox connection: used only if the mover is gone. */
   fallback: Outbox;
   logger: Logger;
   /** A write failed on a full disk: true when space was freed (the disk reserve) and it is worth trying again. */
@@ -52,21 +51,17 @@ export interface JournalWriterOptions {
   /** Exchanges that could not be journaled: meta and bodies, to capture from memory. */
   onUnwritten(meta: JournalMeta, request: Uint8Array, response: Uint8Array, code: string): void;
   /**
-   * Called when exchanges reached the journal (the capture thread is told there are new rows):
-   * when this thread wrote them, and, without `capturePort`, when the writer's thread confirms.
+   * Called when this thread wrote exchanges to the journal (no spool, or the mover is gone): the
+   * capture thread is to be told there are new rows. The mover tells capture on its own thread.
    */
   onDurable(): void;
-  /** The capture thread's end of a channel: the writer's thread tells it about new rows itself. */
-  capturePort?: MessagePort | undefined;
-  /** The writer's thread gave up the disk reserve (a full disk). */
+  /** The mover gave up the disk reserve (a full disk). */
   onReserveReleased?: (() => void) | undefined;
-  /** The thread's compiled script (default: dist/cli/journal-thread.js of an unbundled build). */
-  entry?: URL | undefined;
 }
 
 /**
- * How long spooled exchanges wait before the writer's thread is told about them. They are durable
- * already; this only batches: each message wakes that thread for a commit, and one per event loop
+ * How long spooled exchanges wait before the mover is told about them. They are durable
+ * already; this only batches: each message wakes the mover's thread for a commit, and one per event loop
  * turn under a flood was thousands a second (its CPU per exchange fell by a third at 10 ms).
  */
 const ANNOUNCE_EVERY_MS = 10;
@@ -74,9 +69,11 @@ const ANNOUNCE_EVERY_MS = 10;
 const EMPTY: JournalSnapshot = { capturing: 0, oldestAt: null, outboxDepth: 0, episodesInProgress: 0 };
 
 export class JournalWriter {
-  private readonly thread: Worker | null;
   private readonly spool: SpoolWriter | null;
-  /** Exchanges spooled, and the last of them the writer's thread has confirmed in the journal. */
+  /** This side of the line to the mover, and the other side until `mover()` hands it out. */
+  private readonly port: MessagePort | null;
+  private handoff: JournalMoverHandoff | null = null;
+  /** Exchanges spooled, and the last of them the mover has confirmed in the journal. */
   private seq = 0;
   private durableSeq = 0;
   private alive = true;
@@ -88,7 +85,7 @@ export class JournalWriter {
   /** The announcement due within ANNOUNCE_EVERY_MS (null: none pending). */
   private announceTimer: ReturnType<typeof setTimeout> | null = null;
   /**
-   * Tells the writer's thread how far the spool reaches (at most every ANNOUNCE_EVERY_MS: one
+   * Tells the mover how far the spool reaches (at most every ANNOUNCE_EVERY_MS: one
    * message, one wake-up); called early (stats, close, a full segment) it takes the pending one's place.
    */
   private readonly announce = (final = false): void => {
@@ -113,33 +110,43 @@ export class JournalWriter {
     this.spool = spool;
     if (!spool) {
       this.alive = false;
-      this.thread = null;
+      this.port = null;
       return;
     }
-    const workerData: JournalThreadStart = {
-      ...opts.data,
-      spoolRoot: spoolRoot(opts.data.dataDir),
-      spoolDir: spool.dir,
-      spoolProcess: THIS_PROCESS,
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    this.port.on("message", (msg: FromJournalMover) => this.onMessage(msg));
+    // Never keeps the process alive by itself (close() ends the line).
+    this.port.unref();
+    this.handoff = {
+      start: {
+        ...opts.data,
+        spoolRoot: spoolRoot(opts.data.dataDir),
+        spoolDir: spool.dir,
+        spoolProcess: THIS_PROCESS,
+      },
+      port: channel.port2,
     };
-    const port = opts.capturePort;
-    if (port) workerData.capturePort = port;
-    const thread = new Worker(opts.entry ?? new URL("../../cli/journal-thread.js", import.meta.url), {
-      ...journalThreadOptions(workerData),
-      transferList: port ? [port] : [],
-    });
-    this.thread = thread;
-    thread.on("message", (msg: FromJournalThread) => this.onMessage(msg));
-    thread.on("error", (e) => {
-      opts.logger.error("the journal writer's thread failed; journaling on the forwarding thread", {
-        error: e.name,
-      });
-      this.takeOver();
-    });
-    thread.on("exit", () => {
-      if (!this.closing) this.takeOver();
-      this.closed?.();
-    });
+  }
+
+  /**
+   * What the thread that is to run the mover (runJournalMover, journal-mover.ts) gets, once: where
+   * the journal and this run's spool are, and the mover's end of the line (to be transferred).
+   * Null without a spool (every exchange is journaled here), or when handed out already.
+   */
+  mover(): JournalMoverHandoff | null {
+    const h = this.handoff;
+    this.handoff = null;
+    return h;
+  }
+
+  /**
+   * The thread that ran the mover ended (or could not be started): what this run spooled is moved
+   * into the journal here, and every later exchange is journaled here directly.
+   */
+  moverLost(): void {
+    this.takeOver();
+    this.closed?.();
   }
 
   /** How far behind capture is, as of the last `refresh` (never a query on this thread). */
@@ -147,7 +154,7 @@ export class JournalWriter {
     return this.last;
   }
 
-  /** Asks the writer's thread for a fresh snapshot (what was spooled so far is moved in first). */
+  /** Asks the mover for a fresh snapshot (what was spooled so far is moved in first). */
   refresh(): Promise<JournalSnapshot> {
     if (!this.alive) return Promise.resolve(this.fallbackSnapshot());
     this.announce();
@@ -165,7 +172,7 @@ export class JournalWriter {
 
   /**
    * Journals one exchange, durably, before it returns: appended to the spool (or, once the
-   * writer's thread is gone, written to the journal here), or handed to `onUnwritten`. The
+   * mover is gone, written to the journal here), or handed to `onUnwritten`. The
    * bodies (a buffer, or the chunks as they came) are not changed and may be let go of at once.
    */
   journal(meta: JournalMeta, request: JournalBody, response: JournalBody): void {
@@ -187,7 +194,7 @@ export class JournalWriter {
         if (attempt > 0 || !isDiskFull(e) || this.opts.onDiskFull?.() !== true) break;
       }
     }
-    // A segment a failed write had to give up: the writer's thread reads it up to its last whole record.
+    // A segment a failed write had to give up: the mover reads it up to its last whole record.
     const ended = spool.takeEnded();
     if (ended)
       this.send({ type: "spooled", segment: ended.segment, upTo: ended.end, seq: this.seq, final: true });
@@ -205,11 +212,11 @@ export class JournalWriter {
     return this.seq - this.durableSeq;
   }
 
-  /** Moves what is spooled into the journal, then ends the thread (bounded). */
+  /** Has the mover move what is spooled into the journal and end (bounded); the rest is moved here. */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (!this.alive || !this.thread) return;
+    if (!this.alive || !this.port) return;
     this.announce(true);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
@@ -221,19 +228,16 @@ export class JournalWriter {
     });
     // Whatever it did not move in (a hung disk): moved here, so it is not left for the next start.
     this.takeOver();
-    await this.thread.terminate();
+    this.port.close();
   }
 
-  private send(msg: ToJournalThread): void {
-    this.thread?.postMessage(msg);
+  private send(msg: ToJournalMover): void {
+    if (this.alive) this.port?.postMessage(msg);
   }
 
-  private onMessage(msg: FromJournalThread): void {
+  private onMessage(msg: FromJournalMover): void {
     if (msg.type === "durable") {
-      if (msg.upTo > this.durableSeq) {
-        this.durableSeq = msg.upTo;
-        if (!this.opts.capturePort) this.opts.onDurable();
-      }
+      if (msg.upTo > this.durableSeq) this.durableSeq = msg.upTo;
       // All of the segment being written is in the journal: a new one begins, and this one is deleted.
       const spool = this.spool;
       if (
@@ -248,21 +252,16 @@ export class JournalWriter {
       this.opts.logger.info("read back exchanges an earlier run left in the capture spool", {
         count: msg.count,
       });
-      if (!this.opts.capturePort) this.opts.onDurable();
     } else if (msg.type === "stats") {
       const snapshot = msg.snapshot ?? this.last;
       this.last = snapshot;
       this.statsWaiting.get(msg.id)?.(snapshot);
       this.statsWaiting.delete(msg.id);
-    } else if (msg.type === "log") process.stderr.write(msg.line);
-    else if (msg.type === "reserveReleased") this.opts.onReserveReleased?.();
+    } else if (msg.type === "reserveReleased") this.opts.onReserveReleased?.();
     else if (msg.type === "closed") this.closed?.();
   }
 
-  /**
-   * The writer's thread is gone: what this run spooled is moved into the journal here, and
-   * every later exchange is journaled here directly.
-   */
+  /** The mover is gone: what this run spooled is moved into the journal here, and every later exchange is journaled here. */
   private takeOver(): void {
     if (!this.alive) return;
     this.alive = false;

@@ -49,10 +49,12 @@ export interface StartProxyOptions {
   backoff?: BackoffPolicy | undefined;
   /**
    * Run capture on a worker thread (what `start` does): `entry` is the
-   * thread's compiled script, which opens its own store from `workerData`.
-   * Without it capture runs inline, on `store` (tests, embedding).
+   * thread's compiled script, which opens its own store from `workerData`
+   * and runs the journal mover it is given in `workerData.journal`
+   * (src/cli/capture-worker.ts). Without it capture runs inline, on `store`
+   * (tests, embedding).
    */
-  captureThread?: { entry: URL; workerData: unknown; journalEntry?: URL | undefined } | undefined;
+  captureThread?: { entry: URL; workerData: Record<string, unknown> } | undefined;
   /** Overrides `config.proxy.episodeIdleMs` (tests). */
   episodeIdleMs?: number | undefined;
   capBytes?: number | undefined;
@@ -142,10 +144,14 @@ function openCaptureChain(
   reserve: ReturnType<typeof diskReserve>,
 ): CaptureChain {
   const { config, store, logger } = opts;
-  if (opts.captureThread) {
-    const thread = new Worker(opts.captureThread.entry, captureThreadOptions(opts.captureThread.workerData));
+  const captureThread = opts.captureThread;
+  if (captureThread) {
     return threadCaptureChain({
-      thread,
+      spawn: (journal) =>
+        new Worker(
+          captureThread.entry,
+          captureThreadOptions({ ...captureThread.workerData, journal }, journal ? [journal.port] : []),
+        ),
       outbox,
       count,
       logger,
@@ -153,11 +159,9 @@ function openCaptureChain(
         outboxPath: outboxPath(config.dataDir),
         dataDir: config.dataDir,
         diskReserveBytes: config.proxy.diskReserveBytes,
-        logLevel: config.logLevel,
       },
       onReserveReleased: reserve.noteReleased,
       releaseReserve: reserve.release,
-      journalEntry: opts.captureThread.journalEntry,
     });
   }
   return inlineCaptureChain({

@@ -20,8 +20,8 @@ import type { JournalItem, Outbox } from "../pipeline/outbox.js";
  * The spool: where the forwarding thread makes a finished exchange durable
  * before the client sees the end of its reply. One `writev` appends it to a
  * segment file (`<dataDir>/spool/<pid>-<start>-<random>/<n>.spool`, mode 0600): no SQLite,
- * no lock, no other thread to wait for. The journal writer's thread
- * (journal-thread.ts) then moves what was spooled into journal.db (group
+ * no lock, no other thread to wait for. The journal mover, on the capture
+ * thread (journal-mover.ts), then moves what was spooled into journal.db (group
  * commit), recording in the same transaction how far it has read each
  * segment, and deletes a segment once it has moved all of it. A process
  * killed meanwhile leaves its directory behind: the next start moves what it

@@ -16,8 +16,8 @@ import { type ProxyStatusFile, writeProxyStatus } from "./proxy-status.js";
  * every `statusIntervalMs` (each write also adds the counters' increase to the
  * outbox's lifetime totals), and a log line once a minute when the numbers
  * changed. Numbers and addresses only. The database figures come from the
- * capture chain (with capture on its threads, a query on the journal
- * writer's thread, never on this one).
+ * capture chain (with capture on its thread, a query by the journal mover
+ * there, never on this one).
  */
 
 export const STATS_LOG_INTERVAL_MS = 60_000;

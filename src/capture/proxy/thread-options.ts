@@ -1,4 +1,4 @@
-import type { ResourceLimits, WorkerOptions } from "node:worker_threads";
+import type { ResourceLimits, TransferListItem, WorkerOptions } from "node:worker_threads";
 
 /**
  * How the proxy's background threads are started: V8 heap limits sized for
@@ -20,17 +20,12 @@ import type { ResourceLimits, WorkerOptions } from "node:worker_threads";
  *   letting garbage pile up to 4x the live size. The limits stay far above
  *   what a thread keeps: the largest exchange capture takes is 8 MiB each way
  *   (CAPTURE_CAP_BYTES; three such exchanges were captured with a 32 MiB
- *   limit), and the journal writer's bodies are array buffers, outside the
- *   V8 heap.
+ *   limit); the journal mover, on the same thread, holds its bodies as
+ *   array buffers, outside the V8 heap.
  */
 export const CAPTURE_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   maxYoungGenerationSizeMb: 6,
   maxOldGenerationSizeMb: 512,
-});
-
-export const JOURNAL_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({
-  maxYoungGenerationSizeMb: 3,
-  maxOldGenerationSizeMb: 256,
 });
 
 /**
@@ -40,12 +35,10 @@ export const JOURNAL_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({
  */
 export const CAPTURE_STORE_CACHE_KIB = 4 * 1024;
 
-/** The Worker options of the capture thread (src/cli/capture-worker.ts). */
-export function captureThreadOptions(workerData: unknown): WorkerOptions {
-  return { workerData, resourceLimits: { ...CAPTURE_THREAD_LIMITS } };
-}
-
-/** The Worker options of the journal writer's thread (src/cli/journal-thread.ts). */
-export function journalThreadOptions(workerData: unknown): WorkerOptions {
-  return { workerData, resourceLimits: { ...JOURNAL_THREAD_LIMITS } };
+/** The Worker options of the capture thread (src/cli/capture-worker.ts); `transferList`: ports in `workerData`. */
+export function captureThreadOptions(
+  workerData: unknown,
+  transferList: TransferListItem[] = [],
+): WorkerOptions {
+  return { workerData, transferList, resourceLimits: { ...CAPTURE_THREAD_LIMITS } };
 }

@@ -187,11 +187,10 @@ export const registerStartCommand: RegisterCommand = (program, ctx) => {
         allowRemote: flags.allowRemote,
         onMemoriesStored: reflectionHook(store, config, logger),
         // Capture (episodes, store writes, reflection) on its own thread: forwarding never waits for it.
-        // The journal's writes on a third: the forwarding thread never touches SQLite.
+        // The journal's writes there too (the journal mover): the forwarding thread never touches SQLite.
         captureThread: {
           entry: new URL("../capture-worker.js", import.meta.url),
           workerData: { config },
-          journalEntry: new URL("../journal-thread.js", import.meta.url),
         },
       }).catch(async (e: unknown) => {
         throw await explainBusyPort(e, config);

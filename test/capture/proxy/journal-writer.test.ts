@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { MessageChannel } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type JournalMeta, Outbox } from "../../../src/capture/pipeline/outbox.js";
@@ -27,39 +27,62 @@ function deadPid(): number {
   return r.pid as number;
 }
 
-// The writer's thread runs compiled code: the built entry (the vitest global setup rebuilds dist).
-const entry = pathToFileURL(join(import.meta.dirname, "..", "..", "..", "dist", "cli", "journal-thread.js"));
+// The thread that runs the mover (in `start`, the capture thread): one that runs only the mover,
+// from the built code (the vitest global setup rebuilds dist).
+const moverHost = pathToFileURL(join(import.meta.dirname, "..", "support", "journal-mover-host.mjs"));
 
 let dir: string;
 let outbox: Outbox;
 let writer: JournalWriter;
-let durableBatches = 0;
+/** Times the mover told the thread it runs on that rows were added (there capture reads them). */
+let journaledNotices = 0;
+/** Times the writer wrote to the journal on this thread (`onDurable`). */
+let durableHere = 0;
 let unwritten = 0;
+const hosts: Worker[] = [];
 
-/** A writer on this test's data directory, its thread from the built entry unless given another. */
+/**
+ * A writer on this test's data directory, its mover on a thread started from `host`, which tells
+ * `onJournaled` about new rows; when that thread ends the writer is told, as the capture chain does.
+ */
 function newWriter(
-  o: Partial<JournalWriterOptions> & Pick<JournalWriterOptions, "onDurable">,
+  o: Partial<JournalWriterOptions> = {},
+  host: { script?: URL; onJournaled?: () => void } = {},
 ): JournalWriter {
-  return new JournalWriter({
-    data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0, logLevel: "silent" },
+  const w = new JournalWriter({
+    data: { outboxPath: join(dir, "outbox.db"), dataDir: dir, diskReserveBytes: 0 },
     fallback: outbox,
     logger: silentLogger,
-    entry,
+    onDurable: () => durableHere++,
     onUnwritten: () => unwritten++,
     ...o,
   });
+  const handoff = w.mover();
+  expect(handoff).not.toBeNull();
+  // Handed out once only.
+  expect(w.mover()).toBeNull();
+  const thread = new Worker(host.script ?? moverHost, {
+    workerData: handoff,
+    transferList: handoff ? [handoff.port] : [],
+  });
+  thread.on("message", (m) => m === "journaled" && (host.onJournaled ?? (() => journaledNotices++))());
+  thread.on("exit", () => w.moverLost());
+  hosts.push(thread);
+  return w;
 }
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "mmm-journal-writer-"));
   const path = join(dir, "outbox.db");
   outbox = Outbox.open(path);
-  durableBatches = 0;
+  journaledNotices = 0;
+  durableHere = 0;
   unwritten = 0;
-  writer = newWriter({ onDurable: () => durableBatches++ });
+  writer = newWriter();
 });
 afterEach(async () => {
   await writer.close();
+  await Promise.all(hosts.splice(0).map((t) => t.terminate()));
   outbox.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -90,7 +113,7 @@ async function settled(w: JournalWriter = writer): Promise<void> {
   await until(() => w.inFlight() === 0, "the spooled exchanges to be moved into the journal");
 }
 
-describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
+describe("JournalWriter (spooled on this thread, journaled by the mover on another)", () => {
   it("spools each exchange before journal() returns, then journals them all, bodies byte for byte, in order", async () => {
     const n = 200;
     for (let i = 0; i < n; i++) {
@@ -119,8 +142,10 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
       expect(r.response.toString()).toBe(`response ${i}`);
       expect((JSON.parse(r.meta) as JournalMeta).startedAt).toBe(new Date(i).toISOString());
     });
-    expect(durableBatches).toBeGreaterThan(0);
-    expect(durableBatches).toBeLessThanOrEqual(n);
+    // The mover's thread was told (in batches), and nothing was written to the journal here.
+    expect(journaledNotices).toBeGreaterThan(0);
+    expect(journaledNotices).toBeLessThanOrEqual(n);
+    expect(durableHere).toBe(0);
     expect(unwritten).toBe(0);
     expect((await writer.refresh()).capturing).toBe(n);
     // Closing moves the rest in and deletes the spool: no raw exchange is left there.
@@ -150,7 +175,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     writer.journal(meta(1), Buffer.from("req"), Buffer.from("res"));
     await new Promise((r) => setTimeout(r, 200));
     expect(writer.inFlight()).toBe(1);
-    expect(durableBatches).toBe(0);
+    expect(journaledNotices).toBe(0);
     expect(spoolFiles()).toHaveLength(1);
     other.exec("COMMIT");
     other.close();
@@ -165,7 +190,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     writeFileSync(dying, "process.exit(3);\n");
     const fallback = Outbox.open(join(dir, "outbox.db"));
     let durable = 0;
-    const other = newWriter({ fallback, entry: pathToFileURL(dying), onDurable: () => durable++ });
+    const other = newWriter({ fallback, onDurable: () => durable++ }, { script: pathToFileURL(dying) });
     const big = Buffer.from("xxxxresponse part two yyyy");
     other.journal(meta(1), [Buffer.from("request "), Buffer.from("one")], [big.subarray(4, 21)]);
     other.journal(meta(2), Buffer.from("request two"), [Buffer.from("a"), Buffer.from("b")]);
@@ -219,7 +244,7 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
       record(0).length,
     );
     let recovered = 0;
-    const next = newWriter({ onDurable: () => recovered++ });
+    const next = newWriter({}, { onJournaled: () => recovered++ });
     await until(() => recovered > 0, "the killed run's spool read back");
     expect(journaled().map((r) => r.request.toString())).toEqual([
       "request 0",
@@ -235,20 +260,12 @@ describe("JournalWriter (spooled on this thread, journaled on its own)", () => {
     j.close();
   });
 
-  it("with a capture port, tells the capture thread itself about new rows, not through this thread", async () => {
-    await writer.close();
-    const channel = new MessageChannel();
-    const told: string[] = [];
-    channel.port1.on("message", (m: { type: string }) => told.push(m.type));
-    let durable = 0;
-    const w = newWriter({ capturePort: channel.port2, onDurable: () => durable++ });
-    w.journal(meta(1), Buffer.from("a"), Buffer.from("b"));
-    await until(() => told.includes("journaled"), "the capture port told about the new row");
-    await settled(w);
+  it("tells the thread the mover runs on about new rows, not this one", async () => {
+    writer.journal(meta(1), Buffer.from("a"), Buffer.from("b"));
+    await until(() => journaledNotices > 0, "the mover's thread told about the new row");
+    await settled();
     expect(journaled()).toHaveLength(1);
-    expect(durable).toBe(0);
-    await w.close();
-    channel.port1.close();
+    expect(durableHere).toBe(0);
   });
 
   it("adds lifetime counters and reports how far behind capture is", async () => {

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { BroadcastChannel, type ResourceLimits, Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,8 +9,6 @@ import {
   CAPTURE_STORE_CACHE_KIB,
   CAPTURE_THREAD_LIMITS,
   captureThreadOptions,
-  JOURNAL_THREAD_LIMITS,
-  journalThreadOptions,
 } from "../../../src/capture/proxy/thread-options.js";
 import { validateConfig } from "../../../src/core/config.js";
 import { silentLogger } from "../../../src/core/logger.js";
@@ -21,7 +18,8 @@ import { type Harness, startHarness } from "../support/harness.js";
 
 /**
  * A stand-in thread entry: reports the V8 limits it was started with on the BroadcastChannel named
- * in its workerData, and answers the capture chain's `stop` as the real capture thread does.
+ * in its workerData, and answers the capture chain's `stop` and the journal writer's `close` as the
+ * real capture thread does (what was spooled is then moved in on the proxy's thread).
  */
 const reporter = new URL(
   `data:text/javascript,${encodeURIComponent(`
@@ -29,7 +27,9 @@ import { BroadcastChannel, parentPort, resourceLimits, workerData } from "node:w
 const ch = new BroadcastChannel(workerData.channel);
 ch.postMessage(resourceLimits);
 ch.close();
-parentPort.on("message", (m) => { if (m && m.type === "stop") parentPort.postMessage({ type: "stopped" }); });
+parentPort?.on("message", (m) => { if (m && m.type === "stop") parentPort.postMessage({ type: "stopped" }); });
+const mover = workerData.journal?.port;
+mover?.on("message", (m) => { if (m.type === "close") { mover.postMessage({ type: "closed" }); mover.close(); } });
 `)}`,
 );
 
@@ -43,11 +43,6 @@ function limitsReported(channel: string, start: () => unknown): Promise<Resource
     start();
   });
 }
-
-// The journal writer's thread runs compiled code: the built entry (the vitest global setup rebuilds dist).
-const journalEntry = pathToFileURL(
-  join(import.meta.dirname, "..", "..", "..", "dist", "cli", "journal-thread.js"),
-);
 
 let h: Harness | null = null;
 const dirs: string[] = [];
@@ -67,17 +62,14 @@ describe("the proxy's background threads", () => {
     const limits = await limitsReported("capture-limits", async () => {
       h = await startHarness({
         proxy: {
-          captureThread: { entry: reporter, workerData: { channel: "capture-limits" }, journalEntry },
+          captureThread: { entry: reporter, workerData: { channel: "capture-limits" } },
         },
       });
     });
     expect(limits).toMatchObject(CAPTURE_THREAD_LIMITS);
   });
 
-  it.each([
-    ["capture", captureThreadOptions, CAPTURE_THREAD_LIMITS],
-    ["journal writer", journalThreadOptions, JOURNAL_THREAD_LIMITS],
-  ] as const)(
+  it.each([["capture", captureThreadOptions, CAPTURE_THREAD_LIMITS]] as const)(
     "the %s thread's options are limits a Worker applies (every key known to Node)",
     async (name, options, expected) => {
       const channel = `limits-${name}`;

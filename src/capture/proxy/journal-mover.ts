@@ -1,48 +1,60 @@
 /**
- * The journal writer's thread (`start` runs it with `worker_threads` beside
- * the capture thread; its entry is src/cli/journal-thread.ts): it holds its own connection to `outbox.db` and does
- * every SQLite write and read the forwarding thread used to do itself, so
- * forwarding never waits on SQLite, a lock or the capture thread.
+ * The journal mover: it moves what the forwarding thread spooled into
+ * journal.db. It runs on the capture thread (src/cli/capture-worker.ts
+ * starts it before it opens the store), below forwarding, and holds its own
+ * connection to `outbox.db`/`journal.db`, so the forwarding thread never
+ * touches SQLite and no thread of its own (an isolate, ~10 MB resident) is
+ * kept for it. It talks to the forwarding thread's JournalWriter
+ * (journal-writer.ts) over a MessagePort of its own:
  *
  * - `spooled`: the forwarding thread appended exchanges to its spool segment
  *   (spool.ts; durable already) up to an offset. They are moved into
  *   journal.db with group commit (whatever was announced meanwhile goes into
  *   one transaction, with how far the segment was read), and a segment is
  *   deleted once all of it is in. `durable` then tells the forwarding thread
- *   up to which sequence number exchanges are in the journal (the capture
- *   thread is told there are new rows). A batch that cannot be written (a
- *   full disk beyond the reserve, a lock held too long) stays in the spool
- *   and is tried again.
+ *   up to which sequence number exchanges are in the journal, and capture
+ *   (on this thread) is told there are new rows. A batch that cannot be
+ *   written (a full disk beyond the reserve, a lock held too long) stays in
+ *   the spool and is tried again.
  * - at start: what runs that ended left in the spool, moved in first.
  * - `counters`: lifetime counter deltas (a write transaction, so off the
  *   forwarding thread too).
  * - `stats`: how far behind capture is (journal depth, outbox depth,
  *   episodes in progress), for `status` and proxy-status.json.
+ * - `close`: what is announced is moved in, and the connection and the port are closed.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { LogLevel } from "../../core/logger.js";
-import { createLogger } from "../../core/logger.js";
+import type { Logger } from "../../core/logger.js";
 import { diskReserve } from "../../files/disk-reserve.js";
 import { whileBusy } from "../../store/sqlite/open-database.js";
 import { Outbox } from "../pipeline/outbox.js";
 import { drainSegment, dropSegment, recoverSpool, segmentKey, segmentPath } from "./spool.js";
 
-export interface JournalThreadData {
+export interface JournalPlace {
   outboxPath: string;
   dataDir: string;
   diskReserveBytes: number;
-  logLevel: LogLevel;
 }
 
-/** What the writer's thread is given: the journal's place, and the spool directory of this run. */
-export interface JournalThreadStart extends JournalThreadData {
+/** What the mover is given: the journal's place, and the spool directory of this run. */
+export interface JournalMoverStart extends JournalPlace {
   /** `<dataDir>/spool`, and this writer's own directory in it (spool.ts). */
   spoolRoot: string;
   spoolDir: string;
   /** THIS_PROCESS of the forwarding thread: its directories are never read back as a dead run's. */
   spoolProcess: string;
-  /** The capture thread's line: told "journaled" here when rows were added. */
-  capturePort?: MessagePort | undefined;
+}
+
+/** What the thread that runs the mover (the capture thread) gets: its start, and its end of the line. */
+export interface JournalMoverHandoff {
+  start: JournalMoverStart;
+  port: MessagePort;
+}
+
+/** The thread the mover runs on: its logger, and what to call when rows were added to the journal. */
+export interface JournalMoverHost {
+  logger: Logger;
+  onJournaled(): void;
 }
 
 export interface JournalSnapshot {
@@ -54,7 +66,7 @@ export interface JournalSnapshot {
   episodesInProgress: number;
 }
 
-export type ToJournalThread =
+export type ToJournalMover =
   /**
    * Segment `segment` of this run's spool holds whole records up to `upTo`, the last of them
    * exchange number `seq`; `final`: nothing more is written to it (it is deleted once read).
@@ -64,7 +76,7 @@ export type ToJournalThread =
   | { type: "stats"; id: number }
   | { type: "close" };
 
-export type FromJournalThread =
+export type FromJournalMover =
   /**
    * Every exchange with a sequence number up to `upTo` is in the journal; segment `segment`
    * has been read up to `end` (all of it when that is its length).
@@ -73,7 +85,6 @@ export type FromJournalThread =
   /** Exchanges runs that ended left in the spool, moved into the journal at start. */
   | { type: "recovered"; count: number }
   | { type: "stats"; id: number; snapshot: JournalSnapshot | null }
-  | { type: "log"; line: string }
   /** The disk was full and the reserve was given up (this thread said so in a warn line). */
   | { type: "reserveReleased" }
   | { type: "closed" };
@@ -106,11 +117,9 @@ function errorCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).name ?? "error";
 }
 
-export function runJournalThread(data: JournalThreadStart, port: MessagePort): void {
-  const post = (msg: FromJournalThread, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
-  const logger = createLogger(data.logLevel, (line) => post({ type: "log", line }), {
-    component: "journal",
-  });
+export function runJournalMover(data: JournalMoverStart, port: MessagePort, host: JournalMoverHost): void {
+  const post = (msg: FromJournalMover) => port.postMessage(msg);
+  const logger = host.logger;
   // The proxy's thread writes the reserve back; this side may only give it up.
   const reserve = diskReserve(data.dataDir, data.diskReserveBytes, logger);
   // The lock is waited for here, in steps of 0.1 ms (SQLite's own handler sleeps 1, 2, 5, 10 ms ...).
@@ -120,7 +129,11 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
     return freed;
   };
   const outbox = Outbox.open(data.outboxPath, { onDiskFull, busyTimeoutMs: 0 });
-  /** Runs `fn`, waiting for the write lock while another connection (capture's) holds it, up to BUSY_WAIT_MS. */
+  /**
+   * Runs `fn`, waiting for the write lock while another connection holds it, up to BUSY_WAIT_MS:
+   * another process's (a second proxy on this data directory, a command). Capture's own
+   * connection is on this thread, so it never holds a lock while this runs.
+   */
   const whenUnlocked = (fn: () => void): void => whileBusy(fn, BUSY_WAIT_MS, 0.1);
 
   // What was announced and not all moved in yet, per segment (ascending), and the announcements in order.
@@ -170,7 +183,7 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
     }
     if (last) lastRead = last;
     if (!advanced) return;
-    data.capturePort?.postMessage({ type: "journaled" });
+    host.onJournaled();
     tellDurable();
   };
   let lastRead = { segment: 0, end: 0 };
@@ -189,7 +202,7 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
     else tellTimer = setTimeout(tellNow, wait);
   };
 
-  port.on("message", (msg: ToJournalThread) => {
+  port.on("message", (msg: ToJournalMover) => {
     if (msg.type === "spooled") {
       const s = segments.get(msg.segment) ?? { upTo: 0, final: false, read: 0 };
       s.upTo = Math.max(s.upTo, msg.upTo);
@@ -215,7 +228,6 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
       if (retry) clearTimeout(retry);
       flush();
       tellNow();
-      data.capturePort?.close();
       outbox.close();
       post({ type: "closed" });
       port.close();
@@ -227,7 +239,7 @@ export function runJournalThread(data: JournalThreadStart, port: MessagePort): v
     const count = recoverSpool(outbox, data.spoolRoot, data.spoolProcess, whenUnlocked);
     if (count > 0) {
       post({ type: "recovered", count });
-      data.capturePort?.postMessage({ type: "journaled" });
+      host.onJournaled();
     }
   } catch (e) {
     logger.warn("could not read back what an earlier run left in the spool; the next start tries again", {
