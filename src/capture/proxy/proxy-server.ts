@@ -263,7 +263,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         startedAt,
         dataDir: config.dataDir,
       }),
-      onExchange: (raw) => capture.submit(raw),
+      onExchange: (raw, durable) => capture.submit(raw, durable),
       injector: injection?.injector,
       logger,
       security,

@@ -67,9 +67,10 @@ export interface RouterDeps {
   health: () => Record<string, unknown>;
   /**
    * Called synchronously before the client sees the end of the reply (see
-   * `ForwardOptions.onCaptured`); the exchange is durable when it returns.
+   * `ForwardOptions.onCaptured`); `durable` is called once the exchange is
+   * durable, and the end of the reply waits for it.
    */
-  onExchange(raw: RawExchange): void;
+  onExchange(raw: RawExchange, durable: () => void): void;
   /** Proxy-side recall (MEMORY_INJECT=on); absent: every byte forwarded as it came. */
   injector?: RequestInjector | undefined;
   /** Upstream failures are logged (status and host; never content). */
@@ -139,7 +140,7 @@ function forward(
     // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
     capture: capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
     // Made durable before the client sees the end of the reply.
-    onCaptured: (exchange) => deps.onExchange(forCapture(exchange, caller)),
+    onCaptured: (exchange, durable) => deps.onExchange(forCapture(exchange, caller), durable),
     onDone: ({ status, failure, exchange }) => {
       if (status === null) {
         deps.count("upstreamErrors");
