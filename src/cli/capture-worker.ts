@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { runCaptureWorker } from "../capture/pipeline/capture-worker-loop.js";
+import { paceBehind } from "../capture/pipeline/forwarding-pace.js";
 import { type JournalMoverHandoff, runJournalMover } from "../capture/proxy/journal-mover.js";
 import { CAPTURE_STORE_CACHE_KIB } from "../capture/proxy/thread-options.js";
 import type { Config } from "../core/config.js";
@@ -15,7 +16,12 @@ import { openStore } from "../store/open-store.js";
 import { reflectionHook } from "./reflection-hook.js";
 import { BACKGROUND_NICE, yieldCpuToForwarding } from "./thread-priority.js";
 
-const { config, journal } = workerData as { config: Config; journal?: JournalMoverHandoff | null };
+const { config, journal, forwardingLoad } = workerData as {
+  config: Config;
+  journal?: JournalMoverHandoff | null;
+  /** The forwarding thread's event loop load (forwarding-pace.ts): capture waits while it is busy. */
+  forwardingLoad?: SharedArrayBuffer;
+};
 const port = parentPort;
 // Lines go to the proxy's thread on the same port as "stopped", so none is lost when the thread
 // ends (a worker's own stderr is flushed asynchronously and may be cut off by terminate()).
@@ -26,11 +32,14 @@ const logger = createLogger(config.logLevel, sink, { component: "capture" });
 yieldCpuToForwarding(BACKGROUND_NICE);
 // Until capture runs, rows the mover adds wait: capture reads the whole journal when it starts.
 let onJournaled = (): void => undefined;
+// Both wait behind a busy forwarding thread (forwarding-pace.ts).
+const pace = forwardingLoad ? paceBehind(forwardingLoad) : undefined;
 // The mover first, so the spool is moved into the journal even when the store cannot be opened.
 if (journal)
   runJournalMover(journal.start, journal.port, {
     logger: createLogger(config.logLevel, sink, { component: "journal" }),
     onJournaled: () => onJournaled(),
+    pace,
   });
 if (port) {
   // Its own connection, which writes: a smaller page cache than the searching connections' (thread-options.ts).
@@ -42,6 +51,7 @@ if (port) {
         logger,
         port,
         onMemoriesStored: reflectionHook(store, config, logger),
+        pace,
       });
       onJournaled = capture.journaled;
     },

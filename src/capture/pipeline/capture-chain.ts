@@ -11,6 +11,7 @@ import { CapturePipeline } from "./capture-pipeline.js";
 import type { FromCaptureThread, ToCaptureThread } from "./capture-worker-loop.js";
 import { EpisodeTracker } from "./episode-tracker.js";
 import { journalMeta, reduceHeaders } from "./exchange-journal.js";
+import { shareForwardingLoad } from "./forwarding-pace.js";
 import type { Outbox } from "./outbox.js";
 import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
 
@@ -75,6 +76,8 @@ export interface CapturePartsOptions {
   backoff?: BackoffPolicy | undefined;
   /** Overrides `config.proxy.episodeIdleMs` (tests). */
   episodeIdleMs?: number | undefined;
+  /** Awaited before each batch (the capture thread: paceBehind, forwarding-pace.ts). */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 /** The pipeline and the outbox worker behind it, built alike on the proxy's thread and on the capture thread. */
@@ -89,6 +92,7 @@ export function captureParts(opts: CapturePartsOptions): { pipeline: CapturePipe
     reflectionEvery: config.reflection.every,
     onMemoriesStored: opts.onMemoriesStored,
     backoff: opts.backoff,
+    pace: opts.pace,
     // The embedded store writes to the disk the journal needs: while that disk is full, the
     // room the reserve gave back is kept for captured turns, and episodes wait in the outbox.
     holdWhile:
@@ -104,6 +108,7 @@ export function captureParts(opts: CapturePartsOptions): { pipeline: CapturePipe
     logger,
     count,
     extract: { defaultUserId: config.defaultUserId, defaultAgentId: config.defaultAgentId },
+    pace: opts.pace,
   });
   return { pipeline, worker };
 }
@@ -160,9 +165,10 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
 export function threadCaptureChain(parts: {
   /**
    * Starts the capture thread, giving it the journal mover's hand-off to run (null: no spool, the
-   * exchanges are journaled on this thread); the port in it goes in the Worker's transferList.
+   * exchanges are journaled on this thread; the port in it goes in the Worker's transferList) and
+   * this thread's shared load (forwarding-pace.ts), which capture waits behind.
    */
-  spawn: (mover: JournalMoverHandoff | null) => Worker;
+  spawn: (mover: JournalMoverHandoff | null, forwardingLoad: SharedArrayBuffer) => Worker;
   outbox: Outbox;
   count: Count;
   logger: Logger;
@@ -200,7 +206,8 @@ export function threadCaptureChain(parts: {
       send({ type: "exchange", meta, request, response }, [request.buffer, response.buffer]);
     },
   });
-  const thread = parts.spawn(writer.mover());
+  const load = shareForwardingLoad();
+  const thread = parts.spawn(writer.mover(), load.buffer);
   const send = (msg: ToCaptureThread, transfer?: TransferListItem[]) => thread.postMessage(msg, transfer);
   thread.on("message", (msg: FromCaptureThread) => {
     if (msg.type === "counters") {
@@ -242,6 +249,8 @@ export function threadCaptureChain(parts: {
     addCounters: (deltas) => writer.addCounters(deltas),
     start: async () => undefined,
     stop: async () => {
+      // Forwarding has stopped: capture no longer waits behind it (reads as idle from now on).
+      load.stop();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 10_000);
         stopped = () => {
@@ -253,6 +262,7 @@ export function threadCaptureChain(parts: {
     },
     close: async () => {
       // The mover (on the capture thread) moves in what is spooled, then the thread ends.
+      load.stop();
       await writer.close();
       closing = true;
       await thread.terminate();

@@ -55,6 +55,11 @@ export interface CapturePipelineOptions {
   /** How often to look for abandoned episodes (default: a quarter of the idle time, at most 30 s). */
   sweepEveryMs?: number | undefined;
   idleMs?: number | undefined;
+  /**
+   * Awaited before each batch of a backlog (default: the next turn of the event loop). On the
+   * capture thread: waits while forwarding is busy (forwarding-pace.ts).
+   */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 export class CapturePipeline {
@@ -124,8 +129,11 @@ export class CapturePipeline {
         if (replayed > 0) this.scheduleScrub();
         return replayed;
       }
-      // Between batches of a backlog, let timers and messages (counters, a stop) run.
-      if (replayed > 0) await new Promise((r) => setImmediate(r));
+      // Between batches of a backlog, let timers and messages (counters, a stop) run; on the capture
+      // thread, before every batch, wait while forwarding is busy.
+      if (this.opts.pace) await this.opts.pace();
+      else if (replayed > 0) await new Promise((r) => setImmediate(r));
+      if (this.stopping) return replayed;
       const batch: Read[] = [];
       for (const row of rows) {
         // Stopping: what is left stays journaled for the next start.

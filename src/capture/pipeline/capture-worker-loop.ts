@@ -36,6 +36,8 @@ export interface CaptureWorkerOptions {
   logger: Logger;
   port: MessagePort;
   onMemoriesStored?: ((count: number) => void) | undefined;
+  /** Awaited before each batch: waits while forwarding is busy (forwarding-pace.ts). */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 const COUNTERS_EVERY_MS = 200;
@@ -54,6 +56,7 @@ export function runCaptureWorker(opts: CaptureWorkerOptions): { journaled(): voi
     outbox,
     count,
     onMemoriesStored: opts.onMemoriesStored,
+    pace: opts.pace,
   });
 
   const post = (msg: FromCaptureThread) => port.postMessage(msg);

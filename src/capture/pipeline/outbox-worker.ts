@@ -55,6 +55,12 @@ export interface OutboxWorkerOptions {
   onMemoriesStored?: ((count: number) => void) | undefined;
   backoff?: BackoffPolicy | undefined;
   /**
+   * Awaited before each batch of a backlog (default: the next turn of the event loop). On the
+   * capture thread: waits while forwarding is busy (forwarding-pace.ts).
+   */
+  pace?: (() => Promise<void>) | undefined;
+
+  /**
    * Deliveries wait while this is true (checked before each batch, again after the backoff's
    * base delay): the disk the store shares with the journal is full, and what room is left
    * keeps captured turns (the episodes wait in the outbox, durable, and are stored once there
@@ -64,6 +70,8 @@ export interface OutboxWorkerOptions {
   /** The clock of the "episode stored" lines' per-second limit (tests). */
   clock?: (() => number) | undefined;
 }
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 function toInput(payload: OutboxRow["payload"]): AddInput {
   return isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
@@ -197,8 +205,9 @@ export class OutboxWorker {
           if (rows.length === 0) break;
           await this.deliver(rows);
           // A synchronous store resolves every await at once: let timers and messages (the
-          // counters, a stop) run between batches of a backlog.
-          await new Promise((r) => setImmediate(r));
+          // counters, a stop) run between batches of a backlog; on the capture thread, wait
+          // while forwarding is busy.
+          await (this.opts.pace ?? nextTurn)();
         }
       } while (this.again && !this.stopped);
     } catch (e) {

@@ -55,6 +55,12 @@ export interface JournalMoverHandoff {
 export interface JournalMoverHost {
   logger: Logger;
   onJournaled(): void;
+  /**
+   * Awaited before each move (default: the next turn of the event loop). On the capture thread it
+   * waits while forwarding is busy (forwarding-pace.ts): what is spooled is durable already, and a
+   * move later is one bigger transaction instead of many small ones beside a flood.
+   */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 export interface JournalSnapshot {
@@ -212,7 +218,8 @@ export function runJournalMover(data: JournalMoverStart, port: MessagePort, host
       // Every message already waiting is delivered before this runs: one commit for all of them.
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        if (host.pace) void host.pace().then(() => scheduled && flush());
+        else setImmediate(flush);
       }
     } else if (msg.type === "counters") {
       try {

@@ -147,10 +147,13 @@ function openCaptureChain(
   const captureThread = opts.captureThread;
   if (captureThread) {
     return threadCaptureChain({
-      spawn: (journal) =>
+      spawn: (journal, forwardingLoad) =>
         new Worker(
           captureThread.entry,
-          captureThreadOptions({ ...captureThread.workerData, journal }, journal ? [journal.port] : []),
+          captureThreadOptions(
+            { ...captureThread.workerData, journal, forwardingLoad },
+            journal ? [journal.port] : [],
+          ),
         ),
       outbox,
       count,
