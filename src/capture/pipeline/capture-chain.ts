@@ -24,13 +24,10 @@ import { type BackoffPolicy, OutboxWorker } from "./outbox-worker.js";
  */
 export interface CaptureChain {
   /**
-   * Hands an exchange over (the forwarder calls it before the client can see
-   * the end of the reply) and calls `durable` once it is durable: before it
-   * returns (inline), or at the end of this turn of the event loop, when the
-   * exchanges handed over in it are spooled in one write (the thread chain).
-   * `durable` is called in every case, a failure included.
+   * Hands an exchange over, durably, before it returns (the forwarder calls it
+   * before the client can see the end of the reply).
    */
-  submit(raw: RawExchange, durable: () => void): void;
+  submit(raw: RawExchange): void;
   /** Exchanges handed over and not processed yet. */
   backlog(): number;
   /** What `status` shows of capture, without a query on the forwarding thread (see `refresh`). */
@@ -119,13 +116,7 @@ export function inlineCaptureChain(opts: CapturePartsOptions): CaptureChain {
   const { pipeline, worker } = captureParts(opts);
   const backlog = () => pipeline.inFlightCount() + pipeline.heldCount();
   return {
-    submit: (raw, durable) => {
-      try {
-        pipeline.submit(raw);
-      } finally {
-        durable();
-      }
-    },
+    submit: (raw) => pipeline.submit(raw),
     backlog,
     figures: () => outboxFigures(opts.outbox, backlog()),
     refresh: async () => undefined,
@@ -232,14 +223,15 @@ export function threadCaptureChain(parts: {
     };
   };
   return {
-    submit: (input, durable) => {
+    submit: (input) => {
       const raw = reduceHeaders(input);
-      // The chunks as they came, written as they are; let go of once they are in the spool.
-      writer.journal(journalMeta(raw), raw.requestBody.parts(), raw.responseBody.parts(), () => {
+      try {
+        // The chunks as they came: the writer copies them once, into the buffer it hands over.
+        writer.journal(journalMeta(raw), raw.requestBody.parts(), raw.responseBody.parts());
+      } finally {
         raw.requestBody.release();
         raw.responseBody.release();
-        durable();
-      });
+      }
     },
     backlog: () => figures().capturing,
     figures,

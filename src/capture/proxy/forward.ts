@@ -63,15 +63,12 @@ export interface ForwardOptions {
   capture: { host: string; path: string; capBytes: number } | null;
   /**
    * With `capture`: called once, synchronously, with the exchange as it
-   * stands, before the client can see the end of the reply (when the chunk
-   * that completes a body of known length comes, or when the upstream's
-   * reply ends), or when the exchange fails. The capture side calls
-   * `durable` once the exchange is durable, at once or soon after (the
-   * spool: the exchanges that ended in one turn of the event loop go into
-   * one write at its end); until then the end of the reply (that last chunk,
-   * and the end itself) is held back. The rest of the reply flows meanwhile.
+   * stands, before the client can see the end of the reply (before its last
+   * byte when the length is known, before the final chunk otherwise), or when
+   * the exchange fails. The capture pipeline makes it durable here, before it
+   * returns (the spool: one synchronous write), so nothing is held back.
    */
-  onCaptured?: ((exchange: RawExchange, durable: () => void) => void) | undefined;
+  onCaptured?: ((exchange: RawExchange) => void) | undefined;
   onDone(result: { status: number | null; failure: string | null; exchange: RawExchange | null }): void;
   /**
    * The request body already read and changed (proxy-side recall): `forward`
@@ -159,10 +156,6 @@ export function forwardRequest(
   let done = false;
   let captured: RawExchange | null = null;
   let expectedBytes: number | null = null;
-  /** Closed from the hand-off until capture says the exchange is durable: what is held meanwhile. */
-  let gateOpen = true;
-  let held: Buffer | null = null;
-  let endDue = false;
 
   const snapshot = (complete: boolean): RawExchange => ({
     method: req.method ?? "GET",
@@ -182,32 +175,11 @@ export function forwardRequest(
   const handOff = (complete: boolean): void => {
     if (!capture || captured) return;
     captured = snapshot(complete);
-    const onCaptured = opts.onCaptured;
-    if (!onCaptured) return;
-    gateOpen = false;
-    let returned = false;
-    const durable = (): void => {
-      if (gateOpen) return;
-      gateOpen = true;
-      if (returned) releaseEnd();
-    };
     try {
-      onCaptured(captured, durable);
+      opts.onCaptured?.(captured);
     } catch {
       // Capture never breaks forwarding; the pipeline counts its own failures.
-      gateOpen = true;
     }
-    returned = true;
-  };
-  /** The exchange is durable: the held chunk goes out, and the reply ends if the upstream's did. */
-  const releaseEnd = (): void => {
-    const chunk = held;
-    held = null;
-    if (res.destroyed) return;
-    if (endDue) {
-      if (chunk) res.end(chunk);
-      else res.end();
-    } else if (chunk) res.write(chunk);
   };
 
   const stream: ActiveStream = {
@@ -239,11 +211,6 @@ export function forwardRequest(
         responseBody.push(chunk);
         // The last byte of a response of known length ends it for the client: hand off first.
         if (expectedBytes !== null && responseBody.total >= expectedBytes) handOff(true);
-        if (!gateOpen) {
-          // Held (with whatever follows it) until the exchange is durable, then written with the end.
-          held = held ? Buffer.concat([held, chunk]) : chunk;
-          return;
-        }
       }
       if (!res.write(chunk) && !c.paused) {
         // The client is not keeping up: stop reading from the upstream until it drains.
@@ -254,10 +221,6 @@ export function forwardRequest(
     onResponseEnd() {
       upstreamEnded = true;
       handOff(failure === null);
-      if (!gateOpen) {
-        endDue = true; // releaseEnd() ends it
-        return;
-      }
       res.end();
     },
     onResponseError(_c, err) {

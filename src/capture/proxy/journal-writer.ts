@@ -20,13 +20,10 @@ import {
 } from "./spool.js";
 
 /**
- * The forwarding thread's side of the journal: `journal` queues an exchange,
- * and at the end of this turn of the event loop every exchange queued in it
- * is appended to this run's spool (spool.ts) with one `writev`, synchronous,
- * and each one's `durable` is called (the forwarder holds back the end of its
- * reply until then). One write per turn instead of one per exchange: on a
- * busy forwarding thread a write's system call runs cache-cold, and was
- * ~15-20 µs of CPU each (docs/capture.md, Batched spool writes). At most every ANNOUNCE_EVERY_MS the journal mover
+ * The forwarding thread's side of the journal: `journal` appends an
+ * exchange to this run's spool (spool.ts: one `writev`, synchronous), so it
+ * is durable when `journal` returns and the forwarder never holds back the
+ * end of a reply. At most every ANNOUNCE_EVERY_MS the journal mover
  * (journal-mover.ts, on the capture thread: `mover()` is what that thread is
  * given) is told how far the spool reaches; it moves the exchanges into
  * journal.db and confirms, and capture reads them there. An exchange that
@@ -39,7 +36,6 @@ import {
 /** A body as one buffer, or as the chunks that came (references; written as they are). */
 export type JournalBody = SpoolBody;
 
-const noop = (): void => undefined;
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 /** One buffer of the body's own bytes (a chunk may be a view into a much larger buffer). */
 const joined = (b: JournalBody): Buffer =>
@@ -72,15 +68,6 @@ const ANNOUNCE_EVERY_MS = 10;
 
 const EMPTY: JournalSnapshot = { capturing: 0, oldestAt: null, outboxDepth: 0, episodesInProgress: 0 };
 
-/** An exchange queued for this turn's spool write. */
-interface Queued {
-  meta: JournalMeta;
-  json: string;
-  request: JournalBody;
-  response: JournalBody;
-  durable: () => void;
-}
-
 export class JournalWriter {
   private readonly spool: SpoolWriter | null;
   /** This side of the line to the mover, and the other side until `mover()` hands it out. */
@@ -95,8 +82,6 @@ export class JournalWriter {
   private statsId = 0;
   private readonly statsWaiting = new Map<number, (s: JournalSnapshot) => void>();
   private closed: (() => void) | null = null;
-  /** Exchanges handed over in this turn of the event loop, written at its end (`writeQueued`). */
-  private queued: Queued[] = [];
   /** The announcement due within ANNOUNCE_EVERY_MS (null: none pending). */
   private announceTimer: ReturnType<typeof setTimeout> | null = null;
   /**
@@ -171,7 +156,6 @@ export class JournalWriter {
 
   /** Asks the mover for a fresh snapshot (what was spooled so far is moved in first). */
   refresh(): Promise<JournalSnapshot> {
-    this.writeQueued();
     if (!this.alive) return Promise.resolve(this.fallbackSnapshot());
     this.announce();
     const id = ++this.statsId;
@@ -187,62 +171,21 @@ export class JournalWriter {
   }
 
   /**
-   * Journals one exchange and calls `durable` once it is: at the end of this turn of the event
-   * loop, appended to the spool with the others queued in it (or, once the mover is gone, written
-   * to the journal here, at once), or handed to `onUnwritten`; `durable` is called in every case.
-   * The bodies (a buffer, or the chunks as they came) are not changed, and are kept until then.
+   * Journals one exchange, durably, before it returns: appended to the spool (or, once the
+   * mover is gone, written to the journal here), or handed to `onUnwritten`. The
+   * bodies (a buffer, or the chunks as they came) are not changed and may be let go of at once.
    */
-  journal(meta: JournalMeta, request: JournalBody, response: JournalBody, durable: () => void = noop): void {
-    if (!this.alive || !this.spool) {
-      try {
-        this.writeHere(meta, request, response);
-      } finally {
-        durable();
-      }
+  journal(meta: JournalMeta, request: JournalBody, response: JournalBody): void {
+    const spool = this.spool;
+    if (!this.alive || !spool) {
+      this.writeHere(meta, request, response);
       return;
     }
-    this.queued.push({ meta, json: JSON.stringify(meta), request, response, durable });
-    if (this.queued.length === 1) setImmediate(this.writeQueued);
-  }
-
-  /** This turn's exchanges into the spool, one write for all (one at a time if that fails); then each is durable. */
-  private readonly writeQueued = (): void => {
-    const batch = this.queued;
-    if (batch.length === 0) return;
-    this.queued = [];
-    try {
-      const spool = this.spool;
-      if (!this.alive || !spool) {
-        for (const q of batch) this.writeHere(q.meta, q.request, q.response);
-        return;
-      }
-      if (batch.length > 1) {
-        try {
-          spool.appendAll(batch.map((q) => ({ meta: q.json, request: q.request, response: q.response })));
-          this.spooled(batch.length);
-          return;
-        } catch {
-          // Cut back to the records before them: each is tried on its own below (the disk reserve, onUnwritten).
-        }
-      }
-      for (const q of batch) this.spoolOne(spool, q);
-    } finally {
-      for (const q of batch) {
-        try {
-          q.durable();
-        } catch {
-          // the forwarder's; never stops the others
-        }
-      }
-    }
-  };
-
-  /** One exchange into the spool, once more after the disk reserve gave its space back; else `onUnwritten`. */
-  private spoolOne(spool: SpoolWriter, q: Queued): void {
+    const json = JSON.stringify(meta);
     let failure: unknown = null;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        spool.append(q.json, q.request, q.response);
+        spool.append(json, request, response);
         failure = null;
         break;
       } catch (e) {
@@ -257,28 +200,22 @@ export class JournalWriter {
       this.send({ type: "spooled", segment: ended.segment, upTo: ended.end, seq: this.seq, final: true });
     if (failure !== null) {
       const code = (failure as NodeJS.ErrnoException).code ?? "error";
-      this.opts.onUnwritten(q.meta, joined(q.request), joined(q.response), code);
+      this.opts.onUnwritten(meta, joined(request), joined(response), code);
       return;
     }
-    this.spooled(1);
-  }
-
-  /** `n` more exchanges are in the spool: the mover hears of them within ANNOUNCE_EVERY_MS. */
-  private spooled(n: number): void {
-    this.seq += n;
+    this.seq++;
     this.announceTimer ??= setTimeout(this.announce, ANNOUNCE_EVERY_MS);
   }
 
-  /** Exchanges handed over and not confirmed in the journal yet. */
+  /** Exchanges spooled and not confirmed in the journal yet. */
   inFlight(): number {
-    return this.seq - this.durableSeq + this.queued.length;
+    return this.seq - this.durableSeq;
   }
 
   /** Has the mover move what is spooled into the journal and end (bounded); the rest is moved here. */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.writeQueued();
     if (!this.alive || !this.port) return;
     this.announce(true);
     await new Promise<void>((resolve) => {
@@ -327,8 +264,6 @@ export class JournalWriter {
   /** The mover is gone: what this run spooled is moved into the journal here, and every later exchange is journaled here. */
   private takeOver(): void {
     if (!this.alive) return;
-    // This turn's exchanges into the spool first, so that they are moved in with the rest, in order.
-    this.writeQueued();
     this.alive = false;
     const spool = this.spool;
     if (spool) {

@@ -266,7 +266,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         startedAt,
         dataDir: config.dataDir,
       }),
-      onExchange: (raw, durable) => capture.submit(raw, durable),
+      onExchange: (raw) => capture.submit(raw),
       injector: injection?.injector,
       logger,
       security,

@@ -67,10 +67,9 @@ export interface RouterDeps {
   health: () => Record<string, unknown>;
   /**
    * Called synchronously before the client sees the end of the reply (see
-   * `ForwardOptions.onCaptured`); `durable` is called once the exchange is
-   * durable, and the end of the reply waits for it.
+   * `ForwardOptions.onCaptured`); the exchange is durable when it returns.
    */
-  onExchange(raw: RawExchange, durable: () => void): void;
+  onExchange(raw: RawExchange): void;
   /** Proxy-side recall (MEMORY_INJECT=on); absent: every byte forwarded as it came. */
   injector?: RequestInjector | undefined;
   /** Upstream failures are logged (status and host; never content). */
@@ -140,7 +139,7 @@ function forward(
     // Requests that can never be turns (probes, settings, telemetry) are forwarded without a tee.
     capture: capture ? { host: captureHost, path, capBytes: deps.capBytes } : null,
     // Made durable before the client sees the end of the reply.
-    onCaptured: (exchange, durable) => deps.onExchange(forCapture(exchange, caller), durable),
+    onCaptured: (exchange) => deps.onExchange(forCapture(exchange, caller)),
     onDone: ({ status, failure, exchange }) => {
       if (status === null) {
         deps.count("upstreamErrors");

@@ -46,10 +46,8 @@ export const SEGMENT_BYTES = 4 * 1024 * 1024;
 export const SEGMENT_IDLE_BYTES = 64 * 1024;
 /** How much of a segment is read at a time. */
 const READ_BYTES = 4 * 1024 * 1024;
-/** A record of more chunks than this has them joined first (one iovec each). */
+/** More chunks than this are joined first (one iovec each; IOV_MAX is 1024). */
 const MAX_PARTS = 256;
-/** The most iovecs one `writev` takes (Linux's IOV_MAX). */
-const IOV_MAX = 1024;
 
 /**
  * This process, as spool directories are named: its pid and when it started. A directory with the
@@ -115,21 +113,22 @@ export class SpoolWriter {
    * that fails, left and a new one begun).
    */
   append(meta: string, request: SpoolBody, response: SpoolBody): void {
-    this.appendAll([{ meta, request, response }]);
-  }
-
-  /**
-   * Appends several records with one `writev` (more only past IOV_MAX chunks), synchronously: all
-   * of them, or, when that throws, none (cut back as `append` is).
-   */
-  appendAll(records: readonly { meta: string; request: SpoolBody; response: SpoolBody }[]): void {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (const r of records) total += encodeRecord(r.meta, r.request, r.response, parts);
+    const metaBytes = Buffer.from(meta, "utf8");
+    const requestBytes = sizeOf(request);
+    const total = HEADER + metaBytes.length + requestBytes + sizeOf(response);
+    let parts: Uint8Array[] = [metaBytes, ...partsOf(request), ...partsOf(response)];
+    if (parts.length > MAX_PARTS) parts = [Buffer.concat(parts, total - HEADER)];
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32LE(total, 0);
+    header.writeUInt32LE(metaBytes.length, 4);
+    header.writeUInt32LE(requestBytes, 8);
+    let crc = crc32(header.subarray(0, 12));
+    for (const p of parts) crc = crc32(p, crc);
+    header.writeUInt32LE(crc >>> 0, 12);
     if (this.fd < 0) this.open();
     const before = this.size;
     try {
-      writeAll(this.fd, parts, before);
+      writeAll(this.fd, [header, ...parts], total, before);
     } catch (e) {
       try {
         ftruncateSync(this.fd, before);
@@ -184,56 +183,27 @@ export class SpoolWriter {
 }
 
 /**
- * One record's header and payload, pushed onto `parts` (the meta, then the bodies' chunks as they
- * are, joined first past MAX_PARTS); returns its length.
+ * Writes a record at `at`, the segment's length. Positioned, never at the file offset: a write a full
+ * disk cut short moves the offset, and cutting the file back does not move it back, so the next
+ * record would land after a hole of zeros that reads as a torn record (and stops every read there).
  */
-function encodeRecord(meta: string, request: SpoolBody, response: SpoolBody, parts: Uint8Array[]): number {
-  const metaBytes = Buffer.from(meta, "utf8");
-  const requestBytes = sizeOf(request);
-  const total = HEADER + metaBytes.length + requestBytes + sizeOf(response);
-  let payload: Uint8Array[] = [metaBytes, ...partsOf(request), ...partsOf(response)];
-  if (payload.length > MAX_PARTS) payload = [Buffer.concat(payload, total - HEADER)];
-  const header = Buffer.allocUnsafe(HEADER);
-  header.writeUInt32LE(total, 0);
-  header.writeUInt32LE(metaBytes.length, 4);
-  header.writeUInt32LE(requestBytes, 8);
-  let crc = crc32(header.subarray(0, 12));
-  for (const p of payload) crc = crc32(p, crc);
-  header.writeUInt32LE(crc >>> 0, 12);
-  parts.push(header, ...payload);
-  return total;
-}
-
-/**
- * Writes `parts` at `at`, the segment's length, IOV_MAX of them per `writev`. Positioned, never at
- * the file offset: a write a full disk cut short moves the offset, and cutting the file back does
- * not move it back, so the next record would land after a hole of zeros that reads as a torn
- * record (and stops every read there).
- */
-function writeAll(fd: number, parts: readonly Uint8Array[], at: number): void {
-  let pos = at;
-  for (let i = 0; i < parts.length; i += IOV_MAX) {
-    const group = parts.slice(i, i + IOV_MAX);
-    let want = 0;
-    for (const p of group) want += p.length;
-    let written = writevSync(fd, group, pos);
-    while (written < want) {
-      // A short write (rare): the rest, from where it stopped.
-      let skip = written;
-      const rest: Uint8Array[] = [];
-      for (const p of group) {
-        if (skip >= p.length) {
-          skip -= p.length;
-          continue;
-        }
-        rest.push(skip > 0 ? p.subarray(skip) : p);
-        skip = 0;
+function writeAll(fd: number, parts: Uint8Array[], total: number, at: number): void {
+  let written = writevSync(fd, parts, at);
+  while (written < total) {
+    // A short write (rare): the rest, from where it stopped.
+    let skip = written;
+    const rest: Uint8Array[] = [];
+    for (const p of parts) {
+      if (skip >= p.length) {
+        skip -= p.length;
+        continue;
       }
-      const n = writevSync(fd, rest, pos + written);
-      if (n <= 0) throw Object.assign(new Error("short write to the spool"), { code: "EIO" });
-      written += n;
+      rest.push(skip > 0 ? p.subarray(skip) : p);
+      skip = 0;
     }
-    pos += want;
+    const n = writevSync(fd, rest, at + written);
+    if (n <= 0) throw Object.assign(new Error("short write to the spool"), { code: "EIO" });
+    written += n;
   }
 }
 
