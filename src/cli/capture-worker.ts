@@ -35,12 +35,27 @@ let onJournaled = (): void => undefined;
 // Both wait behind a busy forwarding thread (forwarding-pace.ts).
 const pace = forwardingLoad ? paceBehind(forwardingLoad) : undefined;
 // The mover first, so the spool is moved into the journal even when the store cannot be opened.
-if (journal)
-  runJournalMover(journal.start, journal.port, {
-    logger: createLogger(config.logLevel, sink, { component: "journal" }),
-    onJournaled: () => onJournaled(),
-    pace,
-  });
+// Its lines go on its own port, open until the proxy lets go of the journal (after capture stopped).
+if (journal) {
+  const moverLogger = createLogger(
+    config.logLevel,
+    (line) => journal.port.postMessage({ type: "log", line }),
+    { component: "journal" },
+  );
+  try {
+    runJournalMover(journal.start, journal.port, {
+      logger: moverLogger,
+      onJournaled: () => onJournaled(),
+      pace,
+    });
+  } catch (e) {
+    // Capture goes on; closing the line has the proxy's thread journal the exchanges itself.
+    moverLogger.error("the journal mover could not start; the proxy's thread journals the exchanges", {
+      code: (e as NodeJS.ErrnoException).code ?? (e as Error).name,
+    });
+    journal.port.close();
+  }
+}
 if (port) {
   // Its own connection, which writes: a smaller page cache than the searching connections' (thread-options.ts).
   openStore(config, logger, { sqliteCacheKib: CAPTURE_STORE_CACHE_KIB }).then(
@@ -60,6 +75,10 @@ if (port) {
         code: (e as { code?: string }).code ?? (e as Error).name,
       });
       port.postMessage({ type: "failed", code: (e as Error).name });
+      // Nothing to finish: stop is answered at once (the mover, if any, keeps the thread until close).
+      port.on("message", (m: { type?: string }) => {
+        if (m.type === "stop") port.postMessage({ type: "stopped" });
+      });
     },
   );
 }

@@ -74,7 +74,8 @@ describe.skipIf(!linux)("thread priorities of start", () => {
       // Forwarding itself keeps the process's priority and policy, and so does every other thread.
       expect(threads(pid).get(pid)).toEqual(main);
       expect(main.policy).not.toBe(SCHED_IDLE);
-      expect(background()).toHaveLength(1);
+      // (Run at nice 19 already, every thread is at nice 19: then only the policy tells them apart.)
+      if (main.nice < 19) expect(background()).toHaveLength(1);
       expect([...threads(pid).values()].filter((t) => t.policy === SCHED_IDLE)).toHaveLength(chrt ? 1 : 0);
     } finally {
       proxy.child.kill("SIGTERM");

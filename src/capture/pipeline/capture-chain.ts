@@ -210,9 +210,13 @@ export function threadCaptureChain(parts: {
     count("captureFailures");
     logger.error("the capture thread failed; exchanges stay journaled for the next start", { error: e.name });
   });
-  // Without the thread the mover is gone too: the spool is moved into the journal here from then on.
+  // Without the thread the mover is gone too: the spool is moved into the journal here from then on,
+  // and a stop has nothing to wait for.
+  let exited = false;
   thread.on("exit", () => {
+    exited = true;
     if (!closing) writer.moverLost();
+    stopped?.();
   });
   const figures = (): CaptureFigures => {
     const s = writer.snapshot();
@@ -243,6 +247,7 @@ export function threadCaptureChain(parts: {
     stop: async () => {
       // Forwarding has stopped: capture no longer waits behind it (reads as idle from now on).
       load.stop();
+      if (exited) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 10_000);
         stopped = () => {

@@ -91,6 +91,11 @@ export type FromJournalMover =
   /** Exchanges runs that ended left in the spool, moved into the journal at start. */
   | { type: "recovered"; count: number }
   | { type: "stats"; id: number; snapshot: JournalSnapshot | null }
+  /**
+   * A log line, already formatted, for the proxy's stderr: on the mover's own line, which stays
+   * open until `closed` (capture's line to the proxy closes when capture stops, before the last move).
+   */
+  | { type: "log"; line: string }
   /** The disk was full and the reserve was given up (this thread said so in a warn line). */
   | { type: "reserveReleased" }
   | { type: "closed" };

@@ -116,6 +116,8 @@ export class JournalWriter {
     const channel = new MessageChannel();
     this.port = channel.port1;
     this.port.on("message", (msg: FromJournalMover) => this.onMessage(msg));
+    // The other end closed (the mover failed, or the thread it ran on ended): journaled here from now on.
+    this.port.on("close", () => this.moverLost());
     // Never keeps the process alive by itself (close() ends the line).
     this.port.unref();
     this.handoff = {
@@ -257,7 +259,8 @@ export class JournalWriter {
       this.last = snapshot;
       this.statsWaiting.get(msg.id)?.(snapshot);
       this.statsWaiting.delete(msg.id);
-    } else if (msg.type === "reserveReleased") this.opts.onReserveReleased?.();
+    } else if (msg.type === "log") process.stderr.write(msg.line);
+    else if (msg.type === "reserveReleased") this.opts.onReserveReleased?.();
     else if (msg.type === "closed") this.closed?.();
   }
 

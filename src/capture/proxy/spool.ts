@@ -255,11 +255,11 @@ export function readSpool(path: string, from: number, to: number | null): SpoolR
 }
 
 /**
- * Moves a segment's records from `from` (where it was read to: the journal thread
+ * Moves a segment's records from `from` (where it was read to: the journal mover
  * keeps it, a reader after a crash asks `spoolOffset`) to
  * `to` (null: its end) into the journal, a batch per transaction, each
  * recording how far it got. Returns the exchanges moved and where it stopped.
- * `write` wraps each transaction (the journal thread waits for the lock there).
+ * `write` wraps each transaction (the journal mover waits for the lock there).
  */
 export function drainSegment(
   outbox: Outbox,
