@@ -46,7 +46,8 @@ export function shareForwardingLoad(): SharedLoad {
   };
 }
 
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+/** The next turn of the event loop (what a batch awaits when nothing paces it). */
+export const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from "../../core/logger.js";
 import type { AddInput, AddResult } from "../../core/types.js";
 import type { MemoryStore } from "../../store/memory-store.js";
 import type { Count } from "../capture-stats.js";
+import { nextTurn } from "./forwarding-pace.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
 
 /**
@@ -70,8 +71,6 @@ export interface OutboxWorkerOptions {
   /** The clock of the "episode stored" lines' per-second limit (tests). */
   clock?: (() => number) | undefined;
 }
-
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 function toInput(payload: OutboxRow["payload"]): AddInput {
   return isConversationTurn(payload) ? turnToMemory(payload) : episodeToMemory(payload);
