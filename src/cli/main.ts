@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=512
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=512 --v8-pool-size=1
 /**
  * The `mcp-mitm-mem0` executable. It imports nothing up front: `--version`
  * answers from package.json alone, `--help` from the command catalog

@@ -20,8 +20,15 @@
  *   alone, more garbage is promoted, and the forwarding thread's heap now and
  *   then grew to 49 MB (46 "used", mostly garbage) instead of 25. It keeps
  *   about 20 MB live (bodies are Buffers, outside the V8 heap).
+ * - `--v8-pool-size=1`: one V8 platform thread instead of four (parallel
+ *   scavenges, concurrent marking and compiling). On this 2-core machine the
+ *   four helpers cost more than they saved: each kept its own malloc arena
+ *   (thread arenas 27-30 MB resident after 10,000 exchanges, 18-20 with
+ *   one; peak RSS 153-159 MB -> 147-149), and reverse-mode throughput was
+ *   higher in 4 of 4 interleaved rounds (docs/capture.md, "One V8 helper
+ *   thread").
  *
- * Both flags apply to every isolate of the process and take the place of the
+ * The heap flags apply to every isolate of the process and take the place of the
  * worker threads' own resourceLimits (thread-options.ts): these are the
  * capture thread's own limits, and the hook thread gets these instead of
  * V8's defaults. They also apply to every other command run through the
@@ -33,4 +40,5 @@
 export const PROXY_NODE_FLAGS: readonly string[] = Object.freeze([
   "--max-semi-space-size=2",
   "--max-old-space-size=512",
+  "--v8-pool-size=1",
 ]);

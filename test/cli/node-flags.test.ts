@@ -19,7 +19,7 @@ const firstLine = (text: string) => text.slice(0, text.indexOf("\n"));
 describe("the proxy's node flags", () => {
   it("are a non-empty list of node options", () => {
     expect(PROXY_NODE_FLAGS.length).toBeGreaterThan(0);
-    for (const f of PROXY_NODE_FLAGS) expect(f).toMatch(/^--[a-z-]+(=\S+)?$/);
+    for (const f of PROXY_NODE_FLAGS) expect(f).toMatch(/^--[a-z][a-z0-9-]*(=\S+)?$/);
   });
 
   it("are the executable's shebang, in the source and in the bundle", () => {
