@@ -230,7 +230,7 @@ export function threadCaptureChain(parts: {
     submit: (input) => {
       const raw = reduceHeaders(input);
       try {
-        // The chunks as they came: the writer copies them once, into the buffer it hands over.
+        // The chunks as they came, written to the spool as they are (one writev); let go of once it returns.
         writer.journal(journalMeta(raw), raw.requestBody.parts(), raw.responseBody.parts());
       } finally {
         raw.requestBody.release();

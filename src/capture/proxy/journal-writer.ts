@@ -214,7 +214,7 @@ export class JournalWriter {
     return this.seq - this.durableSeq;
   }
 
-  /** Has the mover move what is spooled into the journal and end (bounded); the rest is moved here. */
+  /** Has the mover move in what is spooled into the journal and end (bounded); the rest is moved here. */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
