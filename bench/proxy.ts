@@ -15,8 +15,10 @@
  * traffic never repeats), with the identical-body case as a second row.
  * Reported: added time to first byte (warm and cold), added per-event delay
  * p50/p99, throughput at 1 and 16 connections (wrk for direct and reverse; an
- * undici load generator for forward, which wrk cannot do), the added
- * per-event delay p99 while capture is saturated by other traffic, capture
+ * undici load generator for forward, which wrk cannot do; the 16-connection rows in interleaved
+ * rounds, every route once a round, medians reported), the added
+ * per-event delay p99 while capture is saturated by other traffic (direct and ours in alternating
+ * rounds, pooled), capture
  * throughput (episodes fully stored per second with a backlog, sustained, reflection on) and
  * the proxy's peak RSS after 10,000 unique exchanges.
  */
@@ -97,6 +99,9 @@ const N = {
   events: 100,
   intervalMs: 5,
   seconds: quick ? 3 : 5,
+  /** Interleaved rounds of the 16-connection rows, and of the saturated phase. */
+  rounds: quick ? 1 : 3,
+  saturatedRounds: quick ? 1 : 2,
   /** The flood that saturates capture: wrk, unique requests, 16 connections. */
   floodSeconds: quick ? 6 : 12,
   /** Memories in the store the injection phase searches, and its requests per side. */
@@ -106,6 +111,7 @@ const N = {
 const here = dirname(fileURLToPath(import.meta.url));
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 const p = (xs: number[], q: number) => round(percentile(xs, q));
+const median = (xs: number[]) => (xs.length === 0 ? 0 : percentile(xs, 50));
 
 interface RouteResult {
   ttfb_warm_p50_ms: number;
@@ -115,7 +121,9 @@ interface RouteResult {
   event_delay_p50_ms: number;
   event_delay_p99_ms: number;
   rps_c1: number;
+  /** The median of the interleaved rounds (`rps_c16_rounds`). */
   rps_c16: number;
+  rps_c16_rounds: number[];
   rps_c16_same: number;
   errors: number;
   tool_c: string;
@@ -189,7 +197,6 @@ async function main(): Promise<void> {
           ? await wrk(dir, route.url, c, N.seconds, same)
           : await loadgen(route, c, N.seconds * 1000, same);
       const c1 = await tput(1);
-      const c16 = await tput(16);
       const c16same = await tput(16, true);
       results[name] = {
         ttfb_warm_p50_ms: p(warm, 50),
@@ -199,31 +206,67 @@ async function main(): Promise<void> {
         event_delay_p50_ms: p(sse.delays, 50),
         event_delay_p99_ms: p(sse.delays, 99),
         rps_c1: Math.round(c1?.rps ?? 0),
-        rps_c16: Math.round(c16?.rps ?? 0),
+        rps_c16: 0,
+        rps_c16_rounds: [],
         rps_c16_same: Math.round(c16same?.rps ?? 0),
-        errors: (c1?.errors ?? 0) + (c16?.errors ?? 0) + (c16same?.errors ?? 0),
+        errors: (c1?.errors ?? 0) + (c16same?.errors ?? 0),
         tool_c: useWrk && !forward ? "wrk" : "undici",
       };
     }
 
+    // The headline rows, 16 connections of unique traffic, in interleaved rounds: every route once
+    // a round, one after the other, so that a change in the machine's speed (its direct rate moved
+    // between 7.5k and 11.4k req/s within minutes here) falls on all of them alike; the median of
+    // the rounds is reported, and each round's own ratios beside it.
+    const directUndiciC16: number[] = [];
+    for (let round = 0; phases.has("routes") && round < N.rounds; round++) {
+      for (const [name, route] of Object.entries(routes)) {
+        process.stderr.write(`round ${round + 1} of ${N.rounds}: 16 connections on ${name}...\n`);
+        const result = results[name] as RouteResult;
+        const byWrk = useWrk && !name.endsWith("forward");
+        const c16 = byWrk
+          ? await wrk(dir, route.url, 16, N.seconds)
+          : await loadgen(route, 16, N.seconds * 1000);
+        result.rps_c16_rounds.push(Math.round(c16?.rps ?? 0));
+        result.errors += c16?.errors ?? 0;
+      }
+      // Direct with the load generator the forward rows use (their baseline), in the same round.
+      if (useWrk) directUndiciC16.push((await loadgen(routes.direct as Route, 16, N.seconds * 1000)).rps);
+    }
+    for (const result of Object.values(results)) result.rps_c16 = Math.round(median(result.rps_c16_rounds));
+
     // Per-event delay while capture is saturated: wrk floods our reverse route with unique
     // requests (capture falls behind: its backlog grows) while one client reads SSE streams,
     // directly (the baseline, same background load) and then through the proxy.
+    // In interleaved rounds (direct, ours, direct, ours ...), each side's delays pooled: a p99 of one
+    // flood's 1,000 events moved by a millisecond and more from one run to the next.
     const saturated: Record<string, { p50: number; p99: number; backlog: number; floodRps: number }> = {};
-    for (const name of phases.has("saturated") ? ["direct", "ours reverse"] : []) {
-      process.stderr.write(`measuring SSE on ${name} while capture is saturated...\n`);
-      const flood = useWrk
-        ? wrk(dir, oursUrl, 16, N.floodSeconds)
-        : loadgen(routes["ours reverse"] as Route, 16, N.floodSeconds * 1000);
-      await new Promise((r) => setTimeout(r, 1500));
-      const sse = await streamDelays(routes[name] as Route, N.streams, N.events, N.intervalMs);
-      const backlog = (await askStats(ours)).stats.capturing;
-      const f = await flood;
+    const pooled: Record<string, { delays: number[]; floodRps: number[]; backlog: number }> = {};
+    for (let round = 0; phases.has("saturated") && round < N.saturatedRounds; round++) {
+      for (const name of ["direct", "ours reverse"]) {
+        process.stderr.write(
+          `round ${round + 1} of ${N.saturatedRounds}: SSE on ${name} while capture is saturated...\n`,
+        );
+        const flood = useWrk
+          ? wrk(dir, oursUrl, 16, N.floodSeconds)
+          : loadgen(routes["ours reverse"] as Route, 16, N.floodSeconds * 1000);
+        await new Promise((r) => setTimeout(r, 1500));
+        const sse = await streamDelays(routes[name] as Route, N.streams, N.events, N.intervalMs);
+        const backlog = (await askStats(ours)).stats.capturing;
+        const f = await flood;
+        const side = pooled[name] ?? { delays: [], floodRps: [], backlog: 0 };
+        pooled[name] = side;
+        side.delays.push(...sse.delays);
+        side.floodRps.push(f?.rps ?? 0);
+        side.backlog = backlog;
+      }
+    }
+    for (const [name, side] of Object.entries(pooled)) {
       saturated[name] = {
-        p50: p(sse.delays, 50),
-        p99: p(sse.delays, 99),
-        backlog,
-        floodRps: Math.round(f?.rps ?? 0),
+        p50: p(side.delays, 50),
+        p99: p(side.delays, 99),
+        backlog: side.backlog,
+        floodRps: Math.round(median(side.floodRps)),
       };
     }
 
@@ -245,9 +288,14 @@ async function main(): Promise<void> {
       useWrk && phases.has("routes")
         ? {
             c1: Math.round((await loadgen(routes.direct as Route, 1, N.seconds * 1000)).rps),
-            c16: Math.round((await loadgen(routes.direct as Route, 16, N.seconds * 1000)).rps),
+            c16: Math.round(median(directUndiciC16)),
+            c16_rounds: directUndiciC16.map(Math.round),
           }
-        : { c1: results.direct?.rps_c1 ?? 0, c16: results.direct?.rps_c16 ?? 0 };
+        : {
+            c1: results.direct?.rps_c1 ?? 0,
+            c16: results.direct?.rps_c16 ?? 0,
+            c16_rounds: results.direct?.rps_c16_rounds ?? [],
+          };
 
     const handled = rssPhase?.requestsHandled ?? 0;
     const oursRss = rssPhase?.oursRss ?? null;
@@ -532,7 +580,7 @@ function reportCapture(
   if (d && o) {
     const added = o.p99 - d.p99;
     process.stdout.write(
-      `\nSSE per-event delay while wrk floods the proxy with unique requests (16 conns; capture backlog at the end: ${fmt(o.backlog)} exchanges):\n` +
+      `\nSSE per-event delay while wrk floods the proxy with unique requests (16 conns; ${N.saturatedRounds} interleaved round(s), each side's events pooled; capture backlog at the end: ${fmt(o.backlog)} exchanges):\n` +
         `${formatTable(
           ["", "direct", "ours reverse", "added"],
           [
@@ -587,9 +635,21 @@ function reportCapture(
   );
 }
 
+/** Direct with the undici load generator: the forward rows' baseline (16 connections: each round's, and their median). */
+interface DirectUndici {
+  c1: number;
+  c16: number;
+  c16_rounds: number[];
+}
+
+/** Each round's ratio of a route to its direct baseline, in per cent (`a/b/c`). */
+function roundRatios(x: RouteResult, direct: readonly number[]): string {
+  return x.rps_c16_rounds.map((v, i) => `${fmt((100 * v) / Math.max(1, direct[i] ?? 0), 1)}%`).join(" / ");
+}
+
 function report(
   r: Record<string, RouteResult>,
-  directUndici: { c1: number; c16: number },
+  directUndici: DirectUndici,
   oursRss: { peak: number } | null,
   allRunRss: { peak: number } | null,
   mitmRss: { peak: number } | null,
@@ -619,7 +679,7 @@ function report(
     row("per-event delay p99 (ms)", (x) => fmt(x.event_delay_p99_ms, 3)),
     row("  added", added("event_delay_p99_ms")),
     row("req/s, 1 conn", (x) => fmt(x.rps_c1)),
-    row("req/s, 16 conns", (x) => fmt(x.rps_c16)),
+    row(`req/s, 16 conns (median of ${N.rounds})`, (x) => fmt(x.rps_c16)),
     row("  vs direct (same tool)", (x, n) =>
       n === "direct" ? "-" : `${fmt((100 * x.rps_c16) / directFor(n, 16), 1)}%`,
     ),
@@ -628,6 +688,15 @@ function report(
     row("errors", (x) => fmt(x.errors)),
   ];
   process.stdout.write(`\n${formatTable(["", ...names], lines)}\n`);
+  const directRounds = (n: string) => (n.endsWith("forward") ? directUndici.c16_rounds : d.rps_c16_rounds);
+  process.stdout.write(
+    `\n16 conns, unique, ${N.rounds} interleaved round(s) (every route once a round), each round against its own direct:\n` +
+      names
+        .filter((n) => n !== "direct")
+        .map((n) => `  ${n}: ${roundRatios(r[n] as RouteResult, directRounds(n))}`)
+        .join("\n") +
+      `\n  direct req/s: ${d.rps_c16_rounds.map((v) => fmt(v)).join(" / ")} (wrk), ${directUndici.c16_rounds.map((v) => fmt(v)).join(" / ")} (undici)\n`,
+  );
   process.stdout.write(
     `\ndirect with the undici load generator (baseline for forward rows): ${fmt(directUndici.c1)} req/s at 1 conn, ${fmt(directUndici.c16)} at 16\n` +
       "req/s rows: every request and reply unique (1 and 16 conns), then one identical body and reply\n" +
