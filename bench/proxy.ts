@@ -15,11 +15,10 @@
  * traffic never repeats), with the identical-body case as a second row.
  * Reported: added time to first byte (warm and cold), added per-event delay
  * p50/p99, throughput at 1 and 16 connections (wrk for direct and reverse; an
- * undici load generator for forward, which wrk cannot do; the 16-connection rows in interleaved
- * rounds, every route once a round, medians reported), the added
- * per-event delay p99 while capture is saturated by other traffic (direct and ours in alternating
- * rounds, pooled), capture
- * throughput (episodes fully stored per second with a backlog, sustained, reflection on) and
+ * undici load generator for forward, which wrk cannot do; the 16-connection rows in
+ * interleaved rounds, every route once a round, medians reported), the added per-event delay p99
+ * while capture is saturated by other traffic (direct and ours in alternating rounds, each side's
+ * events pooled), capture throughput (episodes fully stored per second with a backlog, sustained, reflection on) and
  * the proxy's peak RSS after 10,000 unique exchanges.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -111,7 +110,6 @@ const N = {
 const here = dirname(fileURLToPath(import.meta.url));
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 const p = (xs: number[], q: number) => round(percentile(xs, q));
-const median = (xs: number[]) => (xs.length === 0 ? 0 : percentile(xs, 50));
 
 interface RouteResult {
   ttfb_warm_p50_ms: number;
@@ -233,13 +231,13 @@ async function main(): Promise<void> {
       // Direct with the load generator the forward rows use (their baseline), in the same round.
       if (useWrk) directUndiciC16.push((await loadgen(routes.direct as Route, 16, N.seconds * 1000)).rps);
     }
-    for (const result of Object.values(results)) result.rps_c16 = Math.round(median(result.rps_c16_rounds));
+    for (const result of Object.values(results)) result.rps_c16 = Math.round(p(result.rps_c16_rounds, 50));
 
     // Per-event delay while capture is saturated: wrk floods our reverse route with unique
     // requests (capture falls behind: its backlog grows) while one client reads SSE streams,
-    // directly (the baseline, same background load) and then through the proxy.
-    // In interleaved rounds (direct, ours, direct, ours ...), each side's delays pooled: a p99 of one
-    // flood's 1,000 events moved by a millisecond and more from one run to the next.
+    // directly (the baseline, same background load) and then through the proxy, in alternating
+    // rounds with each side's delays pooled (one flood's 1,000 events gave a p99 that moved by a
+    // millisecond and more from one run to the next).
     const saturated: Record<string, { p50: number; p99: number; backlog: number; floodRps: number }> = {};
     const pooled: Record<string, { delays: number[]; floodRps: number[]; backlog: number }> = {};
     for (let round = 0; phases.has("saturated") && round < N.saturatedRounds; round++) {
@@ -266,7 +264,7 @@ async function main(): Promise<void> {
         p50: p(side.delays, 50),
         p99: p(side.delays, 99),
         backlog: side.backlog,
-        floodRps: Math.round(median(side.floodRps)),
+        floodRps: Math.round(p(side.floodRps, 50)),
       };
     }
 
@@ -288,7 +286,7 @@ async function main(): Promise<void> {
       useWrk && phases.has("routes")
         ? {
             c1: Math.round((await loadgen(routes.direct as Route, 1, N.seconds * 1000)).rps),
-            c16: Math.round(median(directUndiciC16)),
+            c16: Math.round(p(directUndiciC16, 50)),
             c16_rounds: directUndiciC16.map(Math.round),
           }
         : {
