@@ -83,8 +83,28 @@ const GROUPS = [
 /** The executable and the entries of its worker threads (dist/<name>.js, from src/<name>.ts). */
 const ENTRIES = ["cli/main", "cli/capture-worker", "cli/hook/hook-worker"];
 
+/**
+ * commander requires node:child_process when it loads, for executable subcommands (`git-style`,
+ * which this CLI has none of): child_process with its net, dgram and socket parts is ~3 ms of every
+ * command's start. Its one use, `childProcess.spawn`, now requires it when called. The build fails
+ * if commander's line changes, so a new commander version is looked at, not silently left heavy.
+ */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const lazyChildProcess = {
+  name: "commander-lazy-child-process",
+  transform(code, id) {
+    if (!/node_modules\/commander\/lib\/command\.js$/.test(id)) return null;
+    if (!code.includes(COMMANDER_CHILD_PROCESS)) {
+      throw new Error(`${id} no longer has "${COMMANDER_CHILD_PROCESS}": update scripts/bundle-cli.mjs`);
+    }
+    const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+    return { code: code.replace(COMMANDER_CHILD_PROCESS, lazy), map: null };
+  },
+};
+
 const bundle = await rolldown({
   cwd: root,
+  plugins: [lazyChildProcess],
   input: Object.fromEntries(ENTRIES.map((name) => [name, `src/${name}.ts`])),
   platform: "node",
   tsconfig: "tsconfig.json",

@@ -114,6 +114,20 @@ describe("start-up: each command loads only what it uses", () => {
     }
   });
 
+  it("search and list load none of Node's child_process or perf_hooks (commander's spawn, the store's busy clock)", () => {
+    const unused = [/^node:(child_process|dgram|perf_hooks)$/];
+    for (const args of [["search", "release train"], ["list"]]) {
+      const modules = loadedModules(args, dir);
+      // The trace lists Node's own modules too (the configuration loads os).
+      expect(matching(modules, [/^node:os$/]).length, args.join(" ")).toBeGreaterThan(0);
+      expect(matching(modules, unused), args.join(" ")).toEqual([]);
+    }
+    // `setup` runs `claude` and does load it: the pattern matches what the trace writes.
+    expect(
+      matching(loadedModules(["setup", "--help"], dir), [/^node:child_process$/]).length,
+    ).toBeGreaterThan(0);
+  });
+
   it("hook UserPromptSubmit and SessionStart load the store but not commander, zod or anything heavy", () => {
     const input = (event: string) =>
       JSON.stringify({

@@ -11,6 +11,15 @@ const file = process.env.IMPORT_TRACE_FILE;
 register("./import-trace-hooks.mjs", import.meta.url, { data: { file } });
 
 if (file) {
+  // Node's own modules that were loaded (by require() too, which the hooks above do not see), as
+  // `node:<name>` lines once the process exits: commands must not pay for child_process either.
+  const builtIns = new Set(process.moduleLoadList);
+  process.on("exit", () => {
+    const loaded = process.moduleLoadList
+      .filter((m) => !builtIns.has(m) && m.startsWith("NativeModule "))
+      .map((m) => `node:${m.slice("NativeModule ".length)}\n`);
+    appendFileSync(file, loaded.join(""));
+  });
   // Node 20 reads .cjs files (and any other extension it does not know) with the ".js" loader.
   const load = Module._extensions[".js"];
   Module._extensions[".js"] = function traced(module, filename) {

@@ -42,6 +42,8 @@ const DAY_MONTH_YEAR = new RegExp(
 const MONTH_DAY_YEAR = new RegExp(`\\b${MONTH}\\s+(\\d{1,2})${ORDINAL}${BEFORE_YEAR}(\\d{4})\\b`, "i");
 const MONTH_YEAR = new RegExp(`\\b${MONTH}${BEFORE_YEAR}(\\d{4})\\b`, "i");
 const ISO_DATE = /\b(\d{4})-(\d{2})-(\d{2})\b/;
+/** Every pattern above needs a four-digit year: without one, none is tried (or even compiled). */
+const YEAR_DIGITS = /\d{4}/;
 
 const DAY_MS = 86_400_000;
 /** Memories written up to a day before or after the named date count as "on" it (time zones, late nights). */
@@ -65,6 +67,7 @@ function day(year: number, month: number, date: number): TimeWindow | null {
 
 /** The first date ("3 June, 2023", "June 3rd, 2023", "2023-06-03") or month ("May 2023") the text names. */
 export function namedDate(text: string): TimeWindow | null {
+  if (!YEAR_DIGITS.test(text)) return null;
   let m = DAY_MONTH_YEAR.exec(text);
   if (m) return day(Number(m[3]), monthIndex(m[2]), Number(m[1]));
   m = MONTH_DAY_YEAR.exec(text);

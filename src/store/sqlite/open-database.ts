@@ -60,13 +60,18 @@ const nap = new Int32Array(new SharedArrayBuffer(4));
  * what SQLite's own busy handler does not cover, or covers too coarsely.
  */
 export function whileBusy<T>(fn: () => T, timeoutMs: number, napMs: number): T {
-  const deadline = performance.now() + timeoutMs;
+  // The clock is read from the first failure on: `performance` is Node's perf_hooks (ten modules
+  // loaded on first use), which every command opening the store would otherwise pay for.
+  let deadline: number | null = null;
   for (;;) {
     try {
       return fn();
     } catch (e) {
       const code = String((e as { code?: unknown }).code);
-      if (!code.startsWith("SQLITE_BUSY") || performance.now() > deadline) throw e;
+      if (!code.startsWith("SQLITE_BUSY")) throw e;
+      const now = performance.now();
+      deadline ??= now + timeoutMs;
+      if (now >= deadline) throw e;
       Atomics.wait(nap, 0, 0, napMs);
     }
   }
