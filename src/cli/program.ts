@@ -25,12 +25,10 @@ export function commandNamed(args: readonly string[]): string | null {
 
 /** What config(), logger() and store() need, loaded before an action runs (never for --help). */
 async function loadRuntime() {
-  const [{ loadConfig }, { createLogger }, { openAuditedStore }] = await Promise.all([
-    import("./load-config.js"),
-    import("../core/logger.js"),
-    import("../store/open-store.js"),
-  ]);
-  return { loadConfig, createLogger, openAuditedStore };
+  const [{ loadConfig }, { createLogger }, { openAuditedStore, READ_COMMAND_MMAP_BYTES }] = await Promise.all(
+    [import("./load-config.js"), import("../core/logger.js"), import("../store/open-store.js")],
+  );
+  return { loadConfig, createLogger, openAuditedStore, READ_COMMAND_MMAP_BYTES };
 }
 
 /**
@@ -83,6 +81,8 @@ async function buildProgram(
   const masked = (text: string) => maskTokens(text, knownTokens());
   const line = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
 
+  const named = CATALOG.find((e) => e.name === commandNamed(args));
+
   const ctx: CliContext = {
     config() {
       if (!config) {
@@ -111,7 +111,10 @@ async function buildProgram(
       return logger;
     },
     store(by) {
-      store ??= loaded().openAuditedStore(ctx.config(), ctx.logger());
+      // The read commands run once and exit: their store is read through a memory map.
+      const { openAuditedStore, READ_COMMAND_MMAP_BYTES } = loaded();
+      const mmap = named?.module === "read" ? READ_COMMAND_MMAP_BYTES : undefined;
+      store ??= openAuditedStore(ctx.config(), ctx.logger(), undefined, { sqliteMmapBytes: mmap });
       return by ? store.then((s) => s.as(by)) : store;
     },
     out: (text) => process.stdout.write(masked(line(text))),
@@ -119,7 +122,6 @@ async function buildProgram(
     outSecret: (text) => process.stdout.write(line(text)),
   };
 
-  const named = CATALOG.find((e) => e.name === commandNamed(args));
   if (named) {
     for (const register of await loadCommandModule(named.module)) register(program, ctx);
   } else {

@@ -12,12 +12,24 @@ export function databasePath(config: Pick<Config, "dataDir">): string {
 
 /**
  * Opens the configured backend: the embedded SQLite store, Mem0 when a key is set, or PostgreSQL.
- * `sqliteCacheKib`: the embedded store's page cache, for a connection that needs less than the default.
+ * `sqliteCacheKib`: the embedded store's page cache, for a connection that needs less than the default;
+ * `sqliteMmapBytes`: its memory map, for a command that reads and exits (READ_COMMAND_MMAP_BYTES).
  */
+/**
+ * How much of the SQLite file a command that reads and exits (search, list, show, history, stats,
+ * the hook answered in-process) maps into memory: see open-database.ts, `mmapBytes`.
+ */
+export const READ_COMMAND_MMAP_BYTES = 256 * 1024 * 1024;
+
+export interface OpenStoreOptions {
+  sqliteCacheKib?: number | undefined;
+  sqliteMmapBytes?: number | undefined;
+}
+
 export async function openStore(
   config: Config,
   logger: Logger,
-  opts: { sqliteCacheKib?: number | undefined } = {},
+  opts: OpenStoreOptions = {},
 ): Promise<MemoryStore> {
   if (config.backend === "postgres" && config.postgres.url) {
     const { PgMemoryStore } = await import("./postgres/pg-store.js");
@@ -34,12 +46,14 @@ export async function openStore(
   const { SqliteMemoryStore } = await import("./sqlite/sqlite-store.js");
   const e = config.embeddings;
   const cacheKib = opts.sqliteCacheKib;
-  if (!e) return SqliteMemoryStore.open(databasePath(config), { logger, cacheKib });
+  const mmapBytes = opts.sqliteMmapBytes;
+  if (!e) return SqliteMemoryStore.open(databasePath(config), { logger, cacheKib, mmapBytes });
   const { OpenAiEmbedder } = await import("../embeddings/openai-embedder.js");
   const embedder = new OpenAiEmbedder({ url: e.url, model: e.model, apiKey: e.apiKey });
   return SqliteMemoryStore.open(databasePath(config), {
     logger,
     cacheKib,
+    mmapBytes,
     embeddings: { embedder, weight: e.weight, queryTimeoutMs: e.queryTimeoutMs },
   });
 }
@@ -54,8 +68,9 @@ export async function openAuditedStore(
   config: Config,
   logger: Logger,
   by: AuditActor = { entry: "cli" },
+  opts: OpenStoreOptions = {},
 ): Promise<AuditedMemoryStore> {
-  const inner = await openStore(config, logger);
+  const inner = await openStore(config, logger, opts);
   const log = new AuditLog(config.dataDir, {
     retentionDays: config.audit.retentionDays,
     onFailure: (e) =>

@@ -13,20 +13,28 @@ import { type HookEvent, isHookEvent, parseHookInput, runHook } from "./run-hook
 
 /** The configured store, its reads recorded in the audit log as coming from `hook`. */
 async function openHookStore(config: ReturnType<typeof loadConfig>["config"]): Promise<MemoryStore> {
-  const [{ AuditLog }, { AuditedMemoryStore }, { databasePath, openStore }, { silentLogger }] =
-    await Promise.all([
-      import("../../store/audit-log.js"),
-      import("../../store/audited-store.js"),
-      import("../../store/open-store.js"),
-      import("../../core/logger.js"),
-    ]);
+  const [
+    { AuditLog },
+    { AuditedMemoryStore },
+    { databasePath, openStore, READ_COMMAND_MMAP_BYTES },
+    { silentLogger },
+  ] = await Promise.all([
+    import("../../store/audit-log.js"),
+    import("../../store/audited-store.js"),
+    import("../../store/open-store.js"),
+    import("../../core/logger.js"),
+  ]);
   let inner: MemoryStore;
   if (config.backend === "sqlite" && config.embeddings === null) {
     const { SqliteMemoryStore } = await import("../../store/sqlite/sqlite-store.js");
     // Read-only, and never waiting long for a lock: a busy store means no notes this time.
-    inner = SqliteMemoryStore.open(databasePath(config), { readonly: true, busyTimeoutMs: 200 });
+    inner = SqliteMemoryStore.open(databasePath(config), {
+      readonly: true,
+      busyTimeoutMs: 200,
+      mmapBytes: READ_COMMAND_MMAP_BYTES,
+    });
   } else {
-    inner = await openStore(config, silentLogger);
+    inner = await openStore(config, silentLogger, { sqliteMmapBytes: READ_COMMAND_MMAP_BYTES });
   }
   // A failed audit write never fails the operation (nor, here, prints anything).
   const log = new AuditLog(config.dataDir, {

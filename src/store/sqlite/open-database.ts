@@ -16,6 +16,13 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number | undefined;
   /** This connection's page cache in KiB (default DEFAULT_CACHE_KIB); smaller for a connection that only writes. */
   cacheKib?: number | undefined;
+  /**
+   * Read the file through a memory map of up to this many bytes (SQLite's `mmap_size`; default 0,
+   * none). For short-lived commands (READ_COMMAND_MMAP_BYTES in open-store.ts): a cold read of a large store is
+   * then page faults instead of a `pread` per page. Long-running processes leave it off, so that
+   * the mapped pages never count in their resident memory.
+   */
+  mmapBytes?: number | undefined;
 }
 
 export interface OpenedDatabase {
@@ -115,6 +122,8 @@ export function openDatabase(dbPath: string, options: OpenDatabaseOptions = {}):
     if (!existed) chmodSync(dbPath, 0o600);
     db.function("mem_uuid", { deterministic: false }, () => uuidV7());
     db.pragma(`cache_size = -${Math.max(1, Math.floor(options.cacheKib ?? DEFAULT_CACHE_KIB))}`);
+    const mmapBytes = Math.max(0, Math.floor(options.mmapBytes ?? 0));
+    if (mmapBytes > 0) db.pragma(`mmap_size = ${mmapBytes}`);
     if (readonly) return { db, migratedFrom: checkReadonlyVersion(db, dbPath) };
     enterWal(db, busyTimeoutMs);
     db.pragma("synchronous = NORMAL");

@@ -38,6 +38,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number | undefined;
   /** The connection's SQLite page cache in KiB (default 16 MiB; the capture thread's is smaller). */
   cacheKib?: number | undefined;
+  /** A memory map of the file for a short-lived command (open-database.ts, `mmapBytes`; default none). */
+  mmapBytes?: number | undefined;
   /** The optional dense signal: an embedding model (EMBEDDINGS_URL); search is lexical without it. */
   embeddings?: DenseOptions | undefined;
   /**
