@@ -123,6 +123,7 @@ export async function loadgen(
   connections: number,
   durationMs: number,
   same = false,
+  pauseMs = 0,
 ): Promise<{ rps: number; errors: number; requests: number }> {
   const dispatcher = route.dispatcher(connections);
   const path = same ? "/v1/messages?same=1" : "/v1/messages";
@@ -147,6 +148,8 @@ export async function loadgen(
         } catch {
           errors++;
         }
+        // As wrk's delay(): the connection waits before its next request.
+        if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
       }
     }),
   );
@@ -191,6 +194,9 @@ let wrkRuns = 0;
  * wrk against an http(s) URL (reverse or direct); null when wrk is not installed. Unique (the
  * default): a Lua `request()` makes every body different (thread, run and a counter in the
  * person's text) and the upstream's replies differ; `same`: one identical body and reply.
+ * `pauseMs`: each connection waits that long after a reply before its next request (wrk's
+ * `delay()`), so that `connections` connections send about connections / (pause + latency)
+ * requests a second: a flood at a set rate instead of as fast as the server answers.
  */
 export function wrk(
   dir: string,
@@ -198,6 +204,7 @@ export function wrk(
   connections: number,
   seconds: number,
   same = false,
+  pauseMs = 0,
 ): Promise<{ rps: number; errors: number; requests: number } | null> {
   const script = join(dir, `post-${++wrkRuns}.lua`);
   const run = `${process.pid}-${Date.now()}-${wrkRuns}`;
@@ -218,6 +225,7 @@ export function wrk(
             `  return wrk.format(nil, nil, nil, '${before}throughput ${run} ' .. tostring(tid) .. ' ' .. n .. '${after}')`,
             "end",
           ].join("\n"),
+      pauseMs > 0 ? `function delay() return ${Math.round(pauseMs)} end` : "",
     ].join("\n"),
   );
   const threads = Math.min(2, connections);
