@@ -62,16 +62,19 @@ export interface StemCounter {
 }
 
 /**
- * Non-ASCII texts' tokens, shared by the counters of one search: a second
- * scoring pass (pseudo-relevance feedback) tokenises nothing twice. (Stems
- * are memoised by stem() itself; ASCII texts are scanned in place.)
+ * What the counters of one search share, so that a second scoring pass
+ * (pseudo-relevance feedback) tokenises nothing twice: non-ASCII texts'
+ * tokens, and where ASCII texts' tokens are (start and end offsets, in
+ * pairs; null for a text found not to be ASCII), as the first scan of each
+ * found them. (Stems are memoised by stem() itself.)
  */
 export interface TextCache {
   tokens: Map<string, string[]>;
+  spans: Map<string, number[] | null>;
 }
 
 export function textCache(): TextCache {
-  return { tokens: new Map() };
+  return { tokens: new Map(), spans: new Map() };
 }
 
 /** The text's tokens, from the cache or tokenised once. */
@@ -135,18 +138,25 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
    * An ASCII text, scanned in place: the same tokens as wordTokens (runs of
    * a-z and 0-9 after case folding, none longer than MAX_TOKEN_CHARS), but
    * only the tokens whose first letter some stem has are cut out as strings.
-   * Null when the text has a non-ASCII character (then wordTokens decides).
+   * Where the tokens are goes into the cache, for the next counter. Null when
+   * the text has a non-ASCII character (then wordTokens decides).
    */
   const countAscii = (text: string): TextCounts | null => {
+    const known = cache.spans.get(text);
+    if (known === null) return null;
+    if (known) return countSpans(text, known);
     let lower: string | null = null;
     let pairs: number[] | null = null;
-    let length = 0;
+    const spans: number[] = [];
     let start = -1;
     let first = 0;
     const n = text.length;
     for (let i = 0; i <= n; i++) {
       let c = i < n ? text.charCodeAt(i) : 0;
-      if (c >= 0x80) return null;
+      if (c >= 0x80) {
+        cache.spans.set(text, null);
+        return null;
+      }
       if (c >= 65 && c <= 90) c += 32;
       if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
         if (start < 0) {
@@ -157,7 +167,7 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
       }
       if (start < 0) continue;
       if (i - start <= MAX_TOKEN_CHARS) {
-        length++;
+        spans.push(start, i);
         if (firstCodes[first] === 1) {
           lower ??= text.toLowerCase();
           const slot = slotFor(lower.slice(start, i));
@@ -169,7 +179,26 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
       }
       start = -1;
     }
-    return { pairs: pairs ?? NO_PAIRS, length };
+    cache.spans.set(text, spans);
+    return { pairs: pairs ?? NO_PAIRS, length: spans.length / 2 };
+  };
+  /** An ASCII text by the token offsets an earlier scan of it found: only the tokens are looked at. */
+  const countSpans = (text: string, spans: readonly number[]): TextCounts => {
+    let lower: string | null = null;
+    let pairs: number[] | null = null;
+    for (let k = 0; k < spans.length; k += 2) {
+      const start = spans[k] ?? 0;
+      let first = text.charCodeAt(start);
+      if (first >= 65 && first <= 90) first += 32;
+      if (firstCodes[first] !== 1) continue;
+      lower ??= text.toLowerCase();
+      const slot = slotFor(lower.slice(start, spans[k + 1]));
+      if (slot >= 0) {
+        pairs ??= [];
+        addPair(pairs, slot);
+      }
+    }
+    return { pairs: pairs ?? NO_PAIRS, length: spans.length / 2 };
   };
   const seen = new Map<string, TextCounts>();
   const counter = (text: string): TextCounts => {

@@ -6,6 +6,7 @@ import {
   lexicalScores,
   matchTerms,
   stemCounter,
+  textCache,
   type WeightedTerm,
 } from "../../../src/core/search/lexical-score.js";
 import {
@@ -61,17 +62,23 @@ describe("lexicalScores", () => {
 });
 
 describe("stemCounter", () => {
-  it("counts a text's stems and tokens exactly as its wordTokens do (ASCII texts are scanned in place)", () => {
-    const terms = weighted("Running tests in the Docker queue 42 café x");
-    const reference = (text: string) => {
-      const tokens = wordTokens(text);
-      const counts = new Map<number, number>();
-      for (const token of tokens) {
-        const slot = terms.findIndex((t) => t.stem === stem(token));
-        if (slot >= 0) counts.set(slot, (counts.get(slot) ?? 0) + 1);
-      }
-      return { counts: [...counts].sort((a, b) => a[0] - b[0]), length: tokens.length };
-    };
+  const reference = (terms: WeightedTerm[], text: string) => {
+    const tokens = wordTokens(text);
+    const counts = new Map<number, number>();
+    for (const token of tokens) {
+      const slot = terms.findIndex((t) => t.stem === stem(token));
+      if (slot >= 0) counts.set(slot, (counts.get(slot) ?? 0) + 1);
+    }
+    return { counts: [...counts].sort((a, b) => a[0] - b[0]), length: tokens.length };
+  };
+  const counted = (count: ReturnType<typeof stemCounter>, text: string) => {
+    const { pairs, length } = count(text);
+    const counts: [number, number][] = [];
+    for (let j = 0; j < pairs.length; j += 2) counts.push([pairs[j] ?? -1, pairs[j + 1] ?? 0]);
+    return { counts: counts.sort((a, b) => a[0] - b[0]), length };
+  };
+  /** Random texts of words that stem alike or not, long runs, non-ASCII letters and separators. */
+  const randomTexts = () => {
     const words = [
       "RUNS",
       "running",
@@ -112,14 +119,29 @@ describe("stemCounter", () => {
         text += `${words[next() % words.length]}${separators[next() % separators.length]}`;
       texts.push(text);
     }
+    return texts;
+  };
+
+  it("counts a text's stems and tokens exactly as its wordTokens do (ASCII texts are scanned in place)", () => {
+    const terms = weighted("Running tests in the Docker queue 42 café x");
     const count = stemCounter(terms);
-    for (const text of texts) {
-      const { pairs, length } = count(text);
-      const counts: [number, number][] = [];
-      for (let j = 0; j < pairs.length; j += 2) counts.push([pairs[j] ?? -1, pairs[j + 1] ?? 0]);
-      expect({ counts: counts.sort((a, b) => a[0] - b[0]), length }, text).toEqual(reference(text));
-    }
+    for (const text of randomTexts()) expect(counted(count, text), text).toEqual(reference(terms, text));
     expect(count("Running RUNS runner, docker").pairs.length).toBeGreaterThan(0);
+  });
+
+  it("counts the same from the token offsets a first counter left in a shared cache (feedback's second pass)", () => {
+    const first = weighted("Running tests in the Docker queue 42 café x");
+    const second = weighted("queues tested naive X 420 dockers caf");
+    const cache = textCache();
+    const texts = randomTexts();
+    const one = stemCounter(first, cache);
+    for (const text of texts) one(text);
+    // Every ASCII text's tokens are now known by offset (and the others as not ASCII).
+    expect(texts.every((t) => cache.spans.has(t))).toBe(true);
+    expect([...cache.spans.values()].some((spans) => spans === null)).toBe(true);
+    const two = stemCounter(second, cache);
+    for (const text of texts) expect(counted(two, text), text).toEqual(reference(second, text));
+    expect(counted(two, "Dockers queued; tested 420").counts.length).toBeGreaterThan(0);
   });
 });
 
