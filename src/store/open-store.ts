@@ -11,11 +11,6 @@ export function databasePath(config: Pick<Config, "dataDir">): string {
 }
 
 /**
- * Opens the configured backend: the embedded SQLite store, Mem0 when a key is set, or PostgreSQL.
- * `sqliteCacheKib`: the embedded store's page cache, for a connection that needs less than the default;
- * `sqliteMmapBytes`: its memory map, for a command that reads and exits (READ_COMMAND_MMAP_BYTES).
- */
-/**
  * How much of the SQLite file a command that reads and exits (search, list, show, history, stats,
  * the hook answered in-process) maps into memory: see open-database.ts, `mmapBytes`.
  */
@@ -26,6 +21,11 @@ export interface OpenStoreOptions {
   sqliteMmapBytes?: number | undefined;
 }
 
+/**
+ * Opens the configured backend: the embedded SQLite store, Mem0 when a key is set, or PostgreSQL.
+ * `sqliteCacheKib`: the embedded store's page cache, for a connection that needs less than the default;
+ * `sqliteMmapBytes`: its memory map, for a command that reads and exits (READ_COMMAND_MMAP_BYTES).
+ */
 export async function openStore(
   config: Config,
   logger: Logger,

@@ -18,9 +18,9 @@ export interface OpenDatabaseOptions {
   cacheKib?: number | undefined;
   /**
    * Read the file through a memory map of up to this many bytes (SQLite's `mmap_size`; default 0,
-   * none). For short-lived commands (READ_COMMAND_MMAP_BYTES in open-store.ts): a cold read of a large store is
-   * then page faults instead of a `pread` per page. Long-running processes leave it off, so that
-   * the mapped pages never count in their resident memory.
+   * none). For short-lived commands (READ_COMMAND_MMAP_BYTES in open-store.ts): a cold read of a
+   * large store is then page faults instead of a `pread` per page. Long-running processes leave
+   * it off, so that the mapped pages never count in their resident memory.
    */
   mmapBytes?: number | undefined;
 }
