@@ -1,5 +1,5 @@
 import { stem } from "./stem.js";
-import { MAX_TOKEN_CHARS, wordTokens } from "./text-tokens.js";
+import { asciiTokenSpans, wordTokens } from "./text-tokens.js";
 
 /** One query term: its Porter stem and how rare it is in the store. */
 export interface WeightedTerm {
@@ -135,54 +135,20 @@ export function stemCounter(terms: readonly WeightedTerm[], cache: TextCache = t
     return { pairs: pairs ?? NO_PAIRS, length: tokens.length };
   };
   /**
-   * An ASCII text, scanned in place: the same tokens as wordTokens (runs of
-   * a-z and 0-9 after case folding, none longer than MAX_TOKEN_CHARS), but
-   * only the tokens whose first letter some stem has are cut out as strings.
-   * Where the tokens are goes into the cache, for the next counter. Null when
-   * the text has a non-ASCII character (then wordTokens decides).
+   * An ASCII text by where its tokens are (asciiTokenSpans: the same tokens as wordTokens), found
+   * once per search and kept in the cache for the next counter: only the tokens whose first letter
+   * some stem has are cut out as strings. Null when the text has a non-ASCII character (then
+   * wordTokens decides).
    */
   const countAscii = (text: string): TextCounts | null => {
-    const known = cache.spans.get(text);
-    if (known === null) return null;
-    if (known) return countSpans(text, known);
-    let lower: string | null = null;
-    let pairs: number[] | null = null;
-    const spans: number[] = [];
-    let start = -1;
-    let first = 0;
-    const n = text.length;
-    for (let i = 0; i <= n; i++) {
-      let c = i < n ? text.charCodeAt(i) : 0;
-      if (c >= 0x80) {
-        cache.spans.set(text, null);
-        return null;
-      }
-      if (c >= 65 && c <= 90) c += 32;
-      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
-        if (start < 0) {
-          start = i;
-          first = c;
-        }
-        continue;
-      }
-      if (start < 0) continue;
-      if (i - start <= MAX_TOKEN_CHARS) {
-        spans.push(start, i);
-        if (firstCodes[first] === 1) {
-          lower ??= text.toLowerCase();
-          const slot = slotFor(lower.slice(start, i));
-          if (slot >= 0) {
-            pairs ??= [];
-            addPair(pairs, slot);
-          }
-        }
-      }
-      start = -1;
+    let spans = cache.spans.get(text);
+    if (spans === undefined) {
+      spans = asciiTokenSpans(text);
+      cache.spans.set(text, spans);
     }
-    cache.spans.set(text, spans);
-    return { pairs: pairs ?? NO_PAIRS, length: spans.length / 2 };
+    return spans && countSpans(text, spans);
   };
-  /** An ASCII text by the token offsets an earlier scan of it found: only the tokens are looked at. */
+  /** An ASCII text by its token offsets. */
   const countSpans = (text: string, spans: readonly number[]): TextCounts => {
     let lower: string | null = null;
     let pairs: number[] | null = null;
