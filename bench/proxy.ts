@@ -122,8 +122,11 @@ const N = {
   injectMemories: quick ? 10_000 : 100_000,
   injectRequests: quick ? 100 : 400,
 };
-/** The saturated phase's two floods and each connection's pause between requests (0: none). */
-const FLOODS = { capture: N.floodPauseMs, proxy: 0 } as const;
+/** The saturated phase's two floods: each connection's pause between requests (0: none), and how the report names it. */
+const FLOODS = {
+  capture: { pauseMs: N.floodPauseMs, label: "capture saturated, forwarding not" },
+  proxy: { pauseMs: 0, label: "the proxy saturated (flood as fast as it answers)" },
+} as const;
 const here = dirname(fileURLToPath(import.meta.url));
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 const p = (xs: number[], q: number) => round(percentile(xs, q));
@@ -265,7 +268,7 @@ async function main(): Promise<void> {
       Record<string, { delays: number[]; floodRps: number[]; growth: number[] }>
     > = {};
     for (let round = 0; phases.has("saturated") && round < N.saturatedRounds; round++) {
-      for (const [flood, pauseMs] of Object.entries(FLOODS)) {
+      for (const [flood, { pauseMs }] of Object.entries(FLOODS)) {
         for (const name of ["direct", "ours reverse"]) {
           process.stderr.write(
             `round ${round + 1} of ${N.saturatedRounds}: SSE on ${name} while the ${flood} is saturated...\n`,
@@ -609,17 +612,14 @@ function reportCapture(
 ): void {
   const checks: [string, number, string, boolean][] = [];
   const rows: string[][] = [];
-  for (const [flood, label] of [
-    ["capture", "capture saturated, forwarding not"],
-    ["proxy", "the proxy saturated (flood as fast as it answers)"],
-  ] as const) {
+  for (const [flood, { label }] of Object.entries(FLOODS)) {
     const d = saturated[flood]?.direct;
     const o = saturated[flood]?.["ours reverse"];
     if (!d || !o) continue;
     const growth = o.backlogGrowth.map((g) => fmt(g)).join(", ");
     rows.push(
       [`${label}: flood req/s`, fmt(d.floodRps), fmt(o.floodRps), ""],
-      [`  capture backlog growth per flood`, "", growth, ""],
+      ["  capture backlog growth per flood", "", growth, ""],
       ["  per-event delay p50 (ms)", fmt(d.p50, 3), fmt(o.p50, 3), fmt(o.p50 - d.p50, 3)],
       ["  per-event delay p99 (ms)", fmt(d.p99, 3), fmt(o.p99, 3), fmt(o.p99 - d.p99, 3)],
     );

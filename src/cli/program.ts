@@ -111,10 +111,12 @@ async function buildProgram(
       return logger;
     },
     store(by) {
-      // The read commands run once and exit: their store is read through a memory map.
-      const { openAuditedStore, READ_COMMAND_MMAP_BYTES } = loaded();
-      const mmap = named?.module === "read" ? READ_COMMAND_MMAP_BYTES : undefined;
-      store ??= openAuditedStore(ctx.config(), ctx.logger(), undefined, { sqliteMmapBytes: mmap });
+      if (!store) {
+        // The read commands run once and exit: their store is read through a memory map.
+        const { openAuditedStore, READ_COMMAND_MMAP_BYTES } = loaded();
+        const sqliteMmapBytes = named?.module === "read" ? READ_COMMAND_MMAP_BYTES : undefined;
+        store = openAuditedStore(ctx.config(), ctx.logger(), undefined, { sqliteMmapBytes });
+      }
       return by ? store.then((s) => s.as(by)) : store;
     },
     out: (text) => process.stdout.write(masked(line(text))),

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { READ_COMMAND_MMAP_BYTES } from "../../../src/store/open-store.js";
 import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
+import { spawnStart } from "../../capture/support/cli-process.js";
 
 /**
  * Commands that read and exit map the database file (`mmapBytes`); every other connection
@@ -13,9 +14,9 @@ import { SqliteMemoryStore } from "../../../src/store/sqlite/sqlite-store.js";
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Whether this process has `file` itself mapped (Linux: /proc/self/maps; WAL's -shm file always is). */
-const mapped = (file: string) =>
-  readFileSync("/proc/self/maps", "utf8")
+/** Whether process `pid` has `file` itself mapped (Linux: /proc/<pid>/maps; WAL's -shm file always is). */
+const mapped = (file: string, pid: number | "self" = "self") =>
+  readFileSync(`/proc/${pid}/maps`, "utf8")
     .split("\n")
     .some((line) => line.endsWith(` ${file}`));
 
@@ -39,6 +40,21 @@ describe.runIf(existsSync("/proc/self/maps"))("the SQLite store's memory map", (
         await store.close();
       }
       expect(mapped(path)).toBe(false);
+    }
+  });
+
+  it("is off in the proxy (`start`), which has the store open for as long as it runs", async () => {
+    dir = mkdtempSync(join(tmpdir(), "mmm-mmap-"));
+    const proxy = await spawnStart(dir, { UPSTREAM_URL: "http://127.0.0.1:9", LOG_LEVEL: "warn" });
+    try {
+      const pid = proxy.child.pid as number;
+      const path = join(dir, "memories.db");
+      // The store is open (its WAL index is mapped), the database file itself is not.
+      expect(mapped(`${path}-shm`, pid)).toBe(true);
+      expect(mapped(path, pid)).toBe(false);
+    } finally {
+      proxy.child.kill("SIGTERM");
+      await proxy.exited;
     }
   });
 });
